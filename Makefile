@@ -1,0 +1,31 @@
+# `make test` builds the environment when it is missing (pinned by requirements/lock.txt) and runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+UV_VERSION = 0.13.9
+STAMP = $(VENV)/.installed
+
+.PHONY: test lint env clean lock
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks
+	$(VENV)/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks
+
+env: $(STAMP)
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --quiet --python $(VENV)/bin/python requirements/lock.txt
+	$(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python --no-deps -e .
+	touch $(STAMP)
+
+# Regenerate the pinned requirements after changing dependencies in pyproject.toml.
+lock:
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 --generate-hashes \
+		-o requirements/lock.txt
+
+clean:
+	rm -rf $(VENV)

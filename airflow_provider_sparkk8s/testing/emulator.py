@@ -1,0 +1,254 @@
+"""KubeEmulator: a Kubernetes API server on 127.0.0.1 that real clients accept, for tests, demos and offline
+DAG development. It runs in a background thread with its own event loop, so blocking clients (kubectl,
+spark-submit, the sync kubernetes client) and asyncio clients can all talk to it from the caller's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import ssl
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from .faults import Faults, RequestLog
+from .pods import PodSimulator
+from .resources import ResourceType
+from .store import Store
+
+
+class KubeEmulator:
+    """A Kubernetes API emulator.
+
+    >>> with KubeEmulator() as kube:
+    ...     os.environ["KUBECONFIG"] = str(kube.kubeconfig_path)
+
+    Args:
+        host, port: where to listen (port 0 picks a free port).
+        tls: serve HTTPS with a self-signed CA written beside the kubeconfig (``ca.crt``).
+        token: require ``Authorization: Bearer <token>`` (401 otherwise). ``tokens`` maps more tokens to
+            user names.
+        workdir: where the kubeconfig and certificates go (a private temporary directory by default,
+            removed on stop).
+        kubeconfig: an explicit path for the kubeconfig file.
+        watch_window: how many changes the store keeps for watches to resume from; older resourceVersions
+            get 410 Gone.
+        bookmark_interval: seconds between BOOKMARK events on watches that allow them.
+        watch_timeout: server-side limit of a watch without timeoutSeconds.
+        simulate_pods: run the pod simulator (on by default).
+        pod_run_seconds, pod_pending_seconds: the default life of a simulated pod.
+        namespaces: namespaces to create at start (besides default, kube-system, ...).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: bool = False,
+        token: str | None = None,
+        tokens: dict[str, str] | None = None,
+        workdir: str | os.PathLike | None = None,
+        kubeconfig: str | os.PathLike | None = None,
+        watch_window: int = 10_000,
+        bookmark_interval: float = 1.0,
+        watch_timeout: float = 1800.0,
+        simulate_pods: bool = True,
+        pod_run_seconds: float = 0.5,
+        pod_pending_seconds: float = 0.1,
+        namespaces: tuple[str, ...] | list[str] = (),
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.tokens: dict[str, str] = dict(tokens or {})
+        if token:
+            self.tokens[token] = "admin"
+        self.token = token
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir) if workdir else None
+        self._kubeconfig_arg = Path(kubeconfig) if kubeconfig else None
+        self.bookmark_interval = bookmark_interval
+        self.watch_timeout = watch_timeout
+        self.pod_run_seconds = pod_run_seconds
+        self.pod_pending_seconds = pod_pending_seconds
+        self.store = Store(watch_window=watch_window)
+        self.faults = Faults()
+        self.requests = RequestLog()
+        self.pods = PodSimulator(self, enabled=simulate_pods)
+        self._initial_namespaces = list(namespaces)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: Any = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self.kubeconfig_path: Path | None = None
+        self.ca_path: Path | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    def start(self) -> KubeEmulator:
+        if self._thread is not None:
+            return self
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="sparkk8s-emulator-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        ssl_context = None
+        if self.tls:
+            from .tls import make_certificates
+
+            self.ca_path, cert, key = make_certificates(self.workdir, self.host)
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(cert, key)
+        for ns in self._initial_namespaces:
+            self.create_namespace(ns)
+        self._thread = threading.Thread(target=self._run, args=(ssl_context,), name="kube-emulator", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise RuntimeError(f"the Kubernetes API emulator did not start: {self._error}") from self._error
+        self.kubeconfig_path = self.write_kubeconfig(self._kubeconfig_arg or self.workdir / "kubeconfig")
+        return self
+
+    def _run(self, ssl_context: ssl.SSLContext | None) -> None:
+        from aiohttp import web
+
+        from .server import Server
+
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            self.pods.attach(loop)
+            self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
+                                         shutdown_timeout=0.5)
+            loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, self.host, self.port, ssl_context=ssl_context, backlog=1024,
+                               reuse_address=True)
+            loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self.pods.stop())
+        loop.run_until_complete(self._runner.cleanup())
+        loop.close()
+
+    def stop(self) -> None:
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(15)
+        self._thread = None
+        if self._own_workdir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> KubeEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> KubeEmulator:
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)
+
+    # ------------------------------------------------------------------ configuration for clients
+    def kubeconfig(self, namespace: str = "default") -> dict[str, Any]:
+        import base64
+
+        cluster: dict[str, Any] = {"server": self.url}
+        if self.tls and self.ca_path is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(self.ca_path.read_bytes()).decode()
+        user: dict[str, Any] = {"token": self.token} if self.token else {}
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "sparkk8s-emulator", "cluster": cluster}],
+            "users": [{"name": "sparkk8s-emulator", "user": user}],
+            "contexts": [{"name": "sparkk8s-emulator", "context": {"cluster": "sparkk8s-emulator",
+                                                                   "user": "sparkk8s-emulator",
+                                                                   "namespace": namespace}}],
+            "current-context": "sparkk8s-emulator",
+            "preferences": {},
+        }
+
+    def write_kubeconfig(self, path: str | os.PathLike, namespace: str = "default") -> Path:
+        """Write a kubeconfig for this server (mode 0600, it may hold a token)."""
+        import yaml
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            yaml.safe_dump(self.kubeconfig(namespace), fh, sort_keys=False)
+        return path
+
+    def airflow_connection(self, namespace: str = "default") -> dict[str, Any]:
+        """An Airflow `kubernetes` connection (JSON form) pointing at this server."""
+        return {"conn_type": "kubernetes",
+                "extra": {"kube_config_path": str(self.kubeconfig_path), "namespace": namespace}}
+
+    def airflow_env(self, conn_id: str = "kubernetes_default", namespace: str = "default") -> dict[str, str]:
+        """Environment variables that make Airflow's `conn_id` connection (and KUBECONFIG) use this server."""
+        return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(self.airflow_connection(namespace)),
+                "KUBECONFIG": str(self.kubeconfig_path)}
+
+    # ------------------------------------------------------------------ conveniences for tests
+    def create_namespace(self, name: str) -> dict:
+        ns_rt = self.store.registry.get("", "v1", "namespaces")
+        existing = self.store.try_get(ns_rt, None, name)
+        return existing or self.store.create(ns_rt, None, {"metadata": {"name": name}})
+
+    def register(self, rt: ResourceType) -> ResourceType:
+        """Serve another resource type (a custom resource)."""
+        return self.store.registry.register(rt)
+
+    def apply(self, manifests: str | dict | list[dict], namespace: str | None = None) -> list[dict]:
+        """Create (or replace) objects from dicts or multi-document YAML text, as `kubectl apply` would."""
+        import yaml
+
+        from .errors import ApiError
+
+        if isinstance(manifests, str):
+            docs = [d for d in yaml.safe_load_all(manifests) if d]
+        elif isinstance(manifests, dict):
+            docs = [manifests]
+        else:
+            docs = list(manifests)
+        out = []
+        for doc in docs:
+            rt = self.store.rt(doc.get("apiVersion", ""), doc.get("kind", ""))
+            ns = (doc.get("metadata") or {}).get("namespace") or namespace
+            name = (doc.get("metadata") or {}).get("name")
+            try:
+                out.append(self.store.create(rt, ns, doc))
+            except ApiError as exc:
+                if exc.code != 409 or not name:
+                    raise
+                out.append(self.store.replace(rt, ns or "default", name, doc))
+        return out
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = "default") -> dict | None:
+        """The stored object, or None."""
+        rt = self.store.rt(api_version, kind)
+        return self.store.try_get(rt, namespace if rt.namespaced else None, name)
+
+    def list(self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
+             ) -> list[dict]:
+        return self.store.list(self.store.rt(api_version, kind), namespace, label_selector)["items"]
+
+    def counters(self) -> dict[str, int]:
+        return self.requests.counters()

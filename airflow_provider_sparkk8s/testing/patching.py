@@ -1,0 +1,230 @@
+"""The four PATCH flavours: JSON merge, strategic merge, JSON patch, and server-side apply."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .errors import ApiError, bad_request
+
+# Strategic-merge lists that merge element-wise by a key instead of being replaced (the subset of
+# the Kubernetes schema our clients touch: pod specs, owner references, conditions, RBAC).
+MERGE_KEYS: dict[str, str] = {
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "env": "name",
+    "ports": "containerPort",
+    "imagePullSecrets": "name",
+    "ownerReferences": "uid",
+    "conditions": "type",
+    "hostAliases": "ip",
+    "topologySpreadConstraints": "topologyKey",
+    "containerStatuses": "name",
+    "initContainerStatuses": "name",
+}
+# Lists of scalars that strategic merge treats as sets.
+SET_LISTS = {"finalizers"}
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
+    if not isinstance(patch, dict):
+        if isinstance(patch, list):
+            return _strategic_list(target, patch, field)
+        return copy.deepcopy(patch)
+    if patch.get("$patch") == "replace":
+        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+    if patch.get("$patch") == "delete":
+        return None
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    retain = patch.get("$retainKeys")
+    for key, value in patch.items():
+        if key.startswith("$setElementOrder/") or key in ("$retainKeys", "$patch"):
+            continue
+        if key.startswith("$deleteFromPrimitiveList/"):
+            name = key.split("/", 1)[1]
+            result[name] = [v for v in result.get(name) or [] if v not in value]
+            continue
+        if value is None:
+            result.pop(key, None)
+            continue
+        merged = strategic_merge_patch(result.get(key), value, key)
+        if merged is None and isinstance(value, dict) and value.get("$patch") == "delete":
+            result.pop(key, None)
+        else:
+            result[key] = merged
+    if retain is not None:
+        result = {k: v for k, v in result.items() if k in retain}
+    return result
+
+
+def _strategic_list(target: Any, patch: list, field: str) -> list:
+    current = target if isinstance(target, list) else []
+    if field in SET_LISTS:
+        merged = list(current)
+        merged.extend(v for v in patch if v not in merged)
+        return copy.deepcopy(merged)
+    key = MERGE_KEYS.get(field)
+    if not key or not all(isinstance(item, dict) for item in patch):
+        if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
+            return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(current)
+    for item in patch:
+        directive = item.get("$patch")
+        if directive == "replace":
+            return [copy.deepcopy(i) for i in patch if i.get("$patch") is None]
+        idx = next((i for i, cur in enumerate(result) if isinstance(cur, dict) and cur.get(key) == item.get(key)),
+                   None)
+        if directive == "delete":
+            if idx is not None:
+                result.pop(idx)
+            continue
+        if idx is None:
+            result.append(strategic_merge_patch({}, item))
+        else:
+            result[idx] = strategic_merge_patch(result[idx], item)
+    return result
+
+
+def _pointer(path: str) -> list[str]:
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise bad_request(f"the server rejected our request due to an error in our request: invalid JSON pointer {path!r}")
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def _walk(doc: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(doc, list):
+            doc = doc[int(part)]
+        elif isinstance(doc, dict):
+            doc = doc[part]
+        else:
+            raise KeyError(part)
+    return doc
+
+
+def json_patch(target: Any, ops: Any) -> Any:
+    """RFC 6902."""
+    if not isinstance(ops, list):
+        raise bad_request("json patch must be a list of operations")
+    doc = copy.deepcopy(target)
+    for op in ops:
+        try:
+            kind = op["op"]
+            parts = _pointer(op["path"])
+            if kind == "test":
+                if _walk(doc, parts) != op.get("value"):
+                    raise ApiError(422, "Invalid", f"testing value {op['path']} failed")
+                continue
+            if kind in ("move", "copy"):
+                src = _pointer(op["from"])
+                value = copy.deepcopy(_walk(doc, src))
+                if kind == "move":
+                    doc = _remove(doc, src)
+                doc = _add(doc, parts, value)
+            elif kind == "add":
+                doc = _add(doc, parts, copy.deepcopy(op["value"]))
+            elif kind == "remove":
+                doc = _remove(doc, parts)
+            elif kind == "replace":
+                _walk(doc, parts)  # must exist
+                doc = _remove(doc, parts)
+                doc = _add(doc, parts, copy.deepcopy(op["value"]))
+            else:
+                raise bad_request(f"Unexpected kind: {kind}")
+        except ApiError:
+            raise
+        except (KeyError, IndexError, ValueError, TypeError) as exc:
+            raise ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: "
+                                          f"json patch {op.get('op') if isinstance(op, dict) else op} "
+                                          f"operation failed: {exc}") from exc
+    return doc
+
+
+def _add(doc: Any, parts: list[str], value: Any) -> Any:
+    if not parts:
+        return value
+    parent = _walk(doc, parts[:-1])
+    last = parts[-1]
+    if isinstance(parent, list):
+        if last == "-":
+            parent.append(value)
+        else:
+            idx = int(last)
+            if idx > len(parent):
+                raise IndexError(f"index {idx} out of range")
+            parent.insert(idx, value)
+    elif isinstance(parent, dict):
+        parent[last] = value
+    else:
+        raise KeyError(last)
+    return doc
+
+
+def _remove(doc: Any, parts: list[str]) -> Any:
+    if not parts:
+        return None
+    parent = _walk(doc, parts[:-1])
+    last = parts[-1]
+    if isinstance(parent, list):
+        parent.pop(int(last))
+    else:
+        del parent[last]
+    return doc
+
+
+def _prune(current: Any, previous: Any, applied: Any, field: str = "") -> Any:
+    """Remove from `current` what `previous` (the manager's last apply) set and `applied` no longer does."""
+    if isinstance(current, dict) and isinstance(previous, dict):
+        applied = applied if isinstance(applied, dict) else {}
+        out = dict(current)
+        for key, prev_value in previous.items():
+            if key not in out:
+                continue
+            if key not in applied:
+                out.pop(key)
+            else:
+                out[key] = _prune(out[key], prev_value, applied[key], key)
+        return out
+    key = MERGE_KEYS.get(field)
+    if key and isinstance(current, list) and isinstance(previous, list):
+        applied_keys = {i.get(key) for i in applied or [] if isinstance(i, dict)}
+        prev_items = {i.get(key): i for i in previous if isinstance(i, dict)}
+        out = []
+        for item in current:
+            k = item.get(key) if isinstance(item, dict) else None
+            if k in prev_items and k not in applied_keys:
+                continue
+            if k in prev_items:
+                match = next(i for i in applied if isinstance(i, dict) and i.get(key) == k)
+                item = _prune(item, prev_items[k], match)
+            out.append(item)
+        return out
+    return current
+
+
+def server_side_apply(current: dict | None, applied: dict, previous: dict | None) -> dict:
+    """Server-side apply, simplified to one rule per manager: set what it applies, drop what it stopped
+    applying. Field ownership conflicts between managers are not modelled (apply always wins)."""
+    base = copy.deepcopy(current) if current else {}
+    if previous:
+        base = _prune(base, previous, applied)
+    return strategic_merge_patch(base, applied)

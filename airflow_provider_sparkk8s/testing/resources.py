@@ -1,0 +1,201 @@
+"""The resource types the emulator serves, and what discovery says about them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+# DNS-1123 subdomain (most objects), DNS-1123 label (namespaces) and DNS-1035 label (services).
+SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+NAME_RULES = {
+    "subdomain": (
+        SUBDOMAIN,
+        253,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+        "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    ),
+    "label": (
+        LABEL_1123,
+        63,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+        "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    ),
+    "dns1035": (
+        LABEL_1035,
+        63,
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+        "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
+        "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    group: str  # "" for the core group
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+    short_names: tuple[str, ...] = ()
+    singular: str = ""
+    subresources: tuple[str, ...] = ()  # "status", "log"
+    name_rule: str = "subdomain"
+    categories: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def has_status_subresource(self) -> bool:
+        return "status" in self.subresources
+
+    def discovery_entries(self) -> list[dict]:
+        entries = [
+            {
+                "name": self.plural,
+                "singularName": self.singular or self.kind.lower(),
+                "namespaced": self.namespaced,
+                "kind": self.kind,
+                "verbs": list(ALL_VERBS),
+                **({"shortNames": list(self.short_names)} if self.short_names else {}),
+                **({"categories": list(self.categories)} if self.categories else {}),
+            }
+        ]
+        for sub in self.subresources:
+            entries.append(
+                {
+                    "name": f"{self.plural}/{sub}",
+                    "singularName": "",
+                    "namespaced": self.namespaced,
+                    "kind": "Pod" if sub == "log" else self.kind,
+                    "verbs": ["get"] if sub == "log" else ["get", "patch", "update"],
+                }
+            )
+        return entries
+
+
+def _core(plural: str, kind: str, **kw) -> ResourceType:
+    return ResourceType("", "v1", plural, kind, **kw)
+
+
+BUILTIN_TYPES: tuple[ResourceType, ...] = (
+    _core("namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=("status",),
+          name_rule="label"),
+    _core("pods", "Pod", short_names=("po",), subresources=("status", "log"), categories=("all",)),
+    _core("services", "Service", short_names=("svc",), subresources=("status",), name_rule="dns1035",
+          categories=("all",)),
+    _core("configmaps", "ConfigMap", short_names=("cm",)),
+    _core("secrets", "Secret"),
+    _core("serviceaccounts", "ServiceAccount", short_names=("sa",)),
+    _core("events", "Event", short_names=("ev",)),
+    _core("persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), subresources=("status",)),
+    ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+    ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+    ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
+    ResourceType("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
+                 namespaced=False),
+    ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
+                 namespaced=False, short_names=("crd", "crds"), subresources=("status",)),
+    # Argo's CRDs have no status subresource: the workflow controller writes the whole object.
+    ResourceType("argoproj.io", "v1alpha1", "workflows", "Workflow", short_names=("wf",)),
+    ResourceType("argoproj.io", "v1alpha1", "workflowtemplates", "WorkflowTemplate",
+                 short_names=("wftmpl",)),
+    ResourceType("argoproj.io", "v1alpha1", "clusterworkflowtemplates", "ClusterWorkflowTemplate",
+                 namespaced=False, short_names=("clusterwftmpl", "cwft")),
+    ResourceType("argoproj.io", "v1alpha1", "cronworkflows", "CronWorkflow", short_names=("cwf", "cronwf")),
+    ResourceType("argoproj.io", "v1alpha1", "eventsources", "EventSource", short_names=("es",)),
+    ResourceType("argoproj.io", "v1alpha1", "sensors", "Sensor", short_names=("sn",)),
+    ResourceType("sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication",
+                 short_names=("sparkapp",), subresources=("status",)),
+    ResourceType("sparkoperator.k8s.io", "v1beta2", "scheduledsparkapplications", "ScheduledSparkApplication",
+                 short_names=("scheduledsparkapp",), subresources=("status",)),
+)
+
+
+@dataclass
+class Registry:
+    """Resource types by (group, version, plural); register more with `register`."""
+
+    types: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
+
+    @classmethod
+    def default(cls) -> Registry:
+        reg = cls()
+        for rt in BUILTIN_TYPES:
+            reg.register(rt)
+        return reg
+
+    def register(self, rt: ResourceType) -> ResourceType:
+        self.types[(rt.group, rt.version, rt.plural)] = rt
+        return rt
+
+    def unregister(self, group: str, version: str, plural: str) -> None:
+        self.types.pop((group, version, plural), None)
+
+    def get(self, group: str, version: str, plural: str) -> ResourceType | None:
+        return self.types.get((group, version, plural))
+
+    def by_kind(self, api_version: str, kind: str) -> ResourceType | None:
+        group, _, version = api_version.rpartition("/")
+        for rt in self.types.values():
+            if rt.group == group and rt.version == version and rt.kind == kind:
+                return rt
+        return None
+
+    def find(self, name: str) -> ResourceType | None:
+        """Resolve a plural, kind, singular or short name (optionally `plural.group`), as kubectl does."""
+        name = name.lower()
+        plural, _, group = name.partition(".")
+        for rt in self.types.values():
+            names = {rt.plural, rt.kind.lower(), rt.singular or rt.kind.lower(), *rt.short_names}
+            if (plural in names and (not group or rt.group == group)) or name in names:
+                return rt
+        return None
+
+    def groups(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for rt in self.types.values():
+            versions = out.setdefault(rt.group, [])
+            if rt.version not in versions:
+                versions.append(rt.version)
+        return out
+
+    def in_group_version(self, group: str, version: str) -> list[ResourceType]:
+        return [rt for rt in self.types.values() if rt.group == group and rt.version == version]
+
+    def register_crd(self, crd: dict) -> list[ResourceType]:
+        """Serve the resource a CustomResourceDefinition declares (every served version)."""
+        spec = crd.get("spec") or {}
+        names = spec.get("names") or {}
+        subresources: list[str] = []
+        added = []
+        for ver in spec.get("versions") or []:
+            if not ver.get("served", True):
+                continue
+            if "status" in (ver.get("subresources") or {}):
+                subresources = ["status"]
+            added.append(
+                self.register(
+                    ResourceType(
+                        group=spec.get("group", ""),
+                        version=ver["name"],
+                        plural=names.get("plural", ""),
+                        kind=names.get("kind", ""),
+                        namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                        short_names=tuple(names.get("shortNames") or ()),
+                        singular=names.get("singular", ""),
+                        subresources=tuple(subresources),
+                        categories=tuple(names.get("categories") or ()),
+                    )
+                )
+            )
+        return added

@@ -1,0 +1,108 @@
+"""Label and field selectors with the API server's syntax."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .errors import bad_request
+
+Predicate = Callable[[dict], bool]
+
+_SET_EXPR = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(in|notin)\s*\(([^)]*)\))?\s*$")
+_EQ_EXPR = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|=|!=)\s*([A-Za-z0-9_.-]*)\s*$")
+
+
+def _split_top_level(selector: str) -> list[str]:
+    """Split on commas that are not inside `in (...)` value lists."""
+    parts, depth, cur = [], 0, []
+    for ch in selector:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p for p in parts if p.strip()]
+
+
+def parse_label_selector(selector: str | None) -> Predicate:
+    if not selector:
+        return lambda labels: True
+    checks: list[Predicate] = []
+    for term in _split_top_level(selector):
+        m = _EQ_EXPR.match(term)
+        if m:
+            key, op, value = m.groups()
+            if op == "!=":
+                checks.append(lambda labels, k=key, v=value: labels.get(k) != v)
+            else:
+                checks.append(lambda labels, k=key, v=value: labels.get(k) == v)
+            continue
+        m = _SET_EXPR.match(term)
+        if not m:
+            raise bad_request(f"unable to parse requirement: invalid label selector: {term!r}")
+        negate, key, op, values = m.groups()
+        if op:
+            if negate:
+                raise bad_request(f"unable to parse requirement: {term!r}")
+            vals = {v.strip() for v in values.split(",") if v.strip()}
+            if op == "in":
+                checks.append(lambda labels, k=key, vs=vals: labels.get(k) in vs)
+            else:
+                checks.append(lambda labels, k=key, vs=vals: labels.get(k) not in vs)
+        elif negate:
+            checks.append(lambda labels, k=key: k not in labels)
+        else:
+            checks.append(lambda labels, k=key: k in labels)
+    return lambda labels: all(check(labels) for check in checks)
+
+
+def _field_value(obj: dict, path: str) -> Any:
+    cur: Any = obj
+    for part in path.split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def parse_field_selector(selector: str | None, supported: set[str]) -> Predicate:
+    """Field selectors: `=`, `==` and `!=` on the fields the resource supports."""
+    if not selector:
+        return lambda obj: True
+    checks: list[Predicate] = []
+    for term in _split_top_level(selector):
+        m = re.match(r"^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$", term)
+        if not m:
+            raise bad_request(f"invalid selector: '{selector}'; can't understand '{term}'")
+        path, op, value = m.groups()
+        if path not in supported:
+            raise bad_request(f'field label not supported: {path}')
+
+        def check(obj: dict, p: str = path, o: str = op, v: str = value) -> bool:
+            actual = _field_value(obj, p)
+            actual = "" if actual is None else str(actual)
+            return (actual != v) if o == "!=" else (actual == v)
+
+        checks.append(check)
+    return lambda obj: all(check(obj) for check in checks)
+
+
+BASE_FIELDS = {"metadata.name", "metadata.namespace"}
+EXTRA_FIELDS = {
+    "pods": {"status.phase", "spec.nodeName", "spec.serviceAccountName", "spec.restartPolicy", "status.podIP"},
+    "events": {"involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid",
+               "reason", "type", "source"},
+    "secrets": {"type"},
+    "namespaces": {"status.phase"},
+}
+
+
+def supported_fields(plural: str) -> set[str]:
+    return BASE_FIELDS | EXTRA_FIELDS.get(plural, set())

@@ -1,0 +1,426 @@
+"""The emulator's HTTP front: Kubernetes REST paths, discovery, watches, logs, auth, faults, accounting."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import yaml
+from aiohttp import web
+
+from . import errors
+from .faults import Fault, RequestInfo, RequestRecord
+from .openapi import openapi_v2, openapi_v3_group_version, openapi_v3_index
+from .resources import ResourceType
+
+if TYPE_CHECKING:
+    from .emulator import KubeEmulator
+
+PATCH_TYPES = {
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/json-patch+json": "json",
+    "application/apply-patch+yaml": "apply",
+    "application/apply-patch+cbor": "apply",
+}
+ADMIN_PREFIX = "/_emulator"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=json.dumps(body, separators=(",", ":")).encode(), status=status,
+                        content_type="application/json", headers=headers)
+
+
+def _error(exc: errors.ApiError) -> web.Response:
+    return _json(exc.status(), exc.code, exc.headers)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
+
+
+class Server:
+    def __init__(self, emulator: KubeEmulator) -> None:
+        self.emu = emulator
+        self.store = emulator.store
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
+        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+
+    # ------------------------------------------------------------------ middleware: auth, faults, accounting
+    def _classify(self, request: web.Request) -> RequestInfo:
+        path = request.path
+        info = RequestInfo(request.method, path, request.query_string)
+        parts = [unquote(p) for p in path.strip("/").split("/") if p]
+        if parts[:2] == ["api", "v1"]:
+            group, rest = "", parts[2:]
+        elif len(parts) >= 3 and parts[0] == "apis":
+            group, rest = parts[1], parts[3:]
+        else:
+            return info
+        if not rest:
+            return info
+        watch = rest[0] == "watch"
+        if watch:
+            rest = rest[1:]
+        if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
+            info.namespace, rest = rest[1], rest[2:]
+        if not rest:
+            return info
+        info.group = group
+        info.resource = rest[0] + (f"/{rest[2]}" if len(rest) > 2 else "")
+        info.name = rest[1] if len(rest) > 1 else ""
+        if rest[0] == "namespaces" and len(rest) > 1 and not info.namespace:
+            info.namespace = rest[1]
+        m = request.method
+        watch = watch or _truthy(request.query.get("watch"))
+        if m == "GET":
+            info.verb = "watch" if watch else ("get" if info.name else "list")
+        elif m == "POST":
+            info.verb = "create"
+        elif m == "PUT":
+            info.verb = "update"
+        elif m == "PATCH":
+            info.verb = "patch"
+        elif m == "DELETE":
+            info.verb = "delete" if info.name else "deletecollection"
+        return info
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        started_wall, started = time.time(), time.monotonic()
+        info = self._classify(request)
+        request["info"] = info
+        status = 500
+        try:
+            response = await self._guarded(request, handler, info)
+            status = response.status
+            return response
+        except errors.ApiError as exc:
+            status = exc.code
+            return _error(exc)
+        except ConnectionResetError:
+            status = 0
+            raise
+        finally:
+            if not request.path.startswith(ADMIN_PREFIX):
+                self.emu.requests.add(RequestRecord(
+                    request.method, request.path, request.query_string, status, started_wall,
+                    time.monotonic() - started, info.verb, info.resource, info.namespace, info.name,
+                    request.get("user", "")))
+
+    async def _guarded(self, request: web.Request, handler: Any, info: RequestInfo) -> web.StreamResponse:
+        if request.path not in ("/healthz", "/livez", "/readyz"):
+            self._authenticate(request)
+        if request.path.startswith(ADMIN_PREFIX):
+            return await handler(request)
+        faults = self.emu.faults.take(info)
+        request["faults"] = faults
+        for fault in faults:
+            if fault.latency:
+                await asyncio.sleep(fault.latency)
+        for fault in faults:
+            if fault.reset:
+                if request.transport is not None:
+                    request.transport.abort()
+                raise ConnectionResetError("injected connection reset")
+            if fault.status:
+                headers = {}
+                if fault.retry_after is not None:
+                    headers["Retry-After"] = str(int(fault.retry_after))
+                return _json(fault.status_body(), fault.status, headers)
+        return await handler(request)
+
+    def _authenticate(self, request: web.Request) -> None:
+        tokens = self.emu.tokens
+        if not tokens:
+            request["user"] = "system:anonymous"
+            return
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer":
+            for known, user in tokens.items():
+                if hmac.compare_digest(token.strip(), known):
+                    request["user"] = user
+                    return
+        raise errors.unauthorized()
+
+    # ------------------------------------------------------------------ routing
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path.rstrip("/") or "/"
+        if path.startswith(ADMIN_PREFIX):
+            return await self._admin(request, path[len(ADMIN_PREFIX):])
+        if path in ("/healthz", "/livez", "/readyz"):
+            return web.Response(text="ok")
+        if path == "/version":
+            return _json({"major": "1", "minor": "32", "gitVersion": "v1.32.0-sparkk8s-emulator",
+                          "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z",
+                          "goVersion": "go1.23", "compiler": "gc", "platform": "linux/amd64"})
+        if path == "/api":
+            return _json({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.emu.port}"}]})
+        if path == "/apis":
+            return _json({"kind": "APIGroupList", "apiVersion": "v1",
+                          "groups": [self._group_doc(g, vs) for g, vs in sorted(self.store.registry.groups().items())
+                                     if g]})
+        if path == "/openapi/v2":
+            return _json(openapi_v2(self.store.registry))
+        if path == "/openapi/v3":
+            return _json(openapi_v3_index(self.store.registry))
+        if path.startswith("/openapi/v3/"):
+            doc = openapi_v3_group_version(self.store.registry, path[len("/openapi/v3/"):])
+            if doc is None:
+                raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+            return _json(doc)
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[:2] == ["api", "v1"]:
+            group, version, rest = "", "v1", parts[2:]
+        elif parts[0] == "apis" and len(parts) >= 2:
+            group = parts[1]
+            versions = self.store.registry.groups().get(group)
+            if not versions:
+                raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+            if len(parts) == 2:
+                return _json({"kind": "APIGroup", "apiVersion": "v1", **self._group_doc(group, versions)})
+            version, rest = parts[2], parts[3:]
+            if version not in versions:
+                raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        else:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        if not rest:
+            return _json(self._resource_list(group, version))
+        return await self._resource(request, group, version, rest)
+
+    def _group_doc(self, group: str, versions: list[str]) -> dict:
+        gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+        return {"name": group, "versions": gvs, "preferredVersion": gvs[0]}
+
+    def _resource_list(self, group: str, version: str) -> dict:
+        resources = []
+        for rt in sorted(self.store.registry.in_group_version(group, version), key=lambda r: r.plural):
+            resources.extend(rt.discovery_entries())
+        return {"kind": "APIResourceList", "apiVersion": "v1",
+                "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
+
+    async def _resource(self, request: web.Request, group: str, version: str, rest: list[str]) -> web.StreamResponse:
+        watch_path = rest[0] == "watch"
+        if watch_path:
+            rest = rest[1:]
+        namespace = None
+        if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
+            namespace, rest = rest[1], rest[2:]
+        plural = rest[0] if rest else ""
+        rt = self.store.registry.get(group, version, plural)
+        if rt is None or (namespace is not None and not rt.namespaced):
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else None
+        if len(rest) > 3 or (sub and sub not in rt.subresources):
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        if rt.namespaced and name and namespace is None:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        q = request.query
+        dry_run = "All" in q.getall("dryRun", [])
+        method = request.method
+        if method == "GET":
+            if sub == "log":
+                return await self.emu.pods.serve_log(request, namespace or "", name or "")
+            if watch_path or _truthy(q.get("watch")):
+                field_selector = q.get("fieldSelector")
+                if name:
+                    field_selector = ",".join(filter(None, [field_selector, f"metadata.name={name}"]))
+                return await self._watch(request, rt, namespace, q.get("labelSelector"), field_selector)
+            if name:
+                return _json(self.store.get(rt, namespace, name))
+            limit = int(q["limit"]) if q.get("limit") else None
+            return _json(self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
+                                         q.get("continue")))
+        if method == "POST":
+            if name:
+                raise errors.method_not_allowed()
+            obj = await self._body(request)
+            return _json(self.store.create(rt, namespace, obj, dry_run=dry_run), 201)
+        if method == "PUT":
+            if not name:
+                raise errors.method_not_allowed()
+            obj = await self._body(request)
+            return _json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run))
+        if method == "PATCH":
+            if not name:
+                raise errors.method_not_allowed()
+            ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
+            patch_type = PATCH_TYPES.get(ctype)
+            if patch_type is None:
+                raise errors.unsupported_media_type(ctype)
+            body = await self._body(request)
+            obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, q.get("fieldManager"),
+                                            _truthy(q.get("force")), dry_run=dry_run)
+            return _json(obj, 201 if created else 200)
+        if method == "DELETE":
+            opts = await self._body(request, optional=True) or {}
+            propagation = q.get("propagationPolicy") or opts.get("propagationPolicy")
+            if opts.get("orphanDependents") is True:
+                propagation = "Orphan"
+            if not name:
+                return _json(self._delete_collection(rt, namespace, request, propagation, dry_run))
+            obj = self.store.delete(rt, namespace, name, propagation, dry_run=dry_run,
+                                    preconditions=opts.get("preconditions"))
+            if obj["metadata"].get("deletionTimestamp") or rt.plural == "pods":
+                return _json(obj)
+            return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                          "details": {"name": name, "group": rt.group, "kind": rt.plural,
+                                      "uid": obj["metadata"]["uid"]}})
+        raise errors.method_not_allowed()
+
+    def _delete_collection(self, rt: ResourceType, namespace: str | None, request: web.Request,
+                           propagation: str | None, dry_run: bool) -> dict:
+        listed = self.store.list(rt, namespace, request.query.get("labelSelector"),
+                                 request.query.get("fieldSelector"))
+        for item in listed["items"]:
+            try:
+                self.store.delete(rt, item["metadata"].get("namespace"), item["metadata"]["name"], propagation,
+                                  dry_run=dry_run)
+            except errors.ApiError as exc:
+                if exc.code != 404:
+                    raise
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+
+    async def _body(self, request: web.Request, optional: bool = False) -> Any:
+        raw = await request.read()
+        if not raw.strip():
+            if optional:
+                return None
+            raise errors.bad_request("the body of the request was empty")
+        try:
+            if raw.lstrip()[:1] in (b"{", b"["):
+                return json.loads(raw)
+            return yaml.load(raw, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        except (ValueError, yaml.YAMLError) as exc:
+            raise errors.bad_request(f"the body of the request could not be decoded: {exc}") from exc
+
+    # ------------------------------------------------------------------ watch
+    async def _watch(self, request: web.Request, rt: ResourceType, namespace: str | None,
+                     label_selector: str | None, field_selector: str | None) -> web.StreamResponse:
+        q = request.query
+        faults: list[Fault] = request.get("faults", [])
+        timeout = float(q["timeoutSeconds"]) if q.get("timeoutSeconds") else self.emu.watch_timeout
+        bookmarks = _truthy(q.get("allowWatchBookmarks"))
+        gone = any(f.gone for f in faults)
+        drop_events = min((f.drop_watch_after_events for f in faults if f.drop_watch_after_events is not None),
+                          default=None)
+        drop_seconds = min((f.drop_watch_after_seconds for f in faults if f.drop_watch_after_seconds is not None),
+                           default=None)
+        loop = asyncio.get_running_loop()
+        websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+        watcher = None
+        try:
+            if not gone:
+                watcher = self.store.watch(rt, namespace, label_selector, field_selector,
+                                           q.get("resourceVersion"), loop)
+        except errors.ApiError as exc:
+            if exc.code != 410:
+                raise
+            gone = True
+            gone_status = exc.status()
+        else:
+            gone_status = errors.expired(q.get("resourceVersion") or "0", self.store.resource_version).status()
+
+        if websocket:
+            ws = web.WebSocketResponse(protocols=("v4.channel.k8s.io", "channel.k8s.io"))
+            await ws.prepare(request)
+            send = ws.send_str
+            resp: web.StreamResponse = ws
+        else:
+            resp = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
+            resp.enable_chunked_encoding()
+            await resp.prepare(request)
+
+            async def send(line: str) -> None:
+                await resp.write(line.encode() + b"\n")
+
+        try:
+            if gone:
+                await send(json.dumps({"type": "ERROR", "object": gone_status}))
+                return resp
+            assert watcher is not None
+            deadline = loop.time() + timeout
+            if drop_seconds is not None:
+                deadline = min(deadline, loop.time() + drop_seconds)
+            sent = 0
+            bookmark_at = loop.time() + self.emu.bookmark_interval
+            while True:
+                now = loop.time()
+                if now >= deadline:
+                    break
+                wait = deadline - now
+                if bookmarks:
+                    wait = min(wait, max(0.0, bookmark_at - now))
+                try:
+                    event = await asyncio.wait_for(watcher.queue.get(), timeout=wait)
+                except asyncio.TimeoutError:
+                    if bookmarks and loop.time() >= bookmark_at:
+                        rv = self.store.resource_version
+                        await asyncio.sleep(0)  # let already-scheduled events reach the queue first
+                        if watcher.queue.empty():
+                            await send(json.dumps({"type": "BOOKMARK", "object": {
+                                "kind": rt.kind, "apiVersion": rt.api_version,
+                                "metadata": {"resourceVersion": str(rv), "annotations": {}}}}))
+                        bookmark_at = loop.time() + self.emu.bookmark_interval
+                    continue
+                if event is None:
+                    break
+                await send(json.dumps(event.wire(), separators=(",", ":")))
+                sent += 1
+                if drop_events is not None and sent >= drop_events:
+                    if request.transport is not None:
+                        request.transport.abort()  # an abrupt drop, not a clean end of stream
+                    break
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            if watcher is not None:
+                self.store.stop_watch(watcher)
+        if websocket:
+            await ws.close()
+        return resp
+
+    # ------------------------------------------------------------------ admin endpoint
+    async def _admin(self, request: web.Request, path: str) -> web.Response:
+        method = request.method
+        if path == "/requests" and method == "GET":
+            return _json([asdict(r) for r in self.emu.requests.snapshot()])
+        if path == "/requests" and method == "DELETE":
+            self.emu.requests.clear()
+            return _json({"status": "Success"})
+        if path == "/counters" and method == "GET":
+            return _json({"counters": self.emu.requests.counters(), "total": len(self.emu.requests.snapshot()),
+                          "watches": self.store.watcher_count, "resourceVersion": self.store.resource_version})
+        if path == "/faults" and method == "GET":
+            return _json(self.emu.faults.list())
+        if path == "/faults" and method == "POST":
+            spec = await self._body(request)
+            try:
+                fault = self.emu.faults.add(Fault(**spec))
+            except TypeError as exc:
+                raise errors.bad_request(f"bad fault: {exc}") from exc
+            return _json(asdict(fault), 201)
+        if path == "/faults" and method == "DELETE":
+            self.emu.faults.clear()
+            return _json({"status": "Success"})
+        if path.startswith("/faults/") and method == "DELETE":
+            self.emu.faults.remove(int(path.rsplit("/", 1)[1]))
+            return _json({"status": "Success"})
+        if path == "/compact" and method == "POST":
+            self.store.compact()
+            return _json({"status": "Success", "resourceVersion": self.store.resource_version})
+        if path == "/pod-behaviours" and method == "POST":
+            spec = await self._body(request)
+            self.emu.pods.behave(**spec)
+            return _json({"status": "Success"}, 201)
+        raise errors.ApiError(404, "NotFound", f"unknown admin path {path}")
+

@@ -1,0 +1,595 @@
+"""The emulator's in-memory object store: one resourceVersion counter, a bounded event history for
+watches, finalizers and ownerReference garbage collection.
+
+Thread-safe: the HTTP server, the simulated controllers and test code may all call it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import json
+import random
+import re
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from . import errors
+from .patching import json_patch, merge_patch, server_side_apply, strategic_merge_patch
+from .resources import NAME_RULES, Registry, ResourceType
+from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
+
+Key = tuple[str, str]  # (namespace or "", name)
+
+_LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
+
+
+def now_rfc3339() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _random_suffix(n: int = 5) -> str:
+    # The API server's alphabet for generateName leaves out vowels and look-alike characters.
+    return "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(n))
+
+
+@dataclass
+class WatchEvent:
+    type: str  # ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
+    object: dict
+    rv: int = 0
+
+    def wire(self) -> dict:
+        return {"type": self.type, "object": self.object}
+
+
+@dataclass
+class Watcher:
+    """One open watch: events for objects of one type matching its filters, delivered to an asyncio queue."""
+
+    rt: ResourceType
+    namespace: str | None
+    label_pred: Predicate
+    field_pred: Predicate
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    closed: bool = False
+
+    def matches(self, obj: dict | None) -> bool:
+        if obj is None:
+            return False
+        meta = obj.get("metadata", {})
+        if self.namespace and meta.get("namespace") != self.namespace:
+            return False
+        return self.label_pred(meta.get("labels") or {}) and self.field_pred(obj)
+
+    def offer(self, event_type: str, obj: dict, old: dict | None, rv: int) -> None:
+        """Translate a store change into what this watch sees (selector entry/exit become ADDED/DELETED)."""
+        now_in, was_in = self.matches(obj), self.matches(old) if old is not None else False
+        if event_type == "MODIFIED":
+            if now_in and not was_in:
+                event_type = "ADDED"
+            elif was_in and not now_in:
+                event_type = "DELETED"
+            elif not now_in:
+                return
+        elif not now_in:
+            return
+        self.push(WatchEvent(event_type, obj, rv))
+
+    def push(self, event: WatchEvent | None) -> None:
+        if not self.closed:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
+
+
+class Store:
+    def __init__(self, registry: Registry | None = None, watch_window: int = 10_000) -> None:
+        self.registry = registry or Registry.default()
+        self.watch_window = watch_window
+        self._lock = threading.RLock()
+        self._rv = 0
+        self._objects: dict[tuple[str, str], dict[Key, dict]] = {}
+        self._history: deque[tuple[int, str, tuple[str, str], dict, dict | None]] = deque()
+        self._compacted = 0  # newest resourceVersion no longer in the history
+        self._watchers: set[Watcher] = set()
+        self._listeners: list[Callable[[str, ResourceType, dict, dict | None], None]] = []
+        self._applied: dict[tuple, dict] = {}  # last server-side-applied config per field manager
+        self._cluster_ip = 0
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            self.create(self.registry.get("", "v1", "namespaces"), None,
+                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def resource_version(self) -> int:
+        return self._rv
+
+    def add_listener(self, fn: Callable[[str, ResourceType, dict, dict | None], None]) -> None:
+        """Call fn(event_type, rt, obj, old) after every change (simulated controllers use this)."""
+        self._listeners.append(fn)
+
+    def rt(self, api_version: str, kind_or_plural: str) -> ResourceType:
+        group, _, version = api_version.rpartition("/")
+        rt = self.registry.by_kind(api_version, kind_or_plural) or self.registry.get(group, version, kind_or_plural)
+        if rt is None:
+            raise errors.ApiError(404, "NotFound", f"the server could not find the requested resource "
+                                                   f"({api_version} {kind_or_plural})")
+        return rt
+
+    def _bucket(self, rt: ResourceType) -> dict[Key, dict]:
+        return self._objects.setdefault((rt.group, rt.plural), {})
+
+    def _commit(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> dict:
+        self._rv += 1
+        rv = self._rv
+        obj["metadata"]["resourceVersion"] = str(rv)
+        bucket = self._bucket(rt)
+        key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        if event_type == "DELETED":
+            bucket.pop(key, None)
+        else:
+            bucket[key] = obj
+        snapshot = copy.deepcopy(obj)
+        self._history.append((rv, event_type, (rt.group, rt.plural), snapshot, old))
+        while len(self._history) > self.watch_window:
+            self._compacted = self._history.popleft()[0]
+        for watcher in list(self._watchers):
+            if watcher.rt.group == rt.group and watcher.rt.plural == rt.plural:
+                watcher.offer(event_type, copy.deepcopy(snapshot), old, rv)
+        for fn in list(self._listeners):
+            fn(event_type, rt, copy.deepcopy(snapshot), old)
+        return copy.deepcopy(snapshot)
+
+    def compact(self) -> None:
+        """Forget the whole event history: any watch from an older resourceVersion now gets 410 Gone."""
+        with self._lock:
+            self._history.clear()
+            self._compacted = self._rv
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self, rt: ResourceType, obj: dict, name: str) -> None:
+        causes = []
+        pattern, max_len, message = NAME_RULES[rt.name_rule]
+        if not pattern.match(name):
+            causes.append(("metadata.name", "FieldValueInvalid", name, message))
+        elif len(name) > max_len:
+            causes.append(("metadata.name", "FieldValueInvalid", name, f"must be no more than {max_len} characters"))
+        meta = obj.get("metadata") or {}
+        for key, value in (meta.get("labels") or {}).items():
+            causes.extend(_validate_label(key, value))
+        for i, ref in enumerate(meta.get("ownerReferences") or []):
+            for required in ("apiVersion", "kind", "name", "uid"):
+                if not ref.get(required):
+                    causes.append((f"metadata.ownerReferences[{i}].{required}", "FieldValueInvalid",
+                                   ref.get(required, ""), f"{required} must not be empty"))
+        if rt.plural == "pods":
+            containers = (obj.get("spec") or {}).get("containers")
+            if not containers:
+                causes.append(("spec.containers", "FieldValueRequired", None, "Required value"))
+            for i, c in enumerate(containers or []):
+                if not c.get("name"):
+                    causes.append((f"spec.containers[{i}].name", "FieldValueRequired", None, "Required value"))
+                if not c.get("image"):
+                    causes.append((f"spec.containers[{i}].image", "FieldValueRequired", None, "Required value"))
+        if causes:
+            raise errors.invalid(rt.kind, name, causes, rt.group)
+
+    def _check_type(self, rt: ResourceType, obj: dict) -> None:
+        if not isinstance(obj, dict):
+            raise errors.bad_request("the body of the request must be a JSON object")
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        if kind and kind != rt.kind:
+            raise errors.bad_request(f"the kind of the provided object ({kind}) does not match the resource ({rt.kind})")
+        if api_version and api_version != rt.api_version:
+            raise errors.bad_request(f"the API version in the data ({api_version}) does not match the expected API "
+                                     f"version ({rt.api_version})")
+
+    # ------------------------------------------------------------------ verbs
+    def create(self, rt: ResourceType, namespace: str | None, obj: dict, dry_run: bool = False) -> dict:
+        self._check_type(rt, obj)
+        obj = copy.deepcopy(obj)
+        obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
+        meta = obj.setdefault("metadata", {})
+        if meta is None:
+            meta = obj["metadata"] = {}
+        with self._lock:
+            if rt.namespaced:
+                namespace = namespace or meta.get("namespace") or "default"
+                if meta.get("namespace") and meta["namespace"] != namespace:
+                    raise errors.bad_request("the namespace of the provided object does not match the namespace "
+                                             "sent on the request")
+                ns_obj = self._bucket(self.registry.get("", "v1", "namespaces")).get(("", namespace))
+                if ns_obj is None:
+                    raise errors.not_found("namespaces", namespace)
+                if ns_obj["metadata"].get("deletionTimestamp"):
+                    raise errors.ApiError(403, "Forbidden",
+                                          f'{rt.plural} "{meta.get("name") or meta.get("generateName", "")}" is '
+                                          f"forbidden: unable to create new content in namespace {namespace} "
+                                          "because it is being terminated")
+                meta["namespace"] = namespace
+            else:
+                meta.pop("namespace", None)
+            name = meta.get("name")
+            if not name:
+                prefix = meta.get("generateName")
+                if not prefix:
+                    raise errors.invalid(rt.kind, "", [("metadata.name", "FieldValueRequired", None,
+                                                        "Required value: name or generateName is required")], rt.group)
+                for _ in range(20):
+                    name = prefix[: 253 - 5] + _random_suffix()
+                    if (meta.get("namespace", ""), name) not in self._bucket(rt):
+                        break
+                meta["name"] = name
+            self._validate(rt, obj, name)
+            if (meta.get("namespace", ""), name) in self._bucket(rt):
+                raise errors.already_exists(rt.plural, name, rt.group)
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = now_rfc3339()
+            meta["generation"] = 1
+            for transient in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+                meta.pop(transient, None)
+            self._defaults(rt, obj)
+            if rt.has_status_subresource and rt.group:
+                obj.pop("status", None)  # custom resources ignore status on create
+            if dry_run:
+                obj["metadata"]["resourceVersion"] = ""
+                return obj
+            created = self._commit("ADDED", rt, obj, None)
+            if rt.plural == "namespaces":
+                sa = self.registry.get("", "v1", "serviceaccounts")
+                self.create(sa, name, {"metadata": {"name": "default"}})
+            if rt.plural == "customresourcedefinitions":
+                self.registry.register_crd(created)
+            return created
+
+    def _defaults(self, rt: ResourceType, obj: dict) -> None:
+        spec = obj.setdefault("spec", {}) if rt.plural in ("pods", "services", "namespaces") else None
+        if rt.plural == "pods":
+            spec.setdefault("restartPolicy", "Always")
+            spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
+            spec.setdefault("schedulerName", "default-scheduler")
+            spec.setdefault("terminationGracePeriodSeconds", 30)
+            spec.setdefault("dnsPolicy", "ClusterFirst")
+            for c in spec.get("containers") or []:
+                c.setdefault("imagePullPolicy", "Always" if str(c.get("image", "")).endswith(":latest") else
+                             "IfNotPresent")
+                c.setdefault("terminationMessagePath", "/dev/termination-log")
+                c.setdefault("terminationMessagePolicy", "File")
+            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+        elif rt.plural == "services":
+            if spec.get("clusterIP") != "None":
+                self._cluster_ip += 1
+                spec["clusterIP"] = f"10.96.{self._cluster_ip // 250}.{self._cluster_ip % 250 + 1}"
+                spec["clusterIPs"] = [spec["clusterIP"]]
+            spec.setdefault("type", "ClusterIP")
+            spec.setdefault("sessionAffinity", "None")
+            obj["status"] = {"loadBalancer": {}}
+        elif rt.plural == "namespaces":
+            obj["spec"] = {"finalizers": ["kubernetes"]}
+            obj["status"] = {"phase": "Active"}
+            obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+        elif rt.plural == "secrets":
+            obj.setdefault("type", "Opaque")
+            string_data = obj.pop("stringData", None) or {}
+            data = obj.setdefault("data", {}) or {}
+            for k, v in string_data.items():
+                data[k] = base64.b64encode(str(v).encode()).decode()
+            obj["data"] = data
+
+    def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict:
+        with self._lock:
+            obj = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
+            if obj is None:
+                raise errors.not_found(rt.plural, name, rt.group)
+            return copy.deepcopy(obj)
+
+    def try_get(self, rt: ResourceType, namespace: str | None, name: str) -> dict | None:
+        with self._lock:
+            obj = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def list(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> dict:
+        label_pred = parse_label_selector(label_selector)
+        field_pred = parse_field_selector(field_selector, supported_fields(rt.plural))
+        with self._lock:
+            list_rv = self._rv
+            start_after: tuple[str, str] | None = None
+            if continue_token:
+                try:
+                    token = json.loads(base64.urlsafe_b64decode(continue_token.encode()))
+                    list_rv, start_after = int(token["rv"]), tuple(token["start"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise errors.bad_request(f"continue key is not valid: {exc}") from exc
+            items = []
+            for key in sorted(self._bucket(rt)):
+                obj = self._bucket(rt)[key]
+                if namespace and key[0] != namespace:
+                    continue
+                if start_after is not None and key <= start_after:
+                    continue
+                if label_pred(obj["metadata"].get("labels") or {}) and field_pred(obj):
+                    items.append(obj)
+            meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
+            if limit and len(items) > limit:
+                last = items[limit - 1]["metadata"]
+                meta["continue"] = base64.urlsafe_b64encode(json.dumps(
+                    {"rv": list_rv, "start": [last.get("namespace", ""), last["name"]]}).encode()).decode()
+                meta["remainingItemCount"] = len(items) - limit
+                items = items[:limit]
+            return {
+                "kind": f"{rt.kind}List",
+                "apiVersion": rt.api_version,
+                "metadata": meta,
+                "items": copy.deepcopy(items),
+            }
+
+    def replace(self, rt: ResourceType, namespace: str | None, name: str, obj: dict,
+                subresource: str | None = None, dry_run: bool = False) -> dict:
+        self._check_type(rt, obj)
+        with self._lock:
+            current = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
+            if current is None:
+                raise errors.not_found(rt.plural, name, rt.group)
+            meta = obj.get("metadata") or {}
+            if meta.get("name") and meta["name"] != name:
+                raise errors.bad_request("the name of the object (%s) does not match the name on the URL (%s)"
+                                         % (meta["name"], name))
+            want_rv = meta.get("resourceVersion")
+            if want_rv and want_rv != current["metadata"]["resourceVersion"]:
+                raise errors.conflict(rt.plural, name, rt.group)
+            return self._update(rt, current, copy.deepcopy(obj), subresource, dry_run)
+
+    def _update(self, rt: ResourceType, current: dict, new: dict, subresource: str | None, dry_run: bool) -> dict:
+        old = copy.deepcopy(current)
+        name = current["metadata"]["name"]
+        new["kind"], new["apiVersion"] = rt.kind, rt.api_version
+        new_meta = new.setdefault("metadata", {}) or {}
+        new["metadata"] = new_meta
+        if subresource == "status":
+            # /status writes change the status only.
+            result = copy.deepcopy(current)
+            if "status" in new:
+                result["status"] = new["status"]
+            new = result
+        else:
+            for keep in ("uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds",
+                         "generation"):
+                if keep in current["metadata"]:
+                    new_meta[keep] = current["metadata"][keep]
+                else:
+                    new_meta.pop(keep, None)
+            new_meta["name"] = name
+            if rt.has_status_subresource or rt.plural == "pods":
+                if "status" in current:
+                    new["status"] = current["status"]
+                else:
+                    new.pop("status", None)
+            self._validate(rt, new, name)
+            if _spec_of(new) != _spec_of(current):
+                new_meta["generation"] = current["metadata"].get("generation", 1) + 1
+        if rt.plural == "secrets":
+            self._defaults(rt, new)
+        if dry_run:
+            return new
+        if new == current:
+            return copy.deepcopy(current)  # a no-op write does not bump resourceVersion
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            return self._commit("DELETED", rt, new, old)
+        return self._commit("MODIFIED", rt, new, old)
+
+    def patch(self, rt: ResourceType, namespace: str | None, name: str, patch_type: str, body: Any,
+              subresource: str | None = None, field_manager: str | None = None, force: bool = False,
+              dry_run: bool = False) -> tuple[dict, bool]:
+        """Apply a PATCH; returns (object, created) — server-side apply may create."""
+        ns_key = namespace or "" if rt.namespaced else ""
+        with self._lock:
+            current = self._bucket(rt).get((ns_key, name))
+            if patch_type == "apply":
+                if not isinstance(body, dict):
+                    raise errors.bad_request("apply patch must be an object")
+                if not field_manager:
+                    raise errors.bad_request("PATCH requests with apply patch must specify fieldManager")
+                self._check_type(rt, body)
+                manager_key = (rt.group, rt.plural, ns_key, name, field_manager, subresource)
+                if current is None:
+                    body = copy.deepcopy(body)
+                    body.setdefault("metadata", {})["name"] = name
+                    created = self.create(rt, namespace, body, dry_run=dry_run)
+                    if not dry_run:
+                        self._applied[manager_key] = copy.deepcopy(body)
+                    return created, True
+                merged = server_side_apply(current, body, self._applied.get(manager_key))
+                if not dry_run:
+                    self._applied[manager_key] = copy.deepcopy(body)
+            else:
+                if current is None:
+                    raise errors.not_found(rt.plural, name, rt.group)
+                if patch_type == "merge":
+                    merged = merge_patch(current, body)
+                elif patch_type == "strategic":
+                    if rt.group not in ("", "apps", "batch", "rbac.authorization.k8s.io"):
+                        raise errors.ApiError(415, "UnsupportedMediaType",
+                                              "strategic merge patch is not supported for custom resources; use "
+                                              "application/merge-patch+json")
+                    merged = strategic_merge_patch(current, body)
+                elif patch_type == "json":
+                    merged = json_patch(current, body)
+                else:
+                    raise errors.unsupported_media_type(patch_type)
+            if not isinstance(merged, dict):
+                raise errors.bad_request("the patch produced something that is not an object")
+            want_rv = (body.get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
+            if want_rv and want_rv != current["metadata"]["resourceVersion"]:
+                raise errors.conflict(rt.plural, name, rt.group)
+            merged.setdefault("metadata", {})["resourceVersion"] = current["metadata"]["resourceVersion"]
+            return self._update(rt, current, merged, subresource, dry_run), False
+
+    def delete(self, rt: ResourceType, namespace: str | None, name: str, propagation: str | None = None,
+               dry_run: bool = False, preconditions: dict | None = None) -> dict:
+        with self._lock:
+            current = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
+            if current is None:
+                raise errors.not_found(rt.plural, name, rt.group)
+            pre = preconditions or {}
+            if pre.get("uid") and pre["uid"] != current["metadata"]["uid"]:
+                raise errors.conflict(rt.plural, name, rt.group,
+                                      f"Precondition failed: UID in precondition: {pre['uid']}, "
+                                      f"UID in object meta: {current['metadata']['uid']}")
+            if pre.get("resourceVersion") and pre["resourceVersion"] != current["metadata"]["resourceVersion"]:
+                raise errors.conflict(rt.plural, name, rt.group)
+            if dry_run:
+                return copy.deepcopy(current)
+            propagation = propagation or ("Foreground" if rt.plural == "namespaces" else "Background")
+            obj = copy.deepcopy(current)
+            if propagation == "Orphan":
+                self._orphan(current["metadata"]["uid"])
+            if propagation == "Foreground" or rt.plural == "namespaces":
+                obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
+                obj["metadata"]["deletionGracePeriodSeconds"] = 0
+                if rt.plural == "namespaces":
+                    obj.setdefault("status", {})["phase"] = "Terminating"
+                if obj != current:
+                    obj = self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
+                if rt.plural == "namespaces":
+                    self._empty_namespace(name)
+                else:
+                    self._collect_dependents(current["metadata"]["uid"], "Foreground")
+                obj = copy.deepcopy(self._bucket(rt).get((obj["metadata"].get("namespace", ""), name), obj))
+            if obj["metadata"].get("finalizers"):
+                if not obj["metadata"].get("deletionTimestamp"):
+                    obj["metadata"]["deletionTimestamp"] = now_rfc3339()
+                    obj["metadata"]["deletionGracePeriodSeconds"] = 0
+                    return self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
+                return obj
+            deleted = self._commit("DELETED", rt, obj, copy.deepcopy(current))
+            self._forget(rt, deleted)
+            if propagation != "Orphan":
+                self._collect_dependents(deleted["metadata"]["uid"], "Background")
+            return deleted
+
+    def _forget(self, rt: ResourceType, obj: dict) -> None:
+        meta = obj["metadata"]
+        for key in [k for k in self._applied if k[:4] == (rt.group, rt.plural, meta.get("namespace", ""),
+                                                             meta["name"])]:
+            self._applied.pop(key, None)
+
+    def _all_objects(self) -> list[tuple[ResourceType, dict]]:
+        out = []
+        for (group, plural), bucket in self._objects.items():
+            rt = next((t for t in self.registry.types.values() if t.group == group and t.plural == plural), None)
+            if rt is not None:
+                out.extend((rt, obj) for obj in bucket.values())
+        return out
+
+    def _live_uids(self) -> set[str]:
+        return {obj["metadata"]["uid"] for _, obj in self._all_objects()}
+
+    def _collect_dependents(self, owner_uid: str, propagation: str) -> None:
+        """Garbage-collect objects whose owners are all gone (or going, for foreground deletion)."""
+        live = self._live_uids() - {owner_uid}
+        for rt, obj in self._all_objects():
+            refs = obj["metadata"].get("ownerReferences") or []
+            uids = {r.get("uid") for r in refs}
+            if owner_uid in uids and not (uids & live):
+                try:
+                    self.delete(rt, obj["metadata"].get("namespace"), obj["metadata"]["name"], propagation)
+                except errors.ApiError:
+                    pass
+
+    def _orphan(self, owner_uid: str) -> None:
+        for rt, obj in self._all_objects():
+            refs = obj["metadata"].get("ownerReferences") or []
+            if any(r.get("uid") == owner_uid for r in refs):
+                new = copy.deepcopy(obj)
+                new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != owner_uid]
+                self._commit("MODIFIED", rt, new, copy.deepcopy(obj))
+
+    def _empty_namespace(self, namespace: str) -> None:
+        for rt, obj in self._all_objects():
+            if rt.namespaced and obj["metadata"].get("namespace") == namespace:
+                try:
+                    self.delete(rt, namespace, obj["metadata"]["name"])
+                except errors.ApiError:
+                    pass
+        ns_rt = self.registry.get("", "v1", "namespaces")
+        ns = self._bucket(ns_rt).get(("", namespace))
+        if ns is not None:
+            ns = copy.deepcopy(ns)
+            ns["spec"]["finalizers"] = []
+            self._commit("DELETED", ns_rt, ns, None)
+
+    # ------------------------------------------------------------------ watch
+    def watch(self, rt: ResourceType, namespace: str | None, label_selector: str | None,
+              field_selector: str | None, resource_version: str | None,
+              loop: asyncio.AbstractEventLoop) -> Watcher:
+        """Open a watch. With no resourceVersion (or "0") it starts with a synthetic ADDED per object;
+        otherwise it replays what happened after that version, or raises 410 if that is compacted."""
+        watcher = Watcher(rt, namespace, parse_label_selector(label_selector),
+                          parse_field_selector(field_selector, supported_fields(rt.plural)), loop)
+        with self._lock:
+            if resource_version in (None, "", "0"):
+                for key in sorted(self._bucket(rt)):
+                    obj = self._bucket(rt)[key]
+                    if watcher.matches(obj):
+                        watcher.queue.put_nowait(WatchEvent("ADDED", copy.deepcopy(obj),
+                                                            int(obj["metadata"]["resourceVersion"])))
+            else:
+                try:
+                    since = int(resource_version)
+                except ValueError as exc:
+                    raise errors.bad_request(f"invalid resource version: {resource_version!r}") from exc
+                if since < self._compacted:
+                    raise errors.expired(resource_version, self._compacted + 1)
+                for rv, etype, gp, obj, old in self._history:
+                    if rv > since and gp == (rt.group, rt.plural):
+                        # Delivered through the loop like live events, so the order is kept.
+                        watcher.offer(etype, copy.deepcopy(obj), old, rv)
+            self._watchers.add(watcher)
+        return watcher
+
+    def stop_watch(self, watcher: Watcher) -> None:
+        watcher.closed = True
+        with self._lock:
+            self._watchers.discard(watcher)
+
+    @property
+    def watcher_count(self) -> int:
+        return len(self._watchers)
+
+
+def _spec_of(obj: dict) -> dict:
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "kind", "apiVersion")}
+
+
+def _validate_label(key: str, value: Any) -> list[tuple[str, str, Any, str]]:
+    causes = []
+    prefix, _, name = key.rpartition("/")
+    if not re.fullmatch(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]", name) or len(name) > 63:
+        causes.append(("metadata.labels", "FieldValueInvalid", key,
+                       "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+                       "end with an alphanumeric character"))
+    if prefix and (len(prefix) > 253 or not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*"
+                                                          r"[a-z0-9])?)*", prefix)):
+        causes.append(("metadata.labels", "FieldValueInvalid", key, "prefix part must be a DNS-1123 subdomain"))
+    if not isinstance(value, str) or len(value) > 63 or not re.fullmatch(_LABEL_VALUE, value):
+        causes.append(("metadata.labels", "FieldValueInvalid", value,
+                       "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+                       "'.', and must start and end with an alphanumeric character, and be at most 63 characters"))
+    return causes
+
+
+__all__ = ["Store", "Watcher", "WatchEvent", "now_rfc3339"]
