@@ -38,19 +38,24 @@ class ApiError(Exception):
         return body
 
 
+def _details(name: str, group: str, kind: str) -> dict[str, Any]:
+    # StatusDetails.group is omitempty: the core group leaves it out.
+    return {"name": name, **({"group": group} if group else {}), "kind": kind}
+
+
 def _qualified(plural: str, group: str) -> str:
     return f"{plural}.{group}" if group else plural
 
 
 def not_found(plural: str, name: str, group: str = "") -> ApiError:
     res = _qualified(plural, group)
-    return ApiError(404, "NotFound", f'{res} "{name}" not found', {"name": name, "group": group, "kind": plural})
+    return ApiError(404, "NotFound", f'{res} "{name}" not found', _details(name, group, plural))
 
 
 def already_exists(plural: str, name: str, group: str = "") -> ApiError:
     res = _qualified(plural, group)
     return ApiError(
-        409, "AlreadyExists", f'{res} "{name}" already exists', {"name": name, "group": group, "kind": plural}
+        409, "AlreadyExists", f'{res} "{name}" already exists', _details(name, group, plural)
     )
 
 
@@ -61,7 +66,7 @@ def conflict(plural: str, name: str, group: str = "", why: str | None = None) ->
         409,
         "Conflict",
         f'Operation cannot be fulfilled on {res} "{name}": {why}',
-        {"name": name, "group": group, "kind": plural},
+        _details(name, group, plural),
     )
 
 
@@ -79,9 +84,7 @@ def invalid(kind: str, name: str, causes: list[tuple[str, str, Any, str]], group
         "Invalid",
         f'{kind}{"." + group if group else ""} "{name}" is invalid: {summary}',
         {
-            "name": name,
-            "group": group,
-            "kind": kind,
+            **_details(name, group, kind),
             "causes": [
                 {"reason": typ, "message": (f"Invalid value: {_go_quote(v)}: {d}" if v is not None else d), "field": f}
                 for f, typ, v, d in causes

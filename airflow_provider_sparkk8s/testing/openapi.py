@@ -74,15 +74,3 @@ def openapi_v3_index(registry: Registry) -> dict:
             paths[gv] = {"serverRelativeURL": f"/openapi/v3/{gv}?hash={digest.hexdigest()[:32].upper()}"}
     return {"paths": paths}
 
-
-def openapi_v2(registry: Registry) -> dict:
-    definitions, paths = {}, {}
-    for rt in registry.types.values():
-        name = _schema_name(rt)
-        definitions[name] = _schema(rt)
-        for path, ops in _paths(rt, f"#/definitions/{name}").items():
-            paths[path] = {verb: {k: v for k, v in op.items() if k != "responses"} | {"responses": {
-                "200": {"description": "OK", "schema": {"$ref": f"#/definitions/{name}"}}}}
-                for verb, op in ops.items()}
-    return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
-            "definitions": definitions}

@@ -73,13 +73,20 @@ def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
     return result
 
 
+def _merge_key(field: str, items: list) -> str | None:
+    """The merge key of a list. `ports` is keyed by containerPort in containers but by port in services."""
+    if field == "ports" and not any(isinstance(i, dict) and "containerPort" in i for i in items):
+        return "port"
+    return MERGE_KEYS.get(field)
+
+
 def _strategic_list(target: Any, patch: list, field: str) -> list:
     current = target if isinstance(target, list) else []
     if field in SET_LISTS:
         merged = list(current)
         merged.extend(v for v in patch if v not in merged)
         return copy.deepcopy(merged)
-    key = MERGE_KEYS.get(field)
+    key = _merge_key(field, [*current, *patch])
     if not key or not all(isinstance(item, dict) for item in patch):
         if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
             return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
@@ -106,7 +113,8 @@ def _pointer(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise bad_request(f"the server rejected our request due to an error in our request: invalid JSON pointer {path!r}")
+        raise bad_request(f"the server rejected our request due to an error in our request: "
+                          f"invalid JSON pointer {path!r}")
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
@@ -204,7 +212,8 @@ def _prune(current: Any, previous: Any, applied: Any, field: str = "") -> Any:
             else:
                 out[key] = _prune(out[key], prev_value, applied[key], key)
         return out
-    key = MERGE_KEYS.get(field)
+    key = _merge_key(field, [*current, *previous]) if isinstance(current, list) and isinstance(previous, list) \
+        else None
     if key and isinstance(current, list) and isinstance(previous, list):
         applied_keys = {i.get(key) for i in applied or [] if isinstance(i, dict)}
         prev_items = {i.get(key): i for i in previous if isinstance(i, dict)}

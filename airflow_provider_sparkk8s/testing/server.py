@@ -15,8 +15,9 @@ from aiohttp import web
 
 from . import errors
 from .faults import Fault, RequestInfo, RequestRecord
-from .openapi import openapi_v2, openapi_v3_group_version, openapi_v3_index
+from .openapi import openapi_v3_group_version, openapi_v3_index
 from .resources import ResourceType
+from .tables import table, wants_table
 
 if TYPE_CHECKING:
     from .emulator import KubeEmulator
@@ -29,6 +30,9 @@ PATCH_TYPES = {
     "application/apply-patch+cbor": "apply",
 }
 ADMIN_PREFIX = "/_emulator"
+INFO = web.RequestKey("info", RequestInfo)
+FAULTS = web.RequestKey("faults", list)
+USER = web.RequestKey("user", str)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -95,7 +99,7 @@ class Server:
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         started_wall, started = time.time(), time.monotonic()
         info = self._classify(request)
-        request["info"] = info
+        request[INFO] = info
         status = 500
         try:
             response = await self._guarded(request, handler, info)
@@ -112,7 +116,7 @@ class Server:
                 self.emu.requests.add(RequestRecord(
                     request.method, request.path, request.query_string, status, started_wall,
                     time.monotonic() - started, info.verb, info.resource, info.namespace, info.name,
-                    request.get("user", "")))
+                    request.get(USER, "")))
 
     async def _guarded(self, request: web.Request, handler: Any, info: RequestInfo) -> web.StreamResponse:
         if request.path not in ("/healthz", "/livez", "/readyz"):
@@ -120,7 +124,7 @@ class Server:
         if request.path.startswith(ADMIN_PREFIX):
             return await handler(request)
         faults = self.emu.faults.take(info)
-        request["faults"] = faults
+        request[FAULTS] = faults
         for fault in faults:
             if fault.latency:
                 await asyncio.sleep(fault.latency)
@@ -139,14 +143,14 @@ class Server:
     def _authenticate(self, request: web.Request) -> None:
         tokens = self.emu.tokens
         if not tokens:
-            request["user"] = "system:anonymous"
+            request[USER] = "system:anonymous"
             return
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer":
             for known, user in tokens.items():
                 if hmac.compare_digest(token.strip(), known):
-                    request["user"] = user
+                    request[USER] = user
                     return
         raise errors.unauthorized()
 
@@ -168,8 +172,7 @@ class Server:
             return _json({"kind": "APIGroupList", "apiVersion": "v1",
                           "groups": [self._group_doc(g, vs) for g, vs in sorted(self.store.registry.groups().items())
                                      if g]})
-        if path == "/openapi/v2":
-            return _json(openapi_v2(self.store.registry))
+        # kubectl only accepts /openapi/v2 as protobuf; without it, it uses v3, which is served.
         if path == "/openapi/v3":
             return _json(openapi_v3_index(self.store.registry))
         if path.startswith("/openapi/v3/"):
@@ -235,11 +238,15 @@ class Server:
                 if name:
                     field_selector = ",".join(filter(None, [field_selector, f"metadata.name={name}"]))
                 return await self._watch(request, rt, namespace, q.get("labelSelector"), field_selector)
+            as_table = wants_table(request.headers.get("Accept", ""))
             if name:
-                return _json(self.store.get(rt, namespace, name))
+                obj = self.store.get(rt, namespace, name)
+                return _json(table(rt, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
+                             if as_table else obj)
             limit = int(q["limit"]) if q.get("limit") else None
-            return _json(self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
-                                         q.get("continue")))
+            listed = self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
+                                     q.get("continue"))
+            return _json(table(rt, listed["items"], listed["metadata"]) if as_table else listed)
         if method == "POST":
             if name:
                 raise errors.method_not_allowed()
@@ -273,7 +280,7 @@ class Server:
             if obj["metadata"].get("deletionTimestamp") or rt.plural == "pods":
                 return _json(obj)
             return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                          "details": {"name": name, "group": rt.group, "kind": rt.plural,
+                          "details": {"name": name, **({"group": rt.group} if rt.group else {}), "kind": rt.plural,
                                       "uid": obj["metadata"]["uid"]}})
         raise errors.method_not_allowed()
 
@@ -307,7 +314,7 @@ class Server:
     async def _watch(self, request: web.Request, rt: ResourceType, namespace: str | None,
                      label_selector: str | None, field_selector: str | None) -> web.StreamResponse:
         q = request.query
-        faults: list[Fault] = request.get("faults", [])
+        faults: list[Fault] = request.get(FAULTS, [])
         timeout = float(q["timeoutSeconds"]) if q.get("timeoutSeconds") else self.emu.watch_timeout
         bookmarks = _truthy(q.get("allowWatchBookmarks"))
         gone = any(f.gone for f in faults)

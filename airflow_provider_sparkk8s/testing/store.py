@@ -49,7 +49,7 @@ class WatchEvent:
         return {"type": self.type, "object": self.object}
 
 
-@dataclass
+@dataclass(eq=False)
 class Watcher:
     """One open watch: events for objects of one type matching its filters, delivered to an asyncio queue."""
 
@@ -144,6 +144,8 @@ class Store:
                 watcher.offer(event_type, copy.deepcopy(snapshot), old, rv)
         for fn in list(self._listeners):
             fn(event_type, rt, copy.deepcopy(snapshot), old)
+        if event_type == "DELETED":
+            self._release_waiting_owners(snapshot)
         return copy.deepcopy(snapshot)
 
     def compact(self) -> None:
@@ -163,11 +165,12 @@ class Store:
         meta = obj.get("metadata") or {}
         for key, value in (meta.get("labels") or {}).items():
             causes.extend(_validate_label(key, value))
-        for i, ref in enumerate(meta.get("ownerReferences") or []):
-            for required in ("apiVersion", "kind", "name", "uid"):
+        for ref in meta.get("ownerReferences") or []:
+            # The API server reports these without an index, in this order, "version" for apiVersion.
+            for required, what in (("uid", "uid"), ("apiVersion", "version"), ("kind", "kind"), ("name", "name")):
                 if not ref.get(required):
-                    causes.append((f"metadata.ownerReferences[{i}].{required}", "FieldValueInvalid",
-                                   ref.get(required, ""), f"{required} must not be empty"))
+                    causes.append((f"metadata.ownerReferences.{required}", "FieldValueInvalid",
+                                   ref.get(required, ""), f"{what} must not be empty"))
         if rt.plural == "pods":
             containers = (obj.get("spec") or {}).get("containers")
             if not containers:
@@ -185,7 +188,8 @@ class Store:
             raise errors.bad_request("the body of the request must be a JSON object")
         kind, api_version = obj.get("kind"), obj.get("apiVersion")
         if kind and kind != rt.kind:
-            raise errors.bad_request(f"the kind of the provided object ({kind}) does not match the resource ({rt.kind})")
+            raise errors.bad_request(f"the kind of the provided object ({kind}) does not match the resource "
+                                     f"({rt.kind})")
         if api_version and api_version != rt.api_version:
             raise errors.bad_request(f"the API version in the data ({api_version}) does not match the expected API "
                                      f"version ({rt.api_version})")
@@ -346,8 +350,8 @@ class Store:
                 raise errors.not_found(rt.plural, name, rt.group)
             meta = obj.get("metadata") or {}
             if meta.get("name") and meta["name"] != name:
-                raise errors.bad_request("the name of the object (%s) does not match the name on the URL (%s)"
-                                         % (meta["name"], name))
+                raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on "
+                                         f"the URL ({name})")
             want_rv = meta.get("resourceVersion")
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, name, rt.group)
@@ -468,6 +472,7 @@ class Store:
                     self._empty_namespace(name)
                 else:
                     self._collect_dependents(current["metadata"]["uid"], "Foreground")
+                    self._wait_for_blocking_dependents(rt, current["metadata"].get("namespace", ""), name)
                 obj = copy.deepcopy(self._bucket(rt).get((obj["metadata"].get("namespace", ""), name), obj))
             if obj["metadata"].get("finalizers"):
                 if not obj["metadata"].get("deletionTimestamp"):
@@ -510,12 +515,52 @@ class Store:
                 except errors.ApiError:
                     pass
 
+    def _blocking_dependents(self, owner_uid: str) -> list[dict]:
+        return [obj for _, obj in self._all_objects()
+                if any(r.get("uid") == owner_uid and r.get("blockOwnerDeletion")
+                       for r in obj["metadata"].get("ownerReferences") or [])]
+
+    def _wait_for_blocking_dependents(self, rt: ResourceType, namespace: str, name: str) -> None:
+        """Foreground deletion: the owner keeps a `foregroundDeletion` finalizer while dependents with
+        blockOwnerDeletion (held by their own finalizers) still exist."""
+        owner = self._bucket(rt).get((namespace, name))
+        if owner is None or not self._blocking_dependents(owner["metadata"]["uid"]):
+            return
+        finalizers = owner["metadata"].get("finalizers") or []
+        if "foregroundDeletion" not in finalizers:
+            new = copy.deepcopy(owner)
+            new["metadata"]["finalizers"] = [*finalizers, "foregroundDeletion"]
+            self._commit("MODIFIED", rt, new, copy.deepcopy(owner))
+
+    def _release_waiting_owners(self, dependent: dict) -> None:
+        """Finish the foreground deletion of owners whose last blocking dependent just went."""
+        uids = {r.get("uid") for r in dependent["metadata"].get("ownerReferences") or []
+                if r.get("blockOwnerDeletion")}
+        if not uids:
+            return
+        for rt, owner in self._all_objects():
+            meta = owner["metadata"]
+            if (meta["uid"] not in uids or "foregroundDeletion" not in (meta.get("finalizers") or [])
+                    or self._blocking_dependents(meta["uid"])):
+                continue
+            new = copy.deepcopy(owner)
+            new["metadata"]["finalizers"] = [f for f in meta["finalizers"] if f != "foregroundDeletion"]
+            if new["metadata"]["finalizers"]:
+                self._commit("MODIFIED", rt, new, copy.deepcopy(owner))
+            else:
+                new["metadata"].pop("finalizers")
+                self._forget(rt, self._commit("DELETED", rt, new, copy.deepcopy(owner)))
+
     def _orphan(self, owner_uid: str) -> None:
         for rt, obj in self._all_objects():
             refs = obj["metadata"].get("ownerReferences") or []
             if any(r.get("uid") == owner_uid for r in refs):
                 new = copy.deepcopy(obj)
-                new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != owner_uid]
+                kept = [r for r in refs if r.get("uid") != owner_uid]
+                if kept:
+                    new["metadata"]["ownerReferences"] = kept
+                else:
+                    new["metadata"].pop("ownerReferences")  # the API server omits an empty list
                 self._commit("MODIFIED", rt, new, copy.deepcopy(obj))
 
     def _empty_namespace(self, namespace: str) -> None:
