@@ -127,8 +127,10 @@ class KubeEmulator:
         asyncio.set_event_loop(loop)
         try:
             self.pods.attach(loop)
+            # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
+            # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
-                                         shutdown_timeout=0.5)
+                                         shutdown_timeout=0.5, handler_cancellation=True)
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, self.host, self.port, ssl_context=ssl_context, backlog=1024,
                                reuse_address=True)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import copy
 import json
 import random
 import re
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -95,7 +95,8 @@ class Store:
         self._lock = threading.RLock()
         self._rv = 0
         self._objects: dict[tuple[str, str], dict[Key, dict]] = {}
-        self._history: deque[tuple[int, str, tuple[str, str], dict, dict | None]] = deque()
+        # Changes in resourceVersion order; a list (trimmed in chunks) so a watch can bisect to its start.
+        self._history: list[tuple[int, str, tuple[str, str], dict, dict | None]] = []
         self._compacted = 0  # newest resourceVersion no longer in the history
         self._watchers: set[Watcher] = set()
         self._listeners: list[Callable[[str, ResourceType, dict, dict | None], None]] = []
@@ -137,8 +138,10 @@ class Store:
             bucket[key] = obj
         snapshot = copy.deepcopy(obj)
         self._history.append((rv, event_type, (rt.group, rt.plural), snapshot, old))
-        while len(self._history) > self.watch_window:
-            self._compacted = self._history.popleft()[0]
+        if len(self._history) > self.watch_window + self.watch_window // 8:
+            drop = len(self._history) - self.watch_window
+            self._compacted = self._history[drop - 1][0]
+            del self._history[:drop]
         for watcher in list(self._watchers):
             if watcher.rt.group == rt.group and watcher.rt.plural == rt.plural:
                 watcher.offer(event_type, copy.deepcopy(snapshot), old, rv)
@@ -392,7 +395,11 @@ class Store:
         if new == current:
             return copy.deepcopy(current)  # a no-op write does not bump resourceVersion
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
-            return self._commit("DELETED", rt, new, old)
+            # The last finalizer is gone: the object goes, and the garbage collector takes its dependents.
+            deleted = self._commit("DELETED", rt, new, old)
+            self._forget(rt, deleted)
+            self._collect_dependents(deleted["metadata"]["uid"], "Background")
+            return deleted
         return self._commit("MODIFIED", rt, new, old)
 
     def patch(self, rt: ResourceType, namespace: str | None, name: str, patch_type: str, body: Any,
@@ -599,7 +606,8 @@ class Store:
                     raise errors.bad_request(f"invalid resource version: {resource_version!r}") from exc
                 if since < self._compacted:
                     raise errors.expired(resource_version, self._compacted + 1)
-                for rv, etype, gp, obj, old in self._history:
+                start = bisect.bisect_right(self._history, since, key=lambda change: change[0])
+                for rv, etype, gp, obj, old in self._history[start:]:
                     if rv > since and gp == (rt.group, rt.plural):
                         # Delivered through the loop like live events, so the order is kept.
                         watcher.offer(etype, copy.deepcopy(obj), old, rv)
