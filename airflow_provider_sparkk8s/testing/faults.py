@@ -135,7 +135,7 @@ class RequestRecord:
     method: str
     path: str
     query: str
-    status: int
+    status: int  # 0 while the request is still open (a watch, a log follow) or when the connection was reset
     started: float
     duration: float
     verb: str

@@ -97,26 +97,24 @@ class Server:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        started_wall, started = time.time(), time.monotonic()
+        started = time.monotonic()
         info = self._classify(request)
         request[INFO] = info
-        status = 500
+        # Recorded when it arrives (status 0 until it ends), so open watches and log follows count at once.
+        record = RequestRecord(request.method, request.path, request.query_string, 0, time.time(), 0.0, info.verb,
+                               info.resource, info.namespace, info.name)
+        if not request.path.startswith(ADMIN_PREFIX):
+            self.emu.requests.add(record)
         try:
             response = await self._guarded(request, handler, info)
-            status = response.status
+            record.status = response.status
             return response
         except errors.ApiError as exc:
-            status = exc.code
+            record.status = exc.code
             return _error(exc)
-        except ConnectionResetError:
-            status = 0
-            raise
         finally:
-            if not request.path.startswith(ADMIN_PREFIX):
-                self.emu.requests.add(RequestRecord(
-                    request.method, request.path, request.query_string, status, started_wall,
-                    time.monotonic() - started, info.verb, info.resource, info.namespace, info.name,
-                    request.get(USER, "")))
+            record.duration = time.monotonic() - started
+            record.user = request.get(USER, "")
 
     async def _guarded(self, request: web.Request, handler: Any, info: RequestInfo) -> web.StreamResponse:
         if request.path not in ("/healthz", "/livez", "/readyz"):
