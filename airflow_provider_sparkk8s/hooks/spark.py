@@ -1,0 +1,700 @@
+"""SparkK8sHook: every Kubernetes call the Spark launchers make, and spark-submit itself.
+
+The connection is the cncf.kubernetes provider's `kubernetes` connection (in-cluster, kubeconfig path,
+inline kubeconfig, context, namespace); its clients are built by that provider's hooks. Waiting goes
+through `airflow_provider_sparkk8s.watch`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook
+
+from ..identity import TaskIdentity
+from ..spark_app import IN_CLUSTER_MASTER, SPARK_SUBMIT_IN_IMAGE, SparkApp, looks_secret, properties_text
+from ..watch import (
+    EVENTS,
+    PODS,
+    SPARK_APPLICATIONS,
+    KubeAPI,
+    KubeApiError,
+    Resource,
+    call_with_retries,
+    wait_for_object,
+)
+
+if TYPE_CHECKING:
+    from ..watch import Waited
+
+LAUNCHERS = ("spark-submit", "pod", "spark-operator")
+DRIVER_CONTAINER = "spark-kubernetes-driver"
+TERMINAL_POD_PHASES = ("Succeeded", "Failed")
+# spark-operator states after which the controller does nothing more.
+SPARKAPP_SUCCESS = ("COMPLETED",)
+SPARKAPP_FAILED = ("FAILED",)
+STARTUP_STATES = ("", "NEW", "SUBMITTED", "PENDING_RERUN")
+LOG_TAIL_LINES = 30
+
+
+@dataclass
+class SparkRun:
+    """A submitted (or adopted) application: enough to find, wait for and delete it."""
+
+    launcher: str
+    namespace: str
+    driver_pod: str
+    application: str | None = None  # SparkApplication name (spark-operator launcher)
+    launcher_pod: str | None = None  # launcher pod name (pod launcher)
+    spark_app_id: str | None = None
+    try_number: int = 1
+    adopted: bool = False
+    started_at: float = field(default_factory=time.time)  # wall clock, survives deferral
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SparkRun:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def describe(self) -> str:
+        if self.application:
+            return f"SparkApplication {self.namespace}/{self.application}"
+        return f"driver pod {self.namespace}/{self.driver_pod}"
+
+
+@dataclass
+class SparkOutcome:
+    """How an application ended, as the trigger reports it and the operator turns into success or an error."""
+
+    status: str  # success | failed
+    state: str  # pod phase, SparkApplication state, StartupTimeout or Deleted
+    message: str
+    run: SparkRun
+    exit_code: int | None = None
+    reason: str | None = None
+    log_tail: list[str] = field(default_factory=list)
+
+    def to_event(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["run"] = self.run.to_dict()
+        return data
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> SparkOutcome:
+        data = dict(event)
+        data["run"] = SparkRun.from_dict(data["run"])
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+class SparkSubmitError(RuntimeError):
+    pass
+
+
+class SparkK8sHook(BaseHook):
+    """Kubernetes access for Spark applications, from a `kubernetes` connection."""
+
+    conn_name_attr = "kubernetes_conn_id"
+    default_conn_name = "kubernetes_default"
+    conn_type = "kubernetes"
+    hook_name = "Kubernetes (Spark)"
+
+    def __init__(self, kubernetes_conn_id: str = default_conn_name, namespace: str | None = None,
+                 cluster_context: str | None = None, config_file: str | None = None,
+                 in_cluster: bool | None = None) -> None:
+        super().__init__()
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.namespace = namespace
+        self.cluster_context = cluster_context
+        self.config_file = config_file
+        self.in_cluster = in_cluster
+
+    # ------------------------------------------------------------------ connection
+    def _sync_hook(self) -> Any:
+        from airflow.providers.cncf.kubernetes.hooks.kubernetes import KubernetesHook
+
+        return KubernetesHook(conn_id=self.kubernetes_conn_id, cluster_context=self.cluster_context,
+                              config_file=self.config_file, in_cluster=self.in_cluster)
+
+    def _extras(self) -> dict[str, Any]:
+        try:
+            extra = self.get_connection(self.kubernetes_conn_id).extra_dejson
+        except Exception:  # noqa: BLE001 - no connection means "defaults", as KubernetesHook treats it
+            return {}
+        return {k.removeprefix("extra__kubernetes__"): v for k, v in extra.items()}
+
+    def get_namespace(self) -> str:
+        return self.namespace or self._extras().get("namespace") or "default"
+
+    def connection_extra(self, key: str) -> Any:
+        return self._extras().get(key)
+
+    @contextlib.asynccontextmanager
+    async def api(self) -> AsyncIterator[KubeAPI]:
+        from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+
+        hook = AsyncKubernetesHook(conn_id=self.kubernetes_conn_id, cluster_context=self.cluster_context,
+                                   config_file=self.config_file, in_cluster=self.in_cluster)
+        async with hook.get_conn() as client:
+            yield KubeAPI(client)
+
+    def run(self, fn: Callable[[KubeAPI], Any]) -> Any:
+        """Run `await fn(api)` from synchronous code (the worker)."""
+
+        async def main() -> Any:
+            async with self.api() as api:
+                return await fn(api)
+
+        return asyncio.run(main())
+
+    # ------------------------------------------------------------------ objects
+    async def create(self, api: KubeAPI, resource: Resource, namespace: str, body: dict) -> tuple[dict, bool]:
+        """Create; returns (object, created). An existing object of that name is returned, not replaced."""
+        name = body["metadata"]["name"]
+        try:
+            obj = await call_with_retries(lambda: api.request("POST", resource.path(namespace), body=body))
+            return obj, True
+        except KubeApiError as exc:
+            if exc.status != 409:
+                raise
+        return await api.request("GET", resource.path(namespace, name)), False
+
+    async def get(self, api: KubeAPI, resource: Resource, namespace: str, name: str) -> dict | None:
+        try:
+            return await call_with_retries(lambda: api.request("GET", resource.path(namespace, name)))
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def delete(self, api: KubeAPI, resource: Resource, namespace: str, name: str) -> bool:
+        """Delete (background propagation, so what it owns goes too); False when it was already gone."""
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+        try:
+            await call_with_retries(lambda: api.request("DELETE", resource.path(namespace, name), body=body))
+            return True
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+
+    async def list(self, api: KubeAPI, resource: Resource, namespace: str, selector: str) -> list[dict]:
+        listed = await call_with_retries(
+            lambda: api.request("GET", resource.path(namespace), {"labelSelector": selector}))
+        return listed.get("items") or []
+
+    async def delete_run(self, api: KubeAPI, run: SparkRun) -> list[str]:
+        """Remove an application: its SparkApplication, launcher pod and driver pod. Returns what was deleted."""
+        deleted = []
+        if run.application and await self.delete(api, SPARK_APPLICATIONS, run.namespace, run.application):
+            deleted.append(f"SparkApplication {run.namespace}/{run.application}")
+        if run.launcher_pod and await self.delete(api, PODS, run.namespace, run.launcher_pod):
+            deleted.append(f"launcher pod {run.namespace}/{run.launcher_pod}")
+        if run.driver_pod and await self.delete(api, PODS, run.namespace, run.driver_pod):
+            deleted.append(f"driver pod {run.namespace}/{run.driver_pod}")
+        return deleted
+
+    # ------------------------------------------------------------------ logs and events
+    async def read_log(self, api: KubeAPI, namespace: str, pod: str, container: str | None = None,
+                       cursor: str | None = None, tail_lines: int | None = None) -> tuple[list[str], str | None]:
+        """Log lines after `cursor` (from a previous call; None = from the start) and the new cursor."""
+        position = LogCursor.parse(cursor)
+        query: dict[str, Any] = {"timestamps": "true", "container": container, "tailLines": tail_lines,
+                                 "sinceTime": position.since_time()}
+        try:
+            text = await call_with_retries(lambda: api.text(PODS.path(namespace, pod, "log"), query))
+        except KubeApiError as exc:
+            if exc.status in (400, 404):  # not started yet, or gone
+                return [], cursor
+            raise
+        lines = [line for ts, line in _split_timestamps(text) if position.advance(ts)]
+        return lines, str(position)
+
+    async def follow_log(self, api: KubeAPI, namespace: str, pod: str, emit: Callable[[str], None],
+                         cursor: str | None = None, container: str | None = None) -> str:
+        """Follow a container's log until it ends, resuming after drops without repeating lines; returns the
+        cursor after the last line emitted. Cancel it to stop early."""
+        position = LogCursor.parse(cursor)
+        while True:
+            query = {"follow": "true", "timestamps": "true", "container": container,
+                     "sinceTime": position.since_time()}
+            try:
+                async for raw in api.lines(PODS.path(namespace, pod, "log"), query, read_timeout=None):
+                    for ts, line in _split_timestamps(raw.decode(errors="replace")):
+                        if position.advance(ts):
+                            emit(line)
+                return str(position)
+            except KubeApiError as exc:
+                if exc.status == 404:
+                    return str(position)
+                if exc.status != 400 and not exc.retryable:
+                    raise
+                await asyncio.sleep(1.0)  # 400: the container has not started yet
+            except (OSError, asyncio.TimeoutError):
+                await asyncio.sleep(1.0)
+
+    async def events_for(self, api: KubeAPI, namespace: str, name: str) -> list[dict]:
+        try:
+            listed = await api.request("GET", EVENTS.path(namespace),
+                                       {"fieldSelector": f"involvedObject.name={name}"})
+        except KubeApiError:
+            return []
+        return sorted(listed.get("items") or [], key=lambda e: e.get("lastTimestamp") or "")
+
+    # ------------------------------------------------------------------ submission
+    def spark_submit_binary(self, spark_home: str | None = None, binary: str | None = None) -> str:
+        """spark-submit to run: explicit binary, else SPARK_HOME's, else pyspark's, else the one on PATH."""
+        if binary:
+            return binary
+        home = spark_home or os.environ.get("SPARK_HOME")
+        if not home:
+            import importlib.util
+
+            spec = importlib.util.find_spec("pyspark")
+            if spec and spec.origin:
+                home = str(Path(spec.origin).parent)
+        if home and (Path(home) / "bin" / "spark-submit").exists():
+            return str(Path(home) / "bin" / "spark-submit")
+        found = shutil.which("spark-submit")
+        if not found:
+            raise SparkSubmitError("spark-submit was not found: set spark_home or spark_binary, or SPARK_HOME, "
+                                   "or install pyspark on the worker")
+        return found
+
+    @contextlib.contextmanager
+    def _submission_credentials(self, workdir: Path) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+        """(master URL, environment, extra Spark conf) that give spark-submit the connection's credentials
+        without putting any of them on its command line."""
+        import yaml
+
+        extras = self._extras()
+        env: dict[str, str] = {}
+        conf: dict[str, str] = {}
+        in_cluster = self.in_cluster if self.in_cluster is not None else _truthy(extras.get("in_cluster"))
+        context = self.cluster_context or extras.get("cluster_context")
+        if in_cluster:
+            host = os.environ.get("KUBERNETES_SERVICE_HOST")
+            port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+            yield (f"k8s://https://{host}:{port}" if host else IN_CLUSTER_MASTER), env, conf
+            return
+        inline = extras.get("kube_config")
+        path = self.config_file or extras.get("kube_config_path")
+        if inline:
+            text = inline if isinstance(inline, str) else yaml.safe_dump(inline)
+            kubeconfig = workdir / "kubeconfig"
+            fd = os.open(kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            path = str(kubeconfig)
+        path = path or os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
+        try:
+            config = yaml.safe_load(Path(path).read_text()) or {}
+        except OSError as exc:
+            raise SparkSubmitError(f"cannot read the kubeconfig of connection {self.kubernetes_conn_id!r}: "
+                                   f"{exc.strerror}: {path}") from exc
+        context = context or config.get("current-context")
+        ctx = next((c.get("context") or {} for c in config.get("contexts") or [] if c.get("name") == context), {})
+        cluster = next((c.get("cluster") or {} for c in config.get("clusters") or []
+                        if c.get("name") == ctx.get("cluster")), {})
+        if not cluster.get("server"):
+            raise SparkSubmitError(f"kubeconfig {path} has no cluster server for context {context!r}")
+        env["KUBECONFIG"] = path
+        if context:
+            conf["spark.kubernetes.context"] = context
+        if _truthy(extras.get("disable_verify_ssl")):
+            self.log.warning("TLS verification is disabled for connection %s (disable_verify_ssl)",
+                             self.kubernetes_conn_id)
+            env["KUBERNETES_TRUST_CERTIFICATES"] = "true"
+        yield f"k8s://{cluster['server']}", env, conf
+
+    def submit_with_spark_submit(self, app: SparkApp, run: SparkRun, identity: TaskIdentity,
+                                 binary: str, timeout: float = 600,
+                                 emit: Callable[[str], None] | None = None) -> SparkRun:
+        """Run spark-submit in cluster mode with waitAppCompletion=false and a deterministic driver pod name.
+
+        Properties (which may hold secrets) go through a 0600 properties file, credentials through
+        KUBECONFIG: nothing secret is on the command line. Raises SparkSubmitError with its last output.
+        """
+        emit = emit or self.log.info
+        with tempfile.TemporaryDirectory(prefix="sparkk8s-submit-") as tmp:
+            workdir = Path(tmp)
+            with self._submission_credentials(workdir) as (master, env_extra, conf_extra):
+                conf = {**app.spark_conf(run.namespace), **conf_extra, **self._driver_conf(run, identity, app)}
+                props = workdir / "spark.properties"
+                fd = os.open(props, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(properties_text(conf))
+                argv = [binary, *app.submit_args(master, properties_file=str(props))]
+                env = {**os.environ, **env_extra}
+                if "SPARK_HOME" not in env and Path(binary).parent.name == "bin":
+                    env["SPARK_HOME"] = str(Path(binary).parent.parent)
+                emit(f"Submitting {app.name} with {Path(binary).name} to {master} (driver pod "
+                     f"{run.namespace}/{run.driver_pod})")
+                tail: list[str] = []
+                proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                        text=True, errors="replace", start_new_session=True)
+                deadline = time.monotonic() + timeout
+                assert proc.stdout is not None
+                try:
+                    for line in proc.stdout:
+                        line = line.rstrip("\n")
+                        emit(line)
+                        tail = (tail + [line])[-LOG_TAIL_LINES:]
+                        if time.monotonic() > deadline:
+                            raise subprocess.TimeoutExpired(argv, timeout)
+                    code = proc.wait(max(1.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired as exc:
+                    proc.kill()
+                    proc.wait()
+                    raise SparkSubmitError(f"spark-submit did not finish within {timeout:.0f}s") from exc
+                except BaseException:
+                    proc.kill()  # a killed task must not leave spark-submit running behind it
+                    proc.wait()
+                    raise
+                if code != 0:
+                    raise SparkSubmitError(f"spark-submit exited with code {code}:\n" + "\n".join(tail))
+        return run
+
+    def _driver_conf(self, run: SparkRun, identity: TaskIdentity, app: SparkApp) -> dict[str, str]:
+        conf = {
+            "spark.kubernetes.driver.pod.name": run.driver_pod,
+            "spark.kubernetes.submission.waitAppCompletion": "false",
+            "spark.app.name": app.name,
+        }
+        for key, value in identity.labels("driver").items():
+            conf[f"spark.kubernetes.driver.label.{key}"] = value
+        for key, value in identity.annotations().items():
+            conf[f"spark.kubernetes.driver.annotation.{key}"] = value
+        return conf
+
+    def launcher_pod_manifest(self, app: SparkApp, run: SparkRun, identity: TaskIdentity,
+                              service_account: str | None = None, image: str | None = None) -> dict:
+        """The launcher pod: spark-submit from the Spark image, in cluster mode against the in-cluster API."""
+        assert run.launcher_pod
+        conf = {**app.spark_conf(run.namespace), **self._driver_conf(run, identity, app)}
+        secret_keys = sorted(k for k in conf if looks_secret(k))
+        if secret_keys:
+            self.log.warning("Spark properties %s will be visible in the launcher pod's arguments; prefer "
+                             "Kubernetes secrets (spark.kubernetes.driver.secretKeyRef.*)", ", ".join(secret_keys))
+        labels = {**app.labels, **identity.labels("launcher")}
+        account = service_account or app.service_account
+        pod: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": run.launcher_pod, "namespace": run.namespace, "labels": labels,
+                         "annotations": {**identity.annotations(), "sparkk8s.io/driver-pod": run.driver_pod}},
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [{
+                    "name": "spark-submit",
+                    "image": image or app.image,
+                    "command": [SPARK_SUBMIT_IN_IMAGE],
+                    "args": app.submit_args(IN_CLUSTER_MASTER, conf=conf),
+                }],
+            },
+        }
+        if account:
+            pod["spec"]["serviceAccountName"] = account
+        if app.image_pull_secrets:
+            pod["spec"]["imagePullSecrets"] = [{"name": s} for s in app.image_pull_secrets]
+        if app.image_pull_policy:
+            pod["spec"]["containers"][0]["imagePullPolicy"] = app.image_pull_policy
+        return pod
+
+    def spark_application_manifest(self, app: SparkApp, run: SparkRun, identity: TaskIdentity,
+                                   restart_policy: dict[str, Any] | None = None) -> dict:
+        assert run.application
+        labels = {**app.labels, **identity.labels("application")}
+        manifest = app.spark_application(run.application, run.namespace, labels, identity.annotations(),
+                                         identity.labels("driver"), restart_policy)
+        manifest["spec"]["driver"]["podName"] = run.driver_pod
+        return manifest
+
+    # ------------------------------------------------------------------ adoption
+    async def find_runs(self, api: KubeAPI, namespace: str, identity: TaskIdentity, launcher: str
+                        ) -> list[SparkRun]:
+        """Applications any try of this task instance created, newest try first."""
+        runs: list[SparkRun] = []
+        if launcher == "spark-operator":
+            for cr in await self.list(api, SPARK_APPLICATIONS, namespace, identity.selector("application")):
+                meta = cr["metadata"]
+                runs.append(SparkRun(launcher, namespace, (cr.get("spec", {}).get("driver") or {}).get("podName")
+                                     or f"{meta['name']}-driver", application=meta["name"],
+                                     spark_app_id=(cr.get("status") or {}).get("sparkApplicationId"),
+                                     try_number=_try(meta), adopted=True))
+        else:
+            role = "launcher" if launcher == "pod" else "driver"
+            for pod in await self.list(api, PODS, namespace, identity.selector(role)):
+                meta = pod["metadata"]
+                if launcher == "pod":
+                    runs.append(SparkRun(launcher, namespace, (meta.get("annotations") or {}).get(
+                        "sparkk8s.io/driver-pod", ""), launcher_pod=meta["name"], try_number=_try(meta),
+                        adopted=True))
+                else:
+                    runs.append(SparkRun(launcher, namespace, meta["name"], try_number=_try(meta),
+                                         spark_app_id=(meta.get("labels") or {}).get("spark-app-selector"),
+                                         adopted=True))
+        return sorted(runs, key=lambda r: r.try_number, reverse=True)
+
+    async def is_finished(self, api: KubeAPI, run: SparkRun) -> SparkOutcome | None:
+        """The outcome of a run that has already ended, or None while it is still going."""
+        if run.launcher == "spark-operator":
+            assert run.application
+            cr = await self.get(api, SPARK_APPLICATIONS, run.namespace, run.application)
+            return None if cr is None else _sparkapp_verdict(cr, run)
+        driver = await self.get(api, PODS, run.namespace, run.driver_pod) if run.driver_pod else None
+        if driver is not None:
+            return _driver_verdict(driver, run)
+        if run.launcher == "pod" and run.launcher_pod:
+            launcher = await self.get(api, PODS, run.namespace, run.launcher_pod)
+            if launcher is not None and (launcher.get("status") or {}).get("phase") == "Failed":
+                return SparkOutcome("failed", "LauncherFailed", "launcher pod failed", run)
+            return None
+        return SparkOutcome("failed", "Deleted", f"{run.describe()} no longer exists", run)
+
+    # ------------------------------------------------------------------ waiting
+    async def wait(self, api: KubeAPI, run: SparkRun, startup_timeout: float,
+                   on_error: Callable[[Exception, float], None] | None = None) -> SparkOutcome:
+        """Wait until the application ends; fail it when the driver cannot start within startup_timeout."""
+        loop = asyncio.get_running_loop()
+        startup_deadline = loop.time() + max(0.0, run.started_at + startup_timeout - time.time())
+        if run.launcher == "spark-operator":
+            return await self._wait_spark_application(api, run, startup_deadline, on_error)
+        if run.launcher == "pod" and run.launcher_pod:
+            outcome = await self._wait_launcher(api, run, startup_deadline, on_error)
+            if outcome is not None:
+                return outcome
+        waited: Waited[SparkOutcome] = await wait_for_object(
+            api, PODS, run.namespace, run.driver_pod, lambda pod: _driver_verdict(pod, run),
+            deadline=lambda pod: startup_deadline if _not_started(pod) else None,
+            on_deadline=lambda pod: _startup_timeout(pod, run), on_error=on_error)
+        return await self._enrich(api, waited.verdict, waited.object)
+
+    async def _wait_launcher(self, api: KubeAPI, run: SparkRun, startup_deadline: float,
+                             on_error: Callable[[Exception, float], None] | None) -> SparkOutcome | None:
+        """Wait for the launcher pod to hand over to the driver; an outcome when it failed instead."""
+        assert run.launcher_pod
+
+        def decide(pod: dict | None) -> SparkOutcome | str | None:
+            if pod is None:
+                return SparkOutcome("failed", "Deleted", f"launcher pod {run.namespace}/{run.launcher_pod} was "
+                                    "deleted before the driver started", run)
+            phase = (pod.get("status") or {}).get("phase")
+            if phase == "Succeeded":
+                return "handed-over"
+            if phase == "Failed":
+                code, reason, _ = _container_exit(pod, None)
+                return SparkOutcome("failed", "LauncherFailed", f"launcher pod {run.namespace}/{run.launcher_pod} "
+                                    f"failed (exit code {code}, {reason}) before the driver started", run,
+                                    code, reason)
+            return None
+
+        waited = await wait_for_object(
+            api, PODS, run.namespace, run.launcher_pod, decide,
+            deadline=lambda pod: startup_deadline if _not_started(pod) else None,
+            on_deadline=lambda pod: _startup_timeout(pod, run, launcher=True), on_error=on_error)
+        if waited.verdict == "handed-over":
+            return None
+        outcome = waited.verdict
+        assert isinstance(outcome, SparkOutcome)
+        if outcome.state == "LauncherFailed":
+            outcome.log_tail, _ = await self.read_log(api, run.namespace, run.launcher_pod,
+                                                      tail_lines=LOG_TAIL_LINES)
+            return outcome
+        return await self._enrich(api, outcome, waited.object)
+
+    async def _wait_spark_application(self, api: KubeAPI, run: SparkRun, startup_deadline: float,
+                                      on_error: Callable[[Exception, float], None] | None) -> SparkOutcome:
+        assert run.application
+        waited = await wait_for_object(
+            api, SPARK_APPLICATIONS, run.namespace, run.application, lambda cr: _sparkapp_verdict(cr, run),
+            deadline=lambda cr: startup_deadline if _sparkapp_starting(cr) else None,
+            on_deadline=lambda cr: SparkOutcome("failed", "StartupTimeout", "", run), on_error=on_error)
+        outcome = waited.verdict
+        driver = await self.get(api, PODS, run.namespace, run.driver_pod)
+        if outcome.state == "StartupTimeout":
+            return await self._enrich(api, _startup_timeout(driver, run), driver)
+        if outcome.status == "failed" and driver is not None:
+            code, reason, message = _container_exit(driver, DRIVER_CONTAINER)
+            outcome.exit_code, outcome.reason = outcome.exit_code or code, outcome.reason or reason
+        return outcome
+
+    async def _enrich(self, api: KubeAPI, outcome: SparkOutcome, pod: dict | None) -> SparkOutcome:
+        """Add what a person needs to act on a failure: warning Events and the driver's last log lines."""
+        if outcome.status != "failed":
+            return outcome
+        name = (pod or {}).get("metadata", {}).get("name") or outcome.run.driver_pod
+        if outcome.state == "StartupTimeout":
+            warnings = [e.get("message", "") for e in await self.events_for(api, outcome.run.namespace, name)
+                        if e.get("type") == "Warning"]
+            if warnings:
+                outcome.message += f"; last warning event: {warnings[-1]}"
+        elif pod is not None:
+            outcome.log_tail, _ = await self.read_log(api, outcome.run.namespace, name, tail_lines=LOG_TAIL_LINES,
+                                                      container=_main_container(pod))
+        return outcome
+
+
+# ---------------------------------------------------------------------- verdicts (pure)
+def _try(meta: dict) -> int:
+    try:
+        return int((meta.get("labels") or {}).get("sparkk8s.io/try-number", "0"))
+    except ValueError:
+        return 0
+
+
+def _main_container(pod: dict) -> str | None:
+    names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
+    return DRIVER_CONTAINER if DRIVER_CONTAINER in names else (names[0] if names else None)
+
+
+def _container_exit(pod: dict, container: str | None) -> tuple[int | None, str | None, str | None]:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    for cs in statuses:
+        if container and cs.get("name") != container:
+            continue
+        term = (cs.get("state") or {}).get("terminated") or (cs.get("lastState") or {}).get("terminated")
+        if term:
+            return term.get("exitCode"), term.get("reason"), term.get("message")
+    return None, None, None
+
+
+def _not_started(pod: dict | None) -> bool:
+    return pod is None or (pod.get("status") or {}).get("phase", "Pending") == "Pending"
+
+
+def _driver_verdict(pod: dict | None, run: SparkRun) -> SparkOutcome | None:
+    if pod is None:
+        return SparkOutcome("failed", "Deleted", f"driver pod {run.namespace}/{run.driver_pod} was deleted before "
+                            "the application finished", run)
+    labels = pod["metadata"].get("labels") or {}
+    run.spark_app_id = labels.get("spark-app-selector") or run.spark_app_id
+    phase = (pod.get("status") or {}).get("phase")
+    if phase == "Succeeded":
+        return SparkOutcome("success", phase, f"driver pod {run.namespace}/{run.driver_pod} succeeded", run, 0)
+    if phase == "Failed":
+        code, reason, message = _container_exit(pod, _main_container(pod))
+        detail = f"exit code {code}, reason {reason}" + (f": {message}" if message else "")
+        return SparkOutcome("failed", phase, f"driver pod {run.namespace}/{run.driver_pod} failed ({detail})", run,
+                            code, reason)
+    return None
+
+
+def _startup_timeout(pod: dict | None, run: SparkRun, launcher: bool = False) -> SparkOutcome:
+    """Why a pod has not started: a container's waiting reason or the scheduler's condition."""
+    what = f"launcher pod {run.namespace}/{run.launcher_pod}" if launcher else \
+        f"driver pod {run.namespace}/{run.driver_pod}"
+    if pod is None:
+        return SparkOutcome("failed", "StartupTimeout", f"{what} was never created", run, reason="NotCreated")
+    status = pod.get("status") or {}
+    reason, message = "Pending", ""
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+            reason, message = cond.get("reason") or "Unschedulable", cond.get("message") or ""
+    for cs in status.get("containerStatuses") or []:
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") and waiting["reason"] != "ContainerCreating":
+            reason, message = waiting["reason"], waiting.get("message") or ""
+    text = f"{what} did not start in time: still Pending ({reason})" + (f": {message}" if message else "")
+    return SparkOutcome("failed", "StartupTimeout", text, run, reason=reason)
+
+
+def _sparkapp_starting(cr: dict | None) -> bool:
+    if cr is None:
+        return False
+    return ((cr.get("status") or {}).get("applicationState") or {}).get("state", "") in STARTUP_STATES
+
+
+def _sparkapp_retries_left(cr: dict) -> bool:
+    policy = (cr.get("spec") or {}).get("restartPolicy") or {}
+    if policy.get("type", "Never") == "Never":
+        return False
+    if policy.get("type") == "Always":
+        return True
+    attempts = (cr.get("status") or {}).get("submissionAttempts") or 0
+    return attempts <= (policy.get("onSubmissionFailureRetries") or 0)
+
+
+def _sparkapp_verdict(cr: dict | None, run: SparkRun) -> SparkOutcome | None:
+    if cr is None:
+        return SparkOutcome("failed", "Deleted", f"SparkApplication {run.namespace}/{run.application} was deleted "
+                            "before it finished", run)
+    status = cr.get("status") or {}
+    state = (status.get("applicationState") or {}).get("state", "")
+    run.spark_app_id = status.get("sparkApplicationId") or run.spark_app_id
+    run.driver_pod = (status.get("driverInfo") or {}).get("podName") or run.driver_pod
+    error = (status.get("applicationState") or {}).get("errorMessage") or ""
+    if state in SPARKAPP_SUCCESS:
+        return SparkOutcome("success", state, f"SparkApplication {run.namespace}/{run.application} completed", run, 0)
+    if state in SPARKAPP_FAILED or (state == "SUBMISSION_FAILED" and not _sparkapp_retries_left(cr)):
+        return SparkOutcome("failed", state, f"SparkApplication {run.namespace}/{run.application} ended in "
+                            f"{state}" + (f": {error}" if error else ""), run)
+    return None
+
+
+@dataclass
+class LogCursor:
+    """Where a reader is in a log: the last timestamp seen and how many lines carried it (several lines can
+    share one timestamp, so the timestamp alone would drop or repeat some)."""
+
+    ts: str = ""
+    count: int = 0
+    seen: int = 0  # lines at `ts` met in the current pass over the log
+
+    @classmethod
+    def parse(cls, text: str | None) -> LogCursor:
+        if not text:
+            return cls()
+        ts, _, count = text.rpartition("|")
+        return cls(ts, int(count or 0))
+
+    def __str__(self) -> str:
+        return f"{self.ts}|{self.count}"
+
+    def since_time(self) -> str | None:
+        """Start of the next pass: sinceTime takes whole seconds, so a pass re-reads that second."""
+        self.seen = 0
+        return self.ts[:19] + "Z" if self.ts else None
+
+    def advance(self, ts: str) -> bool:
+        """True when a line with this timestamp is new (and counts it)."""
+        if not ts:
+            return True
+        if ts > self.ts:
+            self.ts, self.count, self.seen = ts, 1, 1
+            return True
+        if ts == self.ts:
+            self.seen += 1
+            if self.seen > self.count:
+                self.count = self.seen
+                return True
+        return False
+
+
+def _split_timestamps(text: str) -> list[tuple[str, str]]:
+    out = []
+    for line in text.splitlines():
+        ts, sep, rest = line.partition(" ")
+        if sep and ts[:4].isdigit() and "T" in ts:
+            out.append((ts, rest))
+        else:
+            out.append(("", line))
+    return out
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in ("1", "true", "yes", "on")
+
+
+__all__ = ["LAUNCHERS", "LogCursor", "SparkK8sHook", "SparkOutcome", "SparkRun", "SparkSubmitError"]

@@ -1,0 +1,411 @@
+"""SparkK8sOperator: run a Spark application in cluster mode on Kubernetes and wait for it.
+
+One application description, three launchers:
+
+- ``spark-submit``: spark-submit runs on the worker against the connection's API server.
+- ``pod``: a launcher pod from the Spark image runs spark-submit inside the cluster (the worker needs
+  neither Java nor Spark).
+- ``spark-operator``: a sparkoperator.k8s.io/v1beta2 SparkApplication for the Kubeflow spark-operator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk import conf as airflow_conf
+from airflow.sdk.exceptions import AirflowException
+
+from ..links import SPARK_DRIVER_UI_URL_KEY, SPARK_HISTORY_URL_KEY, SparkDriverUILink, SparkHistoryServerLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from ..hooks.spark import SparkK8sHook, SparkOutcome, SparkRun
+    from ..identity import TaskIdentity
+    from ..spark_app import SparkApp
+
+LAUNCHERS = ("spark-submit", "pod", "spark-operator")
+_APP_FIELDS = (
+    "application", "main_class", "application_args", "image", "image_pull_policy", "image_pull_secrets",
+    "service_account", "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores",
+    "driver_memory", "executor_cores", "executor_memory", "executor_instances", "dynamic_allocation", "env_vars",
+    "labels", "annotations", "node_selector", "tolerations", "volumes", "volume_mounts", "spark_version",
+)
+
+
+class SparkK8sOperator(BaseOperator):
+    """Run a Spark application in cluster mode on Kubernetes.
+
+    :param application: the application: a jar or .py, as a ``local://``, ``s3a://``, ``https://`` ... URI.
+    :param launcher: ``spark-submit`` (default), ``pod`` or ``spark-operator``.
+    :param name: the Spark application name (default: the task id).
+    :param conf: Spark properties; values are strings.
+    :param startup_timeout: seconds the driver may stay Pending (unschedulable, image pull errors) before
+        the task fails and the application is deleted.
+    :param get_logs: write the driver's log into the task log.
+    :param delete_on_success / delete_on_failure: remove the driver pod (and SparkApplication or launcher
+        pod) when the application ends; failed ones are kept by default for inspection.
+    :param history_server_url / driver_ui_url: URL templates for the extra links (``{spark_app_id}``,
+        ``{namespace}``, ``{driver_pod}``, ``{app_name}``); default from the connection's extras
+        ``spark_history_server_url`` / ``spark_driver_ui_url``.
+    :param spark_application_manifest: for ``spark-operator``: a SparkApplication (dict, or path to a
+        .yaml/.json file rendered with Jinja) used instead of one built from the arguments.
+    """
+
+    template_fields: Sequence[str] = (
+        "application", "main_class", "application_args", "name", "image", "namespace", "service_account",
+        "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores", "driver_memory",
+        "executor_cores", "executor_memory", "executor_instances", "env_vars", "labels", "annotations",
+        "spark_application_manifest",
+    )
+    template_fields_renderers = {"conf": "json", "env_vars": "json", "spark_application_manifest": "yaml"}
+    operator_extra_links = (SparkHistoryServerLink(), SparkDriverUILink())
+    ui_color = "#f9d6a5"
+
+    def __init__(
+        self,
+        *,
+        application: str = "",
+        launcher: str = "spark-submit",
+        name: str | None = None,
+        main_class: str | None = None,
+        application_args: list[str] | None = None,
+        image: str | None = None,
+        image_pull_policy: str | None = None,
+        image_pull_secrets: list[str] | None = None,
+        namespace: str | None = None,
+        service_account: str | None = None,
+        conf: dict[str, Any] | None = None,
+        jars: list[str] | None = None,
+        py_files: list[str] | None = None,
+        files: list[str] | None = None,
+        archives: list[str] | None = None,
+        packages: list[str] | None = None,
+        driver_cores: float | None = None,
+        driver_memory: str | None = None,
+        executor_cores: int | None = None,
+        executor_memory: str | None = None,
+        executor_instances: int | None = None,
+        dynamic_allocation: dict[str, Any] | None = None,
+        env_vars: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        node_selector: dict[str, str] | None = None,
+        tolerations: list[dict[str, Any]] | None = None,
+        volumes: list[dict[str, Any]] | None = None,
+        volume_mounts: list[dict[str, Any]] | None = None,
+        spark_version: str = "4.0.1",
+        kubernetes_conn_id: str = "kubernetes_default",
+        cluster_context: str | None = None,
+        config_file: str | None = None,
+        in_cluster: bool | None = None,
+        spark_home: str | None = None,
+        spark_binary: str | None = None,
+        submit_timeout: float = 600,
+        launcher_image: str | None = None,
+        launcher_service_account: str | None = None,
+        spark_application_manifest: dict[str, Any] | str | None = None,
+        restart_policy: dict[str, Any] | None = None,
+        startup_timeout: float = 600,
+        get_logs: bool = True,
+        delete_on_success: bool = False,
+        delete_on_failure: bool = False,
+        history_server_url: str | None = None,
+        driver_ui_url: str | None = None,
+        deferrable: bool = airflow_conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if launcher not in LAUNCHERS:
+            raise ValueError(f"launcher: expected one of {', '.join(LAUNCHERS)}, not {launcher!r}")
+        if not application and not (launcher == "spark-operator" and spark_application_manifest):
+            raise ValueError("application: required (or spark_application_manifest with launcher='spark-operator')")
+        if spark_application_manifest is not None and launcher != "spark-operator":
+            raise ValueError("spark_application_manifest: only used with launcher='spark-operator'")
+        if launcher == "pod" and not (image or launcher_image):
+            raise ValueError("image: the pod launcher runs spark-submit from the Spark image; set image")
+        for arg, value in (("startup_timeout", startup_timeout), ("submit_timeout", submit_timeout)):
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{arg}: expected a positive number of seconds, not {value!r}")
+        self.application = application
+        self.launcher = launcher
+        self.name = name or self.task_id
+        self.main_class = main_class
+        self.application_args = list(application_args or [])
+        self.image = image
+        self.image_pull_policy = image_pull_policy
+        self.image_pull_secrets = image_pull_secrets or []
+        self.namespace = namespace
+        self.service_account = service_account
+        self.conf = dict(conf or {})
+        self.jars = jars or []
+        self.py_files = py_files or []
+        self.files = files or []
+        self.archives = archives or []
+        self.packages = packages or []
+        self.driver_cores = driver_cores
+        self.driver_memory = driver_memory
+        self.executor_cores = executor_cores
+        self.executor_memory = executor_memory
+        self.executor_instances = executor_instances
+        self.dynamic_allocation = dynamic_allocation
+        self.env_vars = dict(env_vars or {})
+        self.labels = dict(labels or {})
+        self.annotations = dict(annotations or {})
+        self.node_selector = dict(node_selector or {})
+        self.tolerations = list(tolerations or [])
+        self.volumes = list(volumes or [])
+        self.volume_mounts = list(volume_mounts or [])
+        self.spark_version = spark_version
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.cluster_context = cluster_context
+        self.config_file = config_file
+        self.in_cluster = in_cluster
+        self.spark_home = spark_home
+        self.spark_binary = spark_binary
+        self.submit_timeout = submit_timeout
+        self.launcher_image = launcher_image
+        self.launcher_service_account = launcher_service_account
+        self.spark_application_manifest = spark_application_manifest
+        self.restart_policy = restart_policy
+        self.startup_timeout = startup_timeout
+        self.get_logs = get_logs
+        self.delete_on_success = delete_on_success
+        self.delete_on_failure = delete_on_failure
+        self.history_server_url = history_server_url
+        self.driver_ui_url = driver_ui_url
+        self.deferrable = deferrable
+        self._run: SparkRun | None = None
+        self.published_links: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def hook(self) -> SparkK8sHook:
+        from ..hooks.spark import SparkK8sHook
+
+        return SparkK8sHook(self.kubernetes_conn_id, namespace=self.namespace, cluster_context=self.cluster_context,
+                            config_file=self.config_file, in_cluster=self.in_cluster)
+
+    def _spark_app(self) -> SparkApp:
+        from ..spark_app import SparkApp
+
+        try:
+            return SparkApp(name=self.name, **{f: getattr(self, f) for f in _APP_FIELDS})
+        except (TypeError, ValueError) as exc:
+            raise AirflowException(f"Task {self.task_id}: invalid Spark application: {exc}") from exc
+
+    def _manifest(self, context: Context) -> dict[str, Any] | None:
+        manifest = self.spark_application_manifest
+        if manifest is None or isinstance(manifest, dict):
+            return manifest
+        from pathlib import Path
+
+        import yaml
+
+        path = Path(manifest)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise AirflowException(f"spark_application_manifest: cannot read {path}: {exc.strerror}") from exc
+        rendered = self.render_template(text, context)
+        try:
+            doc = yaml.safe_load(rendered)
+        except yaml.YAMLError as exc:
+            raise AirflowException(f"spark_application_manifest: {path} is not valid YAML: {exc}") from exc
+        if not isinstance(doc, dict) or doc.get("kind") != "SparkApplication":
+            raise AirflowException(f"spark_application_manifest: {path} is not a SparkApplication manifest")
+        return doc
+
+    # ------------------------------------------------------------------ execution
+    def execute(self, context: Context) -> Any:
+        from ..hooks.spark import SparkRun
+        from ..identity import TaskIdentity
+
+        identity = TaskIdentity.from_context(context)
+        hook = self.hook
+        namespace = self.namespace or hook.get_namespace()
+        app = self._spark_app() if self.application else None
+        manifest = self._manifest(context)
+
+        adopted = hook.run(lambda api: self._adopt(hook, api, namespace, identity))
+        if isinstance(adopted, dict):  # this try already ran to the end
+            return self._finish(context, adopted)
+        if adopted is not None:
+            run = adopted
+            self.log.info("Adopting %s, created by try %s of this task and still running", run.describe(),
+                          run.try_number)
+        else:
+            base = identity.name(app.name if app else self.name)
+            run = SparkRun(self.launcher, namespace, driver_pod=f"{base}-driver", try_number=identity.try_number)
+            run = self._submit(context, hook, run, identity, app, manifest)
+            run.started_at = time.time()  # startup_timeout counts from the end of the submission
+        self._run = run
+        self._publish(context, hook, run)
+        if self.deferrable:
+            from ..triggers.spark import SparkK8sTrigger
+
+            self.defer(trigger=SparkK8sTrigger(run.to_dict(), self.kubernetes_conn_id, self.startup_timeout,
+                                               self.cluster_context, self.config_file, self.in_cluster),
+                       method_name="execute_complete")
+        outcome = hook.run(lambda api: self._wait_following_logs(hook, api, run))
+        return self._finish(context, outcome.to_event(), logs_shown=True)
+
+    async def _adopt(self, hook: SparkK8sHook, api: Any, namespace: str, identity: TaskIdentity) -> Any:
+        """A run to adopt (still running), the outcome of this try's finished run, or None to submit."""
+        for run in await hook.find_runs(api, namespace, identity, self.launcher):
+            outcome = await hook.is_finished(api, run)
+            if outcome is None:
+                return run
+            if run.try_number == identity.try_number:
+                self.log.info("%s of this try already ended (%s); not running it again", run.describe(),
+                              outcome.state)
+                return outcome.to_event()
+        return None
+
+    def _submit(self, context: Context, hook: SparkK8sHook, run: SparkRun, identity: TaskIdentity,
+                app: SparkApp | None, manifest: dict[str, Any] | None) -> SparkRun:
+        from ..watch import PODS, SPARK_APPLICATIONS
+
+        if self.launcher == "spark-submit":
+            assert app is not None
+            binary = hook.spark_submit_binary(self.spark_home, self.spark_binary)
+            try:
+                hook.submit_with_spark_submit(app, run, identity, binary, self.submit_timeout, emit=self.log.info)
+            except Exception as exc:
+                raise AirflowException(f"Submitting {app.name} with spark-submit failed: {exc}") from exc
+            pod = hook.run(lambda api: hook.get(api, PODS, run.namespace, run.driver_pod))
+            if pod is None:
+                raise AirflowException(f"spark-submit finished but driver pod {run.namespace}/{run.driver_pod} does "
+                                       "not exist; see the spark-submit output above")
+            run.spark_app_id = (pod["metadata"].get("labels") or {}).get("spark-app-selector")
+        elif self.launcher == "pod":
+            assert app is not None
+            run.launcher_pod = run.driver_pod.removesuffix("-driver") + "-launcher"
+            body = hook.launcher_pod_manifest(app, run, identity, self.launcher_service_account, self.launcher_image)
+            _, created = hook.run(lambda api: hook.create(api, PODS, run.namespace, body))
+            self.log.info("%s launcher pod %s/%s", "Created" if created else "Found", run.namespace, run.launcher_pod)
+        else:
+            run.application = run.driver_pod.removesuffix("-driver")
+            if manifest is not None:
+                body = self._own_manifest(manifest, run, identity)
+            else:
+                assert app is not None
+                body = hook.spark_application_manifest(app, run, identity, self.restart_policy)
+            run.driver_pod = body["spec"]["driver"]["podName"]
+            _, created = hook.run(lambda api: hook.create(api, SPARK_APPLICATIONS, run.namespace, body))
+            self.log.info("%s SparkApplication %s/%s", "Created" if created else "Found", run.namespace,
+                          run.application)
+        return run
+
+    def _own_manifest(self, manifest: dict[str, Any], run: SparkRun, identity: TaskIdentity) -> dict[str, Any]:
+        """A user's SparkApplication, labelled as ours; its name gets the try's suffix so retries never clash."""
+        import copy
+
+        body = copy.deepcopy(manifest)
+        meta = body.setdefault("metadata", {})
+        if meta.get("name"):
+            run.application = identity.name(meta["name"])
+        meta["name"] = run.application
+        meta["namespace"] = run.namespace
+        meta.setdefault("labels", {}).update(identity.labels("application"))
+        meta.setdefault("annotations", {}).update(identity.annotations())
+        driver = body.setdefault("spec", {}).setdefault("driver", {})
+        driver.setdefault("labels", {}).update(identity.labels("driver"))
+        driver["podName"] = f"{run.application}-driver"
+        return body
+
+    def _publish(self, context: Context, hook: SparkK8sHook, run: SparkRun) -> None:
+        """Push what downstream tasks, sensors and the extra links need before waiting."""
+        from ..links import render_url
+
+        ti = context["ti"]
+        values = {"namespace": run.namespace, "driver_pod": run.driver_pod, "spark_app_id": run.spark_app_id,
+                  "app_name": self.name}
+        for key in ("namespace", "driver_pod", "spark_app_id"):
+            if values[key]:
+                ti.xcom_push(key=key, value=values[key])
+        history_template = self.history_server_url or hook.connection_extra("spark_history_server_url")
+        driver_ui_template = self.driver_ui_url or hook.connection_extra("spark_driver_ui_url")
+        history = render_url(history_template, True, **values)
+        driver_ui = render_url(driver_ui_template, **values)
+        self.published_links = {k: v for k, v in ((SPARK_HISTORY_URL_KEY, history),
+                                                   (SPARK_DRIVER_UI_URL_KEY, driver_ui)) if v}
+        for key, url in self.published_links.items():
+            ti.xcom_push(key=key, value=url)
+
+    async def _wait_following_logs(self, hook: SparkK8sHook, api: Any, run: SparkRun) -> SparkOutcome:
+        import asyncio
+
+        from ..watch import PODS
+
+        follower = None
+        if self.get_logs:
+            async def follow() -> None:
+                while True:  # the driver pod may not exist yet (launcher pod, spark-operator)
+                    if await hook.get(api, PODS, run.namespace, run.driver_pod) is not None:
+                        await hook.follow_log(api, run.namespace, run.driver_pod, self._log_driver_line)
+                        return
+                    await asyncio.sleep(1.0)
+
+            follower = asyncio.ensure_future(follow())
+        try:
+            outcome = await hook.wait(api, run, self.startup_timeout)
+        finally:
+            if follower is not None:
+                try:  # let the stream deliver the last lines, but never hang on it
+                    await asyncio.wait_for(asyncio.shield(follower), timeout=5)
+                except (asyncio.TimeoutError, Exception):  # noqa: BLE001
+                    follower.cancel()
+        return outcome
+
+    def _log_driver_line(self, line: str) -> None:
+        self.log.info("[driver] %s", line)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        return self._finish(context, event)
+
+    def _finish(self, context: Context, event: dict[str, Any], logs_shown: bool = False) -> Any:
+        from ..hooks.spark import SparkOutcome
+
+        outcome = SparkOutcome.from_event(event)
+        run = outcome.run
+        self._run = run
+        hook = self.hook
+        if not self.published_links:  # resumed after deferral in a fresh operator instance
+            self._publish(context, hook, run)
+        if self.get_logs and not logs_shown and run.driver_pod:
+            lines, _ = hook.run(lambda api: hook.read_log(api, run.namespace, run.driver_pod))
+            for line in lines:
+                self._log_driver_line(line)
+        result = {"namespace": run.namespace, "driver_pod": run.driver_pod, "spark_app_id": run.spark_app_id,
+                  "launcher": run.launcher, "state": outcome.state, "application": run.application,
+                  "launcher_pod": run.launcher_pod, "adopted": run.adopted}
+        if outcome.status == "success":
+            if self.delete_on_success:
+                self._delete(hook, run)
+            return result
+        if outcome.state == "StartupTimeout" or self.delete_on_failure:
+            self._delete(hook, run)
+        message = outcome.message
+        if outcome.log_tail:
+            message += "\nLast driver log lines:\n" + "\n".join(outcome.log_tail)
+        raise AirflowException(message)
+
+    def _delete(self, hook: SparkK8sHook, run: SparkRun) -> None:
+        deleted = hook.run(lambda api: hook.delete_run(api, run))
+        if deleted:
+            self.log.info("Deleted %s", ", ".join(deleted))
+
+    def on_kill(self) -> None:
+        """The task was killed while running on the worker (user action, timeout or worker shutdown): delete
+        the application so nothing keeps running unowned. Deferred tasks are handled by the trigger."""
+        if self._run is None:
+            return
+        try:
+            self._delete(self.hook, self._run)
+        except Exception as exc:  # noqa: BLE001 - on_kill must not raise
+            self.log.error("Could not delete %s: %s", self._run.describe(), exc)
+
