@@ -1,0 +1,157 @@
+"""SparkK8sSensor: wait for a Spark application that something else started."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator
+from airflow.sdk import conf as airflow_conf
+from airflow.sdk.exceptions import AirflowFailException
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from ..hooks.spark import SparkK8sHook, SparkRun
+
+
+class SparkK8sSensor(BaseSensorOperator):
+    """Succeed when a Spark application on Kubernetes succeeds; fail (or skip, with ``soft_fail``) when it fails.
+
+    Name exactly one of:
+
+    :param driver_pod: a driver pod name (spark-submit in cluster mode, any launcher).
+    :param spark_application: a spark-operator SparkApplication name.
+    :param label_selector: a label selector for driver pods (``spark-role=driver`` is added); the newest
+        matching pod is followed.
+
+    :param startup_timeout: seconds the driver may stay Pending before the sensor fails with the reason.
+    :param deferrable: wait in the triggerer (one watch, nothing polls); otherwise each poke is one GET.
+    """
+
+    template_fields: Sequence[str] = ("driver_pod", "spark_application", "label_selector", "namespace")
+
+    def __init__(
+        self,
+        *,
+        driver_pod: str | None = None,
+        spark_application: str | None = None,
+        label_selector: str | None = None,
+        namespace: str | None = None,
+        kubernetes_conn_id: str = "kubernetes_default",
+        cluster_context: str | None = None,
+        config_file: str | None = None,
+        in_cluster: bool | None = None,
+        startup_timeout: float = 600,
+        deferrable: bool = airflow_conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        given = [n for n, v in (("driver_pod", driver_pod), ("spark_application", spark_application),
+                                ("label_selector", label_selector)) if v]
+        if len(given) != 1:
+            raise ValueError("SparkK8sSensor: set exactly one of driver_pod, spark_application, label_selector"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        self.driver_pod = driver_pod
+        self.spark_application = spark_application
+        self.label_selector = label_selector
+        self.namespace = namespace
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.cluster_context = cluster_context
+        self.config_file = config_file
+        self.in_cluster = in_cluster
+        self.startup_timeout = startup_timeout
+        self.deferrable = deferrable
+
+    @property
+    def hook(self) -> SparkK8sHook:
+        from ..hooks.spark import SparkK8sHook
+
+        return SparkK8sHook(self.kubernetes_conn_id, namespace=self.namespace, cluster_context=self.cluster_context,
+                            config_file=self.config_file, in_cluster=self.in_cluster)
+
+    async def _resolve(self, hook: SparkK8sHook, api: Any, namespace: str) -> SparkRun | None:
+        """The application to follow, or None while it does not exist (yet)."""
+        from ..hooks.spark import SparkRun
+        from ..watch import PODS, SPARK_APPLICATIONS
+
+        if self.spark_application:
+            cr = await hook.get(api, SPARK_APPLICATIONS, namespace, self.spark_application)
+            if cr is None:
+                return None
+            driver = ((cr.get("status") or {}).get("driverInfo") or {}).get("podName") or \
+                f"{self.spark_application}-driver"
+            return SparkRun("spark-operator", namespace, driver, application=self.spark_application, adopted=True)
+        if self.driver_pod:
+            if await hook.get(api, PODS, namespace, self.driver_pod) is None:
+                return None
+            return SparkRun("spark-submit", namespace, self.driver_pod, adopted=True)
+        selector = ",".join(filter(None, [self.label_selector, "spark-role=driver"]))
+        pods = await hook.list(api, PODS, namespace, selector)
+        if not pods:
+            return None
+        newest = max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "")
+        return SparkRun("spark-submit", namespace, newest["metadata"]["name"], adopted=True)
+
+    def _what(self) -> str:
+        return (f"SparkApplication {self.spark_application}" if self.spark_application else
+                f"driver pod {self.driver_pod}" if self.driver_pod else f"driver pods matching {self.label_selector}")
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        return self.defer_on_application(context)
+
+    def defer_on_application(self, context: Context, event: Any = None) -> Any:
+        from ..triggers.spark import SparkK8sTrigger
+
+        hook = self.hook
+        namespace = self.namespace or hook.get_namespace()
+        run = hook.run(lambda api: self._resolve(hook, api, namespace))
+        if run is None:  # nothing to follow yet: look again after poke_interval without holding a worker slot
+            from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+            self.log.info("No %s in %s yet; checking again in %ss", self._what(), namespace, self.poke_interval)
+            self.defer(trigger=TimeDeltaTrigger(timedelta(seconds=self.poke_interval)),
+                       method_name="defer_on_application")
+        self.defer(trigger=SparkK8sTrigger(run.to_dict(), self.kubernetes_conn_id, self.startup_timeout,
+                                           self.cluster_context, self.config_file, self.in_cluster),
+                   method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
+
+    def poke(self, context: Context) -> Any:
+        from airflow.sdk import PokeReturnValue
+
+        hook = self.hook
+        namespace = self.namespace or hook.get_namespace()
+
+        async def check(api: Any) -> Any:
+            run = await self._resolve(hook, api, namespace)
+            if run is None:
+                return None
+            return await hook.is_finished(api, run)
+
+        outcome = hook.run(check)
+        if outcome is None:
+            self.log.info("Waiting for %s in %s", self._what(), namespace)
+            return False
+        if outcome.status != "success":
+            raise AirflowFailException(outcome.message)
+        return PokeReturnValue(True, self._result(outcome))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        from ..hooks.spark import SparkOutcome
+
+        outcome = SparkOutcome.from_event(event)
+        if outcome.status != "success":
+            message = outcome.message
+            if outcome.log_tail:
+                message += "\nLast driver log lines:\n" + "\n".join(outcome.log_tail)
+            raise AirflowFailException(message)
+        return self._result(outcome)
+
+    @staticmethod
+    def _result(outcome: Any) -> dict[str, Any]:
+        run = outcome.run
+        return {"namespace": run.namespace, "driver_pod": run.driver_pod, "spark_app_id": run.spark_app_id,
+                "application": run.application, "state": outcome.state}
