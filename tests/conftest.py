@@ -1,9 +1,14 @@
-"""Shared test settings. The emulator fixtures come from the project's pytest plugin (entry point)."""
+"""Shared test settings. The emulator fixtures come from the project's pytest plugin (entry point).
+
+Airflow reads AIRFLOW_HOME when it is first imported, so the test session's home (config, SQLite
+metadata DB, dags folder) is set here, at import time, before any test module imports Airflow.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="sparkk8s-airflow-home-"))
+(AIRFLOW_HOME / "dags").mkdir()
+os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(AIRFLOW_HOME / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
 
 
 def require(condition: bool, reason: str) -> None:
@@ -28,10 +40,5 @@ def require_tool(name: str) -> str:
     return path or name
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _airflow_home(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep Airflow's home, config and SQLite DB inside the test session."""
-    home = tmp_path_factory.mktemp("airflow-home")
-    os.environ.setdefault("AIRFLOW_HOME", str(home))
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
