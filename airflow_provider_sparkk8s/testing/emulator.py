@@ -18,6 +18,8 @@ from typing import Any
 from .faults import Faults, RequestLog
 from .pods import PodSimulator
 from .resources import ResourceType
+from .spark_operator import SparkOperator
+from .spark_submit_pods import SparkSubmitPods
 from .store import Store
 
 
@@ -41,6 +43,10 @@ class KubeEmulator:
         watch_timeout: server-side limit of a watch without timeoutSeconds.
         simulate_pods: run the pod simulator (on by default).
         pod_run_seconds, pod_pending_seconds: the default life of a simulated pod.
+        simulate_spark_operator: run the simulated spark-operator controller for SparkApplications
+            (``spark_operator.py``; on by default).
+        simulate_spark_submit: pods whose container runs spark-submit submit their application in cluster
+            mode (``spark_submit_pods.py``; on by default).
         namespaces: namespaces to create at start (besides default, kube-system, ...).
     """
 
@@ -60,6 +66,8 @@ class KubeEmulator:
         simulate_pods: bool = True,
         pod_run_seconds: float = 0.5,
         pod_pending_seconds: float = 0.1,
+        simulate_spark_operator: bool = True,
+        simulate_spark_submit: bool = True,
         namespaces: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.host = host
@@ -80,6 +88,8 @@ class KubeEmulator:
         self.faults = Faults()
         self.requests = RequestLog()
         self.pods = PodSimulator(self, enabled=simulate_pods)
+        self.spark_operator = SparkOperator(self, enabled=simulate_spark_operator)
+        self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
         self._initial_namespaces = list(namespaces)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -127,6 +137,8 @@ class KubeEmulator:
         asyncio.set_event_loop(loop)
         try:
             self.pods.attach(loop)
+            self.spark_operator.attach(loop)
+            self.spark_submit.attach(loop)
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,

@@ -13,6 +13,10 @@ What a pod does is chosen per pod by annotations (or by rules set from Python, w
                                         spark.executor.instances from its Spark conf map, else 2)
 
 Pods end Succeeded or Failed whatever their restartPolicy: the simulator runs each container once.
+
+A registered container program (`PodSimulator.add_program`) can take over what a running pod's container
+does, e.g. spark-submit in a launcher pod: it writes the log and its exit code ends the pod. An outcome set
+explicitly (annotation or `behave`) still wins: such a pod runs its timer and the program never starts.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ import fnmatch
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
@@ -102,6 +106,19 @@ class _PodLogs:
         self.changed = asyncio.Event()
 
 
+class ContainerProgram(Protocol):
+    """What a pod's container runs when it is more than a timer.
+
+    `claims` sees a pod when it starts running; the first program that claims it gets `run`, which
+    writes the container's log through `log` and returns its exit code (None: the program never exits,
+    e.g. its pod was deleted). `behaviour` is the pod's simulated behaviour (run_seconds, log, ...).
+    """
+
+    def claims(self, pod: dict) -> bool: ...
+
+    async def run(self, pod: dict, log: Callable[[str], None], behaviour: PodBehaviour) -> int | None: ...
+
+
 class PodSimulator:
     def __init__(self, emulator: KubeEmulator, enabled: bool = True) -> None:
         self.emu = emulator
@@ -111,6 +128,7 @@ class PodSimulator:
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pods_rt: ResourceType | None = None
+        self._programs: list[ContainerProgram] = []
 
     # ------------------------------------------------------------------ public Python API
     def behave(self, name: str | None = None, namespace: str | None = None, labels: dict[str, str] | None = None,
@@ -121,6 +139,19 @@ class PodSimulator:
 
     def clear_behaviours(self) -> None:
         self._rules.clear()
+
+    def add_program(self, program: ContainerProgram) -> None:
+        """Let `program` run the containers of the pods it claims (see ContainerProgram)."""
+        self._programs.append(program)
+
+    def _program_for(self, pod: dict) -> ContainerProgram | None:
+        annotations = pod["metadata"].get("annotations") or {}
+        if ANNOTATION_PREFIX + "outcome" in annotations:
+            return None
+        rule = next((r for r in self._rules if r.applies(pod)), None)
+        if rule is not None and "outcome" in rule.behaviour:
+            return None
+        return next((p for p in self._programs if p.claims(pod)), None)
 
     def logs(self, namespace: str, name: str, container: str | None = None) -> str:
         """The log text the emulator holds for a pod's container (the first container by default)."""
@@ -305,6 +336,14 @@ class PodSimulator:
                                                                      "startedAt": started, "finishedAt": started}}}
                                            for c in inits]} if inits else {})))
         executors = await self._start_executors(pod, b)
+        program = self._program_for(pod)
+        if program is not None:
+            # The program writes the log and decides when the container ends; its exit code is the outcome.
+            ns, name = pod["metadata"].get("namespace", ""), pod["metadata"]["name"]
+            code = await program.run(pod, lambda text: self._append(ns, name, None, text), b)
+            if code is None:
+                return
+            b = replace(b, outcome="succeeded" if code == 0 else "failed", exit_code=code, log="", run_seconds=0)
         lines = (b.log if b.log is not None else self._default_log(pod, b)).splitlines()
         run = float(b.run_seconds or 0)
         step = run / (len(lines) + 1) if lines else run

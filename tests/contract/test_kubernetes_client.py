@@ -276,7 +276,9 @@ def test_cluster_scoped_clusterworkflowtemplate(custom: CustomObjectsApi) -> Non
     assert not_found(lambda: custom.get_cluster_custom_object(*WF, "clusterworkflowtemplates", "shared"))
 
 
-def test_sparkapplication_status_subresource_is_separate_from_spec(custom: CustomObjectsApi) -> None:
+def test_sparkapplication_status_subresource_is_separate_from_spec(kube: KubeEmulator,
+                                                                   custom: CustomObjectsApi) -> None:
+    kube.spark_operator.enabled = False  # API semantics only: no controller writing status meanwhile
     body = {"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
             "metadata": {"name": "pi"}, "spec": {"type": "Python", "mode": "cluster"},
             "status": {"applicationState": {"state": "IGNORED"}}}
