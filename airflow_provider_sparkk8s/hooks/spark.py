@@ -526,9 +526,9 @@ class SparkK8sHook(BaseHook):
         if outcome.state == "StartupTimeout":
             return await self._enrich(api, _startup_timeout(driver, run), driver)
         if outcome.status == "failed" and driver is not None:
-            code, reason, message = _container_exit(driver, DRIVER_CONTAINER)
+            code, reason, _ = _container_exit(driver, DRIVER_CONTAINER)
             outcome.exit_code, outcome.reason = outcome.exit_code or code, outcome.reason or reason
-        return outcome
+        return await self._enrich(api, outcome, driver)
 
     async def _enrich(self, api: KubeAPI, outcome: SparkOutcome, pod: dict | None) -> SparkOutcome:
         """Add what a person needs to act on a failure: warning Events and the driver's last log lines."""
