@@ -60,15 +60,20 @@ def run_dag(airflow_db: Path, capfd: pytest.CaptureFixture[str]) -> Callable[...
         )
         path = airflow_db / "dags" / f"{dag_id}.py"
         path.write_text(source)
-        spec = importlib.util.spec_from_file_location(dag_id, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        capfd.readouterr()
-        dag_run = module.dag.test(run_conf=conf)
-        out, err = capfd.readouterr()
-        states = {ti.task_id: getattr(ti.state, "value", ti.state) for ti in dag_run.get_task_instances()}
-        sys.stdout.write(out[-20000:])  # keep it visible in pytest's report on failure
-        return DagResult(dag_id, getattr(dag_run.state, "value", dag_run.state), states, out + err, dag_run)
+        return run_dag_file(path, capfd, conf)
 
     return run
+
+
+def run_dag_file(path: Path, capfd: pytest.CaptureFixture[str], conf: dict | None = None) -> DagResult:
+    """Import a DAG file from the dags folder and run its `dag` with `dag.test()`."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    capfd.readouterr()
+    dag_run = module.dag.test(run_conf=conf)
+    out, err = capfd.readouterr()
+    states = {ti.task_id: getattr(ti.state, "value", ti.state) for ti in dag_run.get_task_instances()}
+    sys.stdout.write(out[-20000:])  # keep it visible in pytest's report on failure
+    return DagResult(module.dag.dag_id, getattr(dag_run.state, "value", dag_run.state), states, out + err, dag_run)
