@@ -7,11 +7,11 @@ STAMP = $(VENV)/.installed
 .PHONY: test lint env clean lock
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks
+	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
 	$(VENV)/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks
+	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
 
 env: $(STAMP)
 
