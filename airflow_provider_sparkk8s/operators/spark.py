@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..spark_app import SparkApp
 
 LAUNCHERS = ("spark-submit", "pod", "spark-operator")
+STATE_KEY = "sparkk8s_spark_run"  # the submitted application, in Airflow's task state store
 _APP_FIELDS = (
     "application", "main_class", "application_args", "image", "image_pull_policy", "image_pull_secrets",
     "service_account", "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores",
@@ -230,7 +231,8 @@ class SparkK8sOperator(BaseOperator):
         app = self._spark_app() if self.application else None
         manifest = self._manifest(context)
 
-        adopted = hook.run(lambda api: self._adopt(hook, api, namespace, identity))
+        remembered = self._remembered(context)
+        adopted = hook.run(lambda api: self._adopt(hook, api, namespace, identity, remembered))
         if isinstance(adopted, dict):  # this try already ran to the end
             return self._finish(context, adopted)
         if adopted is not None:
@@ -243,6 +245,7 @@ class SparkK8sOperator(BaseOperator):
             run = self._submit(context, hook, run, identity, app, manifest)
             run.started_at = time.time()  # startup_timeout counts from the end of the submission
         self._run = run
+        self._remember(context, run)
         self._publish(context, hook, run)
         if self.deferrable:
             from ..triggers.spark import SparkK8sTrigger
@@ -253,8 +256,14 @@ class SparkK8sOperator(BaseOperator):
         outcome = hook.run(lambda api: self._wait_following_logs(hook, api, run))
         return self._finish(context, outcome.to_event(), logs_shown=True)
 
-    async def _adopt(self, hook: SparkK8sHook, api: Any, namespace: str, identity: TaskIdentity) -> Any:
-        """A run to adopt (still running), the outcome of this try's finished run, or None to submit."""
+    async def _adopt(self, hook: SparkK8sHook, api: Any, namespace: str, identity: TaskIdentity,
+                     remembered: SparkRun | None = None) -> Any:
+        """A run to adopt (still running), the outcome of this try's finished run, or None to submit.
+
+        The run recorded in Airflow's task state store is checked first (one GET); the label search finds
+        the rest, including a run whose worker died before it could record anything."""
+        if remembered is not None and await hook.is_finished(api, remembered) is None:
+            return remembered
         for run in await hook.find_runs(api, namespace, identity, self.launcher):
             outcome = await hook.is_finished(api, run)
             if outcome is None:
@@ -316,6 +325,30 @@ class SparkK8sOperator(BaseOperator):
         driver.setdefault("labels", {}).update(identity.labels("driver"))
         driver["podName"] = f"{run.application}-driver"
         return body
+
+    def _remembered(self, context: Context) -> SparkRun | None:
+        from ..hooks.spark import SparkRun
+
+        store = context.get("task_state_store")  # Airflow 3.3+: survives retries, unlike XCom
+        try:
+            data = store.get(STATE_KEY) if store is not None else None
+        except Exception as exc:  # noqa: BLE001 - the label search still finds the application
+            self.log.warning("Could not read the task state store: %s", exc)
+            return None
+        if isinstance(data, dict) and data.get("launcher") == self.launcher:
+            run = SparkRun.from_dict(data)
+            run.adopted = True
+            return run
+        return None
+
+    def _remember(self, context: Context, run: SparkRun) -> None:
+        store = context.get("task_state_store")
+        if store is None:
+            return
+        try:
+            store.set(STATE_KEY, run.to_dict())
+        except Exception as exc:  # noqa: BLE001 - labels keep adoption working without it
+            self.log.warning("Could not record %s in the task state store: %s", run.describe(), exc)
 
     def _publish(self, context: Context, hook: SparkK8sHook, run: SparkRun) -> None:
         """Push what downstream tasks, sensors and the extra links need before waiting."""
