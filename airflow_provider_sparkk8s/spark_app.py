@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 IN_CLUSTER_MASTER = "k8s://https://kubernetes.default.svc"
+POD_TEMPLATE_CONF = {"driver": "spark.kubernetes.driver.podTemplateFile",
+                     "executor": "spark.kubernetes.executor.podTemplateFile"}
 SPARK_SUBMIT_IN_IMAGE = "/opt/spark/bin/spark-submit"
 _SECRETISH = re.compile(r"(password|passwd|secret|token|credential|private[._-]?key|access[._-]?key)", re.I)
 _VOLUME_TYPES = ("hostPath", "emptyDir", "persistentVolumeClaim", "nfs")
@@ -85,6 +87,8 @@ class SparkApp:
     tolerations: list[dict[str, Any]] = field(default_factory=list)
     volumes: list[dict[str, Any]] = field(default_factory=list)  # Kubernetes Volume objects
     volume_mounts: list[dict[str, Any]] = field(default_factory=list)  # mounted in driver and executors
+    driver_pod_template: dict[str, Any] | None = None  # a Pod manifest Spark starts the driver pod from
+    executor_pod_template: dict[str, Any] | None = None
     spark_version: str = "4.0.1"
 
     def __post_init__(self) -> None:
@@ -119,6 +123,10 @@ class SparkApp:
         for mount in self.volume_mounts:
             if mount["name"] not in declared:
                 raise ValueError(f"volume_mounts: {mount['name']!r} is not one of volumes {sorted(declared)}")
+        for arg in ("driver_pod_template", "executor_pod_template"):
+            template = getattr(self, arg)
+            if template is not None and (not isinstance(template, dict) or template.get("kind", "Pod") != "Pod"):
+                raise ValueError(f"{arg}: expected a Pod manifest (a mapping with kind: Pod), got {template!r:.80}")
         for vol in self.volumes:
             if not any(t in vol for t in _VOLUME_TYPES):
                 raise ValueError(f"volumes: {vol.get('name')!r} must be one of {', '.join(_VOLUME_TYPES)} (what "
@@ -127,6 +135,11 @@ class SparkApp:
     @property
     def type(self) -> str:
         return app_type(self.application)
+
+    def pod_templates(self) -> dict[str, dict[str, Any]]:
+        """{"driver": ..., "executor": ...} for the templates that are set."""
+        return {role: t for role, t in (("driver", self.driver_pod_template),
+                                        ("executor", self.executor_pod_template)) if t}
 
     # ------------------------------------------------------------------ Spark properties
     def spark_conf(self, namespace: str) -> dict[str, str]:
@@ -225,6 +238,10 @@ class SparkApp:
         if self.service_account:
             driver["serviceAccount"] = self.service_account
         executor = role({}, self.executor_cores, self.executor_memory)
+        if self.driver_pod_template:
+            driver["template"] = self.driver_pod_template
+        if self.executor_pod_template:
+            executor["template"] = self.executor_pod_template
         if self.executor_instances is not None:
             executor["instances"] = self.executor_instances
         spec: dict[str, Any] = {

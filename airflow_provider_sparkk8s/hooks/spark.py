@@ -22,8 +22,16 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from ..identity import TaskIdentity
-from ..spark_app import IN_CLUSTER_MASTER, SPARK_SUBMIT_IN_IMAGE, SparkApp, looks_secret, properties_text
+from ..spark_app import (
+    IN_CLUSTER_MASTER,
+    POD_TEMPLATE_CONF,
+    SPARK_SUBMIT_IN_IMAGE,
+    SparkApp,
+    looks_secret,
+    properties_text,
+)
 from ..watch import (
+    CONFIGMAPS,
     EVENTS,
     PODS,
     SPARK_APPLICATIONS,
@@ -45,6 +53,7 @@ SPARKAPP_SUCCESS = ("COMPLETED",)
 SPARKAPP_FAILED = ("FAILED",)
 STARTUP_STATES = ("", "NEW", "SUBMITTED", "PENDING_RERUN")
 LOG_TAIL_LINES = 30
+LAUNCHER_TEMPLATE_DIR = "/opt/spark/pod-templates"
 
 
 @dataclass
@@ -315,7 +324,7 @@ class SparkK8sHook(BaseHook):
         if _truthy(extras.get("disable_verify_ssl")):
             self.log.warning("TLS verification is disabled for connection %s (disable_verify_ssl)",
                              self.kubernetes_conn_id)
-            env["KUBERNETES_TRUST_CERTIFICATES"] = "true"
+            conf["spark.kubernetes.trust.certificates"] = "true"
         yield f"k8s://{cluster['server']}", env, conf
 
     def submit_with_spark_submit(self, app: SparkApp, run: SparkRun, identity: TaskIdentity,
@@ -326,11 +335,17 @@ class SparkK8sHook(BaseHook):
         Properties (which may hold secrets) go through a 0600 properties file, credentials through
         KUBECONFIG: nothing secret is on the command line. Raises SparkSubmitError with its last output.
         """
+        import yaml
+
         emit = emit or self.log.info
         with tempfile.TemporaryDirectory(prefix="sparkk8s-submit-") as tmp:
             workdir = Path(tmp)
             with self._submission_credentials(workdir) as (master, env_extra, conf_extra):
                 conf = {**app.spark_conf(run.namespace), **conf_extra, **self._driver_conf(run, identity, app)}
+                for role, template in app.pod_templates().items():
+                    path = workdir / f"{role}-pod-template.yaml"
+                    path.write_text(yaml.safe_dump(template))
+                    conf[POD_TEMPLATE_CONF[role]] = str(path)
                 props = workdir / "spark.properties"
                 fd = os.open(props, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -383,6 +398,8 @@ class SparkK8sHook(BaseHook):
         """The launcher pod: spark-submit from the Spark image, in cluster mode against the in-cluster API."""
         assert run.launcher_pod
         conf = {**app.spark_conf(run.namespace), **self._driver_conf(run, identity, app)}
+        for role in app.pod_templates():
+            conf[POD_TEMPLATE_CONF[role]] = f"{LAUNCHER_TEMPLATE_DIR}/{role}.yaml"
         secret_keys = sorted(k for k in conf if looks_secret(k))
         if secret_keys:
             self.log.warning("Spark properties %s will be visible in the launcher pod's arguments; prefer "
@@ -404,6 +421,11 @@ class SparkK8sHook(BaseHook):
                 }],
             },
         }
+        if app.pod_templates():
+            # spark-submit reads the templates from files: a ConfigMap (see launcher_templates) mounted here.
+            pod["spec"]["volumes"] = [{"name": "pod-templates", "configMap": {"name": run.launcher_pod}}]
+            pod["spec"]["containers"][0]["volumeMounts"] = [
+                {"name": "pod-templates", "mountPath": LAUNCHER_TEMPLATE_DIR, "readOnly": True}]
         if account:
             pod["spec"]["serviceAccountName"] = account
         if app.image_pull_secrets:
@@ -411,6 +433,35 @@ class SparkK8sHook(BaseHook):
         if app.image_pull_policy:
             pod["spec"]["containers"][0]["imagePullPolicy"] = app.image_pull_policy
         return pod
+
+    def launcher_templates_manifest(self, app: SparkApp, run: SparkRun, identity: TaskIdentity) -> dict | None:
+        """The ConfigMap holding the pod templates a launcher pod mounts, or None without templates."""
+        import yaml
+
+        templates = app.pod_templates()
+        if not templates:
+            return None
+        return {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": run.launcher_pod, "namespace": run.namespace,
+                             "labels": identity.labels("launcher"), "annotations": identity.annotations()},
+                "data": {f"{role}.yaml": yaml.safe_dump(t) for role, t in templates.items()}}
+
+    async def create_launcher(self, api: KubeAPI, app: SparkApp, run: SparkRun, identity: TaskIdentity,
+                              service_account: str | None = None, image: str | None = None) -> bool:
+        """Create the launcher pod (and the ConfigMap of pod templates it mounts, then owned by the pod so
+        it goes with it). Returns False when the pod already existed."""
+        templates = self.launcher_templates_manifest(app, run, identity)
+        if templates is not None:
+            await self.create(api, CONFIGMAPS, run.namespace, templates)
+        pod, created = await self.create(api, PODS, run.namespace,
+                                         self.launcher_pod_manifest(app, run, identity, service_account, image))
+        if templates is not None:
+            owner = {"metadata": {"ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": run.launcher_pod,
+                                                       "uid": pod["metadata"]["uid"]}]}}
+            await call_with_retries(lambda: api.request(
+                "PATCH", CONFIGMAPS.path(run.namespace, run.launcher_pod), body=owner,
+                content_type="application/merge-patch+json"))
+        return created
 
     def spark_application_manifest(self, app: SparkApp, run: SparkRun, identity: TaskIdentity,
                                    restart_policy: dict[str, Any] | None = None) -> dict:

@@ -54,13 +54,15 @@ class SparkK8sOperator(BaseOperator):
         ``spark_history_server_url`` / ``spark_driver_ui_url``.
     :param spark_application_manifest: for ``spark-operator``: a SparkApplication (dict, or path to a
         .yaml/.json file rendered with Jinja) used instead of one built from the arguments.
+    :param driver_pod_template / executor_pod_template: Spark pod templates (a Pod as a dict, or a
+        .yaml/.json path rendered with Jinja), for what Spark properties cannot express.
     """
 
     template_fields: Sequence[str] = (
         "application", "main_class", "application_args", "name", "image", "namespace", "service_account",
         "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores", "driver_memory",
         "executor_cores", "executor_memory", "executor_instances", "env_vars", "labels", "annotations",
-        "spark_application_manifest",
+        "spark_application_manifest", "driver_pod_template", "executor_pod_template",
     )
     template_fields_renderers = {"conf": "json", "env_vars": "json", "spark_application_manifest": "yaml"}
     operator_extra_links = (SparkHistoryServerLink(), SparkDriverUILink())
@@ -98,6 +100,8 @@ class SparkK8sOperator(BaseOperator):
         tolerations: list[dict[str, Any]] | None = None,
         volumes: list[dict[str, Any]] | None = None,
         volume_mounts: list[dict[str, Any]] | None = None,
+        driver_pod_template: dict[str, Any] | str | None = None,
+        executor_pod_template: dict[str, Any] | str | None = None,
         spark_version: str = "4.0.1",
         kubernetes_conn_id: str = "kubernetes_default",
         cluster_context: str | None = None,
@@ -160,6 +164,8 @@ class SparkK8sOperator(BaseOperator):
         self.tolerations = list(tolerations or [])
         self.volumes = list(volumes or [])
         self.volume_mounts = list(volume_mounts or [])
+        self.driver_pod_template = driver_pod_template
+        self.executor_pod_template = executor_pod_template
         self.spark_version = spark_version
         self.kubernetes_conn_id = kubernetes_conn_id
         self.cluster_context = cluster_context
@@ -190,34 +196,37 @@ class SparkK8sOperator(BaseOperator):
         return SparkK8sHook(self.kubernetes_conn_id, namespace=self.namespace, cluster_context=self.cluster_context,
                             config_file=self.config_file, in_cluster=self.in_cluster)
 
-    def _spark_app(self) -> SparkApp:
+    def _spark_app(self, context: Context) -> SparkApp:
         from ..spark_app import SparkApp
 
+        templates = {arg: self._document(getattr(self, arg), arg, "Pod", context)
+                     for arg in ("driver_pod_template", "executor_pod_template")}
         try:
-            return SparkApp(name=self.name, **{f: getattr(self, f) for f in _APP_FIELDS})
+            return SparkApp(name=self.name, **templates, **{f: getattr(self, f) for f in _APP_FIELDS})
         except (TypeError, ValueError) as exc:
             raise AirflowException(f"Task {self.task_id}: invalid Spark application: {exc}") from exc
 
-    def _manifest(self, context: Context) -> dict[str, Any] | None:
-        manifest = self.spark_application_manifest
-        if manifest is None or isinstance(manifest, dict):
-            return manifest
+    def _document(self, value: dict[str, Any] | str | None, arg: str, kind: str, context: Context
+                  ) -> dict[str, Any] | None:
+        """A manifest argument: a dict, or a .yaml/.json file rendered with Jinja. Errors name the argument."""
+        if value is None or isinstance(value, dict):
+            return value
         from pathlib import Path
 
         import yaml
 
-        path = Path(manifest)
+        path = Path(value)
         try:
             text = path.read_text()
         except OSError as exc:
-            raise AirflowException(f"spark_application_manifest: cannot read {path}: {exc.strerror}") from exc
+            raise AirflowException(f"{arg}: cannot read {path}: {exc.strerror}") from exc
         rendered = self.render_template(text, context)
         try:
             doc = yaml.safe_load(rendered)
         except yaml.YAMLError as exc:
-            raise AirflowException(f"spark_application_manifest: {path} is not valid YAML: {exc}") from exc
-        if not isinstance(doc, dict) or doc.get("kind") != "SparkApplication":
-            raise AirflowException(f"spark_application_manifest: {path} is not a SparkApplication manifest")
+            raise AirflowException(f"{arg}: {path} is not valid YAML: {exc}") from exc
+        if not isinstance(doc, dict) or doc.get("kind") != kind:
+            raise AirflowException(f"{arg}: {path} is not a {kind} manifest")
         return doc
 
     # ------------------------------------------------------------------ execution
@@ -228,8 +237,9 @@ class SparkK8sOperator(BaseOperator):
         identity = TaskIdentity.from_context(context)
         hook = self.hook
         namespace = self.namespace or hook.get_namespace()
-        app = self._spark_app() if self.application else None
-        manifest = self._manifest(context)
+        manifest = self._document(self.spark_application_manifest, "spark_application_manifest",
+                                  "SparkApplication", context)
+        app = self._spark_app(context) if self.application else None
 
         remembered = self._remembered(context)
         adopted = hook.run(lambda api: self._adopt(hook, api, namespace, identity, remembered))
@@ -293,8 +303,8 @@ class SparkK8sOperator(BaseOperator):
         elif self.launcher == "pod":
             assert app is not None
             run.launcher_pod = run.driver_pod.removesuffix("-driver") + "-launcher"
-            body = hook.launcher_pod_manifest(app, run, identity, self.launcher_service_account, self.launcher_image)
-            _, created = hook.run(lambda api: hook.create(api, PODS, run.namespace, body))
+            created = hook.run(lambda api: hook.create_launcher(api, app, run, identity,
+                                                                self.launcher_service_account, self.launcher_image))
             self.log.info("%s launcher pod %s/%s", "Created" if created else "Found", run.namespace, run.launcher_pod)
         else:
             run.application = run.driver_pod.removesuffix("-driver")
