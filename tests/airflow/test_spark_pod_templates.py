@@ -11,6 +11,7 @@ from tests.airflow.test_spark_submit_launcher import IMPORTS, pi_task
 TEMPLATE = {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"labels": {"from-template": "driver"}},
             "spec": {"priorityClassName": "batch-high"}}
+POD = "image='apache/spark:4.0.1', namespace='spark-jobs'"
 
 
 @pytest.fixture
@@ -33,8 +34,8 @@ def test_launcher_pod_mounts_the_templates_from_a_config_map_it_owns(cluster: Ku
     path = tmp_path / "executor.yaml"
     path.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    run: '{{ run_id | replace(\":\", \"-\") "
                     "| replace(\"+\", \"-\") }}'\n")
-    body = (f"SparkK8sOperator(task_id='pi', launcher='pod', application='local:///app.py', image='apache/spark:4.0.1', "
-            f"namespace='spark-jobs', driver_pod_template={TEMPLATE!r}, executor_pod_template={str(path)!r})")
+    body = (f"SparkK8sOperator(task_id='pi', launcher='pod', application='local:///app.py', {POD}, "
+            f"driver_pod_template={TEMPLATE!r}, executor_pod_template={str(path)!r})")
     result = run_dag(body, IMPORTS)
     assert result.states == {"pi": "success"}
     launcher_name = result.xcom("pi")["launcher_pod"]
@@ -63,8 +64,8 @@ def test_a_template_that_is_not_a_pod_fails_before_anything_is_created(cluster: 
                                                                        tmp_path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("kind: Deployment\n")
-    body = (f"SparkK8sOperator(task_id='pi', launcher='pod', application='local:///app.py', image='apache/spark:4.0.1', "
-            f"namespace='spark-jobs', driver_pod_template={str(path)!r})")
+    body = (f"SparkK8sOperator(task_id='pi', launcher='pod', application='local:///app.py', {POD}, "
+            f"driver_pod_template={str(path)!r})")
     result = run_dag(body, IMPORTS)
     assert result.states == {"pi": "failed"}
     assert f"driver_pod_template: {path} is not a Pod manifest" in result.output
