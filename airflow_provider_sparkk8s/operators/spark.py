@@ -447,8 +447,18 @@ class SparkK8sOperator(BaseOperator):
         the application so nothing keeps running unowned. Deferred tasks are handled by the trigger."""
         if self._run is None:
             return
-        try:
-            self._delete(self.hook, self._run)
-        except Exception as exc:  # noqa: BLE001 - on_kill must not raise
-            self.log.error("Could not delete %s: %s", self._run.describe(), exc)
+        import threading
+
+        run = self._run
+
+        def delete() -> None:
+            try:
+                self._delete(self.hook, run)
+            except Exception as exc:  # noqa: BLE001 - on_kill must not raise
+                self.log.error("Could not delete %s: %s", run.describe(), exc)
+
+        # SIGTERM interrupts the wait's event loop on this thread; the deletion needs a loop of its own.
+        worker = threading.Thread(target=delete, name="spark-on-kill", daemon=True)
+        worker.start()
+        worker.join(timeout=30)
 
