@@ -128,6 +128,7 @@ class SparkK8sHook(BaseHook):
         self.cluster_context = cluster_context
         self.config_file = config_file
         self.in_cluster = in_cluster
+        self.active_process: subprocess.Popen | None = None
 
     # ------------------------------------------------------------------ connection
     def _sync_hook(self) -> Any:
@@ -359,6 +360,7 @@ class SparkK8sHook(BaseHook):
                 tail: list[str] = []
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                                         text=True, errors="replace", start_new_session=True)
+                self.active_process = proc  # so a task kill can stop it (see SparkK8sOperator.on_kill)
                 deadline = time.monotonic() + timeout
                 assert proc.stdout is not None
                 try:
@@ -377,6 +379,8 @@ class SparkK8sHook(BaseHook):
                     proc.kill()  # a killed task must not leave spark-submit running behind it
                     proc.wait()
                     raise
+                finally:
+                    self.active_process = None
                 if code != 0:
                     raise SparkSubmitError(f"spark-submit exited with code {code}:\n" + "\n".join(tail))
         return run

@@ -186,6 +186,7 @@ class SparkK8sOperator(BaseOperator):
         self.driver_ui_url = driver_ui_url
         self.deferrable = deferrable
         self._run: SparkRun | None = None
+        self._submitting: SparkK8sHook | None = None
         self.published_links: dict[str, str] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -252,7 +253,9 @@ class SparkK8sOperator(BaseOperator):
         else:
             base = identity.name(app.name if app else self.name)
             run = SparkRun(self.launcher, namespace, driver_pod=f"{base}-driver", try_number=identity.try_number)
+            self._run, self._submitting = run, hook  # a kill during submission still finds what to stop
             run = self._submit(context, hook, run, identity, app, manifest)
+            self._submitting = None
             run.started_at = time.time()  # startup_timeout counts from the end of the submission
         self._run = run
         self._remember(context, run)
@@ -445,6 +448,9 @@ class SparkK8sOperator(BaseOperator):
     def on_kill(self) -> None:
         """The task was killed while running on the worker (user action, timeout or worker shutdown): delete
         the application so nothing keeps running unowned. Deferred tasks are handled by the trigger."""
+        process = getattr(self._submitting, "active_process", None)
+        if process is not None:
+            process.kill()  # spark-submit runs in its own session: stop it before it creates the driver
         if self._run is None:
             return
         import threading
