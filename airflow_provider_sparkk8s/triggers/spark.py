@@ -46,10 +46,21 @@ class SparkK8sTrigger(BaseTrigger):
         return SparkK8sHook(self.kubernetes_conn_id, cluster_context=self.cluster_context,
                             config_file=self.config_file, in_cluster=self.in_cluster)
 
+    async def _load_hook(self) -> Any:
+        # The first trigger in a triggerer process imports kubernetes and kubernetes_asyncio: seconds of CPU
+        # that would block the event loop every trigger of the triggerer shares. Import them in a thread.
+        import asyncio
+        import importlib
+
+        for module in (f"{__package__.rpartition('.')[0]}.hooks.spark",
+                       "airflow.providers.cncf.kubernetes.hooks.kubernetes"):
+            await asyncio.to_thread(importlib.import_module, module)
+        return self._hook()
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = await self._load_hook()
         from ..hooks.spark import SparkOutcome, SparkRun
 
-        hook = self._hook()
         spark_run = SparkRun.from_dict(self.run_data)
         self.log.info("Waiting for %s", spark_run.describe())
         try:
@@ -62,9 +73,9 @@ class SparkK8sTrigger(BaseTrigger):
         yield TriggerEvent(outcome.to_event())
 
     async def on_kill(self) -> None:
+        hook = await self._load_hook()
         from ..hooks.spark import SparkRun
 
-        hook = self._hook()
         spark_run = SparkRun.from_dict(self.run_data)
         async with hook.api() as api:
             deleted = await hook.delete_run(api, spark_run)
