@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .argo_controller import ArgoController
 from .faults import Faults, RequestLog
 from .pods import PodSimulator
 from .resources import ResourceType
@@ -47,6 +48,10 @@ class KubeEmulator:
             (``spark_operator.py``; on by default).
         simulate_spark_submit: pods whose container runs spark-submit submit their application in cluster
             mode (``spark_submit_pods.py``; on by default).
+        simulate_argo: run the simulated Argo workflow controller for Workflows (``argo_controller.py``; on by
+            default).
+        argo_server, argo_server_port: serve the Argo Server REST API (``argo_server.py``) on its own port
+            (0 picks a free one), same TLS and tokens; its URL is ``argo_server_url``.
         namespaces: namespaces to create at start (besides default, kube-system, ...).
     """
 
@@ -68,6 +73,9 @@ class KubeEmulator:
         pod_pending_seconds: float = 0.1,
         simulate_spark_operator: bool = True,
         simulate_spark_submit: bool = True,
+        simulate_argo: bool = True,
+        argo_server: bool = True,
+        argo_server_port: int = 0,
         namespaces: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.host = host
@@ -90,6 +98,10 @@ class KubeEmulator:
         self.pods = PodSimulator(self, enabled=simulate_pods)
         self.spark_operator = SparkOperator(self, enabled=simulate_spark_operator)
         self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
+        self.argo = ArgoController(self, enabled=simulate_argo)
+        self.argo_server = argo_server
+        self.argo_server_port = argo_server_port
+        self._argo_runner: Any = None
         self._initial_namespaces = list(namespaces)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -103,6 +115,13 @@ class KubeEmulator:
     @property
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def argo_server_url(self) -> str:
+        """The Argo Server emulation's base URL (for Hera: ``WorkflowsService(host=...)``)."""
+        if not self.argo_server:
+            raise RuntimeError("the emulator was started with argo_server=False")
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.argo_server_port}"
 
     def start(self) -> KubeEmulator:
         if self._thread is not None:
@@ -139,6 +158,7 @@ class KubeEmulator:
             self.pods.attach(loop)
             self.spark_operator.attach(loop)
             self.spark_submit.attach(loop)
+            self.argo.attach(loop)
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
@@ -148,6 +168,16 @@ class KubeEmulator:
                                reuse_address=True)
             loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            if self.argo_server:
+                from .argo_server import ArgoServer
+
+                self._argo_runner = web.AppRunner(ArgoServer(self).app, access_log=None, handle_signals=False,
+                                                  shutdown_timeout=0.5, handler_cancellation=True)
+                loop.run_until_complete(self._argo_runner.setup())
+                argo_site = web.TCPSite(self._argo_runner, self.host, self.argo_server_port,
+                                        ssl_context=ssl_context, backlog=1024, reuse_address=True)
+                loop.run_until_complete(argo_site.start())
+                self.argo_server_port = argo_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
             self._error = exc
             self._ready.set()
@@ -155,6 +185,8 @@ class KubeEmulator:
         self._ready.set()
         loop.run_forever()
         loop.run_until_complete(self.pods.stop())
+        if self._argo_runner is not None:
+            loop.run_until_complete(self._argo_runner.cleanup())
         loop.run_until_complete(self._runner.cleanup())
         loop.close()
 
