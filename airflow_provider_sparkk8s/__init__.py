@@ -11,6 +11,26 @@ _PACKAGE = "airflow_provider_sparkk8s"
 # integration name -> (documentation URL, the module name used under hooks/, operators/, sensors/, triggers/)
 _INTEGRATIONS = {
     "Spark on Kubernetes": ("https://spark.apache.org/docs/latest/running-on-kubernetes.html", "spark"),
+    "Argo Workflows": ("https://argo-workflows.readthedocs.io/", "argo"),
+}
+
+# The Argo Server connection form (the Spark hook reuses the cncf.kubernetes `kubernetes` connection).
+_ARGO_CONNECTION = {
+    "hook-class-name": f"{_PACKAGE}.hooks.argo.ArgoWorkflowsHook",
+    "hook-name": "Argo Workflows",
+    "connection-type": "argo_workflows",
+    "ui-field-behaviour": {
+        "hidden-fields": ["schema", "login", "port", "extra"],
+        "relabeling": {"host": "Argo Server URL", "password": "Bearer token"},
+        "placeholders": {"host": "https://argo-server.argo.svc:2746",
+                         "password": "a ServiceAccount token (masked); empty when the server runs in server auth mode"},
+    },
+    "conn-fields": {
+        "namespace": {"label": "Namespace", "schema": {"type": ["string", "null"]}},
+        "verify_ssl": {"label": "Verify TLS certificate", "schema": {"type": ["boolean", "null"], "default": True}},
+        "ca_bundle": {"label": "CA bundle path", "schema": {"type": ["string", "null"]}},
+        "ui_base_url": {"label": "Argo UI base URL (default: the server URL)", "schema": {"type": ["string", "null"]}},
+    },
 }
 
 
@@ -33,6 +53,7 @@ def get_provider_info() -> dict:
         "sensors": _modules("sensors"),
         "hooks": _modules("hooks"),
         "triggers": _modules("triggers"),
-        # The Spark hook uses the cncf.kubernetes provider's `kubernetes` connection type and its form.
-        "extra-links": [f"{_PACKAGE}.links.SparkHistoryServerLink", f"{_PACKAGE}.links.SparkDriverUILink"],
+        "connection-types": [_ARGO_CONNECTION],
+        "extra-links": [f"{_PACKAGE}.links.{name}" for name in
+                        ("SparkHistoryServerLink", "SparkDriverUILink", "ArgoWorkflowsUILink")],
     }

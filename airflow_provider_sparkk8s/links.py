@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 SPARK_HISTORY_URL_KEY = "spark_history_server_url"
 SPARK_DRIVER_UI_URL_KEY = "spark_driver_ui_url"
+ARGO_UI_URL_KEY = "argo_workflow_url"
 
 
 def _url(operator: BaseOperator, ti_key: TaskInstanceKey, key: str) -> str:
@@ -34,6 +35,13 @@ class SparkDriverUILink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         return _url(operator, ti_key, SPARK_DRIVER_UI_URL_KEY)
+
+
+class ArgoWorkflowsUILink(BaseOperatorLink):
+    name = "Argo Workflows UI"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        return _url(operator, ti_key, ARGO_UI_URL_KEY)
 
 
 def render_url(template: str | None, history_server: bool = False, **values: str | None) -> str | None:

@@ -247,10 +247,22 @@ class KubeEmulator:
         return {"conn_type": "kubernetes",
                 "extra": {"kube_config_path": str(self.kubeconfig_path), "namespace": namespace}}
 
+    def argo_connection(self, namespace: str = "default") -> dict[str, Any]:
+        """An Airflow `argo_workflows` connection (JSON form) pointing at the Argo Server emulation."""
+        extra: dict[str, Any] = {"namespace": namespace}
+        if self.tls and self.ca_path is not None:
+            extra["ca_bundle"] = str(self.ca_path)
+        return {"conn_type": "argo_workflows", "host": self.argo_server_url, "password": self.token or "",
+                "extra": extra}
+
     def airflow_env(self, conn_id: str = "kubernetes_default", namespace: str = "default") -> dict[str, str]:
-        """Environment variables that make Airflow's `conn_id` connection (and KUBECONFIG) use this server."""
-        return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(self.airflow_connection(namespace)),
-                "KUBECONFIG": str(self.kubeconfig_path)}
+        """Environment variables that make Airflow's `conn_id` connection (and KUBECONFIG) use this server,
+        and `argo_workflows_default` its Argo Server emulation."""
+        env = {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(self.airflow_connection(namespace)),
+               "KUBECONFIG": str(self.kubeconfig_path)}
+        if self.argo_server:
+            env["AIRFLOW_CONN_ARGO_WORKFLOWS_DEFAULT"] = json.dumps(self.argo_connection(namespace))
+        return env
 
     # ------------------------------------------------------------------ conveniences for tests
     def create_namespace(self, name: str) -> dict:

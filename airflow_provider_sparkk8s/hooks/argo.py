@@ -1,0 +1,432 @@
+"""ArgoWorkflowsHook: submit Argo Workflows and wait for them, over either transport.
+
+- the Kubernetes API (a `kubernetes` connection): create a Workflow with `workflowTemplateRef`, stop or
+  terminate by patching `spec.shutdown`, logs from the workflow's pods;
+- the Argo Server REST API (an `argo_workflows` connection: server URL, bearer token, namespace, TLS
+  verification, CA bundle, UI base URL).
+
+Both give the same behaviour and the same errors to the operator. Hera's REST client is synchronous
+(requests), which would block the triggerer's event loop, so the Argo Server transport speaks the same
+REST API with aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from airflow.sdk import BaseHook
+
+from ..watch import (
+    PODS,
+    Backoff,
+    KubeAPI,
+    KubeApiError,
+    Resource,
+    call_with_retries,
+    wait_for_object,
+)
+
+WORKFLOWS = Resource("argoproj.io", "v1alpha1", "workflows", "Workflow")
+WORKFLOW_TEMPLATES = Resource("argoproj.io", "v1alpha1", "workflowtemplates", "WorkflowTemplate")
+CLUSTER_WORKFLOW_TEMPLATES = Resource("argoproj.io", "v1alpha1", "clusterworkflowtemplates",
+                                      "ClusterWorkflowTemplate", namespaced=False)
+TERMINAL_PHASES = ("Succeeded", "Failed", "Error")
+LEAF_TYPES = ("Pod", "Container", "HTTP", "Plugin", "Suspend")
+WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
+
+
+class ArgoError(RuntimeError):
+    """A failed Argo call, with the message the server gave (either transport)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class WorkflowRef:
+    namespace: str
+    name: str
+    uid: str = ""
+    try_number: int = 1
+    adopted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkflowRef:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class WorkflowOutcome:
+    status: str  # success | failed | error
+    phase: str
+    message: str
+    ref: WorkflowRef
+    progress: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    failed_nodes: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_event(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ref"] = self.ref.to_dict()
+        return data
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> WorkflowOutcome:
+        data = dict(event)
+        data["ref"] = WorkflowRef.from_dict(data["ref"])
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def error_message(self) -> str:
+        """What a person needs to act: the workflow message and each failed leaf step."""
+        lines = [f"Workflow {self.ref.namespace}/{self.ref.name} ended {self.phase}"
+                 + (f": {self.message}" if self.message else "")]
+        for node in self.failed_nodes:
+            code = f", exit code {node['exit_code']}" if node.get("exit_code") not in (None, "") else ""
+            lines.append(f"  step {node['display_name']} (template {node['template']}) {node['phase']}{code}: "
+                         f"{node['message']}")
+        return "\n".join(lines)
+
+
+def outcome_of(wf: dict | None, ref: WorkflowRef) -> WorkflowOutcome | None:
+    """The outcome of a workflow in a terminal phase, else None. A deleted workflow is a failure."""
+    if wf is None:
+        return WorkflowOutcome("failed", "Deleted", "the workflow was deleted before it finished", ref)
+    status = wf.get("status") or {}
+    phase = status.get("phase") or ""
+    if phase not in TERMINAL_PHASES:
+        return None
+    ref.uid = wf["metadata"].get("uid", ref.uid)
+    outputs = {p["name"]: p.get("value") for p in (status.get("outputs") or {}).get("parameters") or []}
+    failed = []
+    for node in (status.get("nodes") or {}).values():
+        if node.get("type") in LEAF_TYPES and node.get("phase") in ("Failed", "Error"):
+            failed.append({"display_name": node.get("displayName") or node.get("name"),
+                           "template": node.get("templateName") or (node.get("templateRef") or {}).get("template"),
+                           "phase": node.get("phase"), "message": node.get("message") or "",
+                           "exit_code": (node.get("outputs") or {}).get("exitCode"),
+                           "finished_at": node.get("finishedAt")})
+    failed.sort(key=lambda n: n.get("finished_at") or "")
+    return WorkflowOutcome("success" if phase == "Succeeded" else "failed", phase, status.get("message") or "", ref,
+                           status.get("progress") or "", status.get("startedAt"), status.get("finishedAt"),
+                           outputs, failed)
+
+
+class _KubernetesTransport:
+    def __init__(self, api: KubeAPI) -> None:
+        self.api = api
+
+    async def get_template(self, kind: str, namespace: str, name: str) -> dict | None:
+        resource = CLUSTER_WORKFLOW_TEMPLATES if kind == "ClusterWorkflowTemplate" else WORKFLOW_TEMPLATES
+        try:
+            return await call_with_retries(lambda: self.api.request("GET", resource.path(namespace, name)))
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise ArgoError(str(exc), exc.status) from exc
+
+    async def create(self, namespace: str, workflow: dict) -> dict:
+        try:
+            return await call_with_retries(lambda: self.api.request("POST", WORKFLOWS.path(namespace),
+                                                                      body=workflow))
+        except KubeApiError as exc:
+            raise ArgoError(exc.message or str(exc), exc.status) from exc
+
+    async def get(self, namespace: str, name: str) -> dict | None:
+        try:
+            return await call_with_retries(lambda: self.api.request("GET", WORKFLOWS.path(namespace, name)))
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise ArgoError(str(exc), exc.status) from exc
+
+    async def list(self, namespace: str, selector: str) -> list[dict]:
+        listed = await call_with_retries(lambda: self.api.request("GET", WORKFLOWS.path(namespace),
+                                                                    {"labelSelector": selector}))
+        return listed.get("items") or []
+
+    async def shutdown(self, namespace: str, name: str, strategy: str) -> None:
+        body = {"spec": {"shutdown": strategy}}
+        await call_with_retries(lambda: self.api.request("PATCH", WORKFLOWS.path(namespace, name), body=body,
+                                                          content_type="application/merge-patch+json"))
+
+    async def wait(self, ref: WorkflowRef, timeout: float | None,
+                   on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        waited = await wait_for_object(
+            self.api, WORKFLOWS, ref.namespace, ref.name, lambda wf: outcome_of(wf, ref),
+            deadline=(lambda wf: deadline) if deadline else None,
+            on_deadline=lambda wf: _timed_out(wf, ref, timeout), on_error=on_error)
+        return waited.verdict
+
+    async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
+        """(pod, line) for every step pod of the workflow, in pod creation order."""
+        pods = await call_with_retries(lambda: self.api.request(
+            "GET", PODS.path(namespace), {"labelSelector": f"{WORKFLOW_LABEL}={name}"}))
+        out = []
+        for pod in sorted(pods.get("items") or [], key=lambda p: p["metadata"].get("creationTimestamp") or ""):
+            pod_name = pod["metadata"]["name"]
+            try:
+                text = await self.api.text(PODS.path(namespace, pod_name, "log"), {"container": "main"})
+            except KubeApiError:
+                continue
+            out.extend((pod_name, line) for line in text.splitlines())
+        return out
+
+
+def _timed_out(wf: dict | None, ref: WorkflowRef, timeout: float | None) -> WorkflowOutcome:
+    phase = ((wf or {}).get("status") or {}).get("phase") or "Pending"
+    return WorkflowOutcome("timeout", phase, f"still {phase} after the wait timeout of {timeout:.0f}s", ref,
+                           ((wf or {}).get("status") or {}).get("progress") or "")
+
+
+class _ArgoServerTransport:
+    """The Argo Server's REST API (grpc-gateway) with aiohttp."""
+
+    def __init__(self, session: Any, base_url: str, token: str | None, ssl: Any) -> None:
+        self.session = session
+        self.base = base_url.rstrip("/")
+        self.headers = {"Accept": "application/json"}
+        if token:
+            self.headers["Authorization"] = token if token.lower().startswith(("bearer ", "basic ")) \
+                else f"Bearer {token}"
+        self.ssl = ssl
+
+    async def _request(self, method: str, path: str, query: dict | None = None, body: Any = None) -> Any:
+        async def call() -> Any:
+            async with self.session.request(method, self.base + path, params=query or None, json=body,
+                                            headers=self.headers, ssl=self.ssl) as resp:
+                raw = await resp.read()
+                try:
+                    data = json.loads(raw) if raw else {}
+                except ValueError:
+                    data = {"message": raw.decode(errors="replace")}
+                if resp.status >= 400:
+                    retry_after = resp.headers.get("Retry-After")
+                    raise KubeApiError(resp.status, data, float(retry_after) if retry_after else None, method, path)
+                return data
+
+        try:
+            return await call_with_retries(call)
+        except KubeApiError as exc:
+            raise ArgoError(exc.body.get("message") or str(exc), exc.status) from exc
+
+    async def get_template(self, kind: str, namespace: str, name: str) -> dict | None:
+        path = (f"/api/v1/cluster-workflow-templates/{quote(name)}" if kind == "ClusterWorkflowTemplate"
+                else f"/api/v1/workflow-templates/{quote(namespace)}/{quote(name)}")
+        try:
+            return await self._request("GET", path)
+        except ArgoError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def create(self, namespace: str, workflow: dict) -> dict:
+        return await self._request("POST", f"/api/v1/workflows/{quote(namespace)}",
+                                   body={"namespace": namespace, "workflow": workflow})
+
+    async def get(self, namespace: str, name: str) -> dict | None:
+        try:
+            return await self._request("GET", f"/api/v1/workflows/{quote(namespace)}/{quote(name)}")
+        except ArgoError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def list(self, namespace: str, selector: str) -> list[dict]:
+        data = await self._request("GET", f"/api/v1/workflows/{quote(namespace)}",
+                                   {"listOptions.labelSelector": selector})
+        return data.get("items") or []
+
+    async def shutdown(self, namespace: str, name: str, strategy: str) -> None:
+        action = "stop" if strategy == "Stop" else "terminate"
+        await self._request("PUT", f"/api/v1/workflows/{quote(namespace)}/{quote(name)}/{action}",
+                            body={"name": name, "namespace": namespace})
+
+    async def wait(self, ref: WorkflowRef, timeout: float | None,
+                   on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
+        """Follow the workflow-events stream; re-GET after every reconnect so nothing is missed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        backoff = Backoff()
+        path = f"/api/v1/workflow-events/{quote(ref.namespace)}"
+        query = {"listOptions.fieldSelector": f"metadata.name={ref.name}"}
+        while True:
+            remaining = deadline - loop.time() if deadline else None
+            wf = await self.get(ref.namespace, ref.name)
+            verdict = outcome_of(wf, ref)
+            if verdict is not None:
+                return verdict
+            if remaining is not None and remaining <= 0:
+                return _timed_out(wf, ref, timeout)
+            import aiohttp
+
+            window = aiohttp.ClientTimeout(total=min(remaining, 300) if remaining else 300, sock_connect=30)
+            try:
+                async with self.session.get(self.base + path, params=query, headers=self.headers, ssl=self.ssl,
+                                            timeout=window) as resp:
+                    if resp.status >= 400:
+                        raise ArgoError(f"workflow-events: HTTP {resp.status}", resp.status)
+                    async for line in resp.content:
+                        if not line.strip():
+                            continue
+                        event = json.loads(line).get("result") or {}
+                        obj = event.get("object")
+                        verdict = outcome_of(None if event.get("type") == "DELETED" else obj, ref)
+                        if verdict is not None:
+                            return verdict
+                        backoff.reset()
+            except asyncio.TimeoutError:
+                continue  # the window ended: re-GET, then watch again
+            except (ArgoError, OSError, ValueError, aiohttp.ClientError) as exc:
+                delay = backoff.next(getattr(exc, "retry_after", None))
+                if on_error:
+                    on_error(exc, delay)
+                await asyncio.sleep(delay)
+
+    async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
+        data_path = f"/api/v1/workflows/{quote(namespace)}/{quote(name)}/log"
+        out = []
+        async with self.session.get(self.base + data_path, params={"logOptions.container": "main"},
+                                    headers=self.headers, ssl=self.ssl) as resp:
+            if resp.status >= 400:
+                return []
+            async for line in resp.content:
+                if line.strip():
+                    result = json.loads(line).get("result") or {}
+                    out.append((result.get("podName", ""), result.get("content", "")))
+        return out
+
+
+class ArgoWorkflowsHook(BaseHook):
+    """Argo Workflows over the Argo Server (`argo_conn_id`) or the Kubernetes API (`kubernetes_conn_id`)."""
+
+    conn_name_attr = "argo_conn_id"
+    default_conn_name = "argo_workflows_default"
+    conn_type = "argo_workflows"
+    hook_name = "Argo Workflows"
+
+    def __init__(self, argo_conn_id: str | None = None, kubernetes_conn_id: str = "kubernetes_default",
+                 namespace: str | None = None) -> None:
+        super().__init__()
+        self.argo_conn_id = argo_conn_id
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.namespace = namespace
+
+    @property
+    def transport_name(self) -> str:
+        return "argo-server" if self.argo_conn_id else "kubernetes"
+
+    def _argo_settings(self) -> dict[str, Any]:
+        conn = self.get_connection(self.argo_conn_id)
+        extra = conn.extra_dejson
+        host = conn.host or ""
+        if host and "://" not in host:
+            host = f"{conn.schema or 'https'}://{host}" + (f":{conn.port}" if conn.port else "")
+        verify = extra.get("verify_ssl", True)
+        if isinstance(verify, str):
+            verify = verify.lower() not in ("false", "0", "no")
+        return {"url": host, "token": conn.password or extra.get("token"), "namespace": extra.get("namespace"),
+                "verify_ssl": verify, "ca_bundle": extra.get("ca_bundle"), "ui_url": extra.get("ui_base_url")}
+
+    def get_namespace(self) -> str:
+        if self.namespace:
+            return self.namespace
+        if self.argo_conn_id:
+            return self._argo_settings().get("namespace") or "argo"
+        from .spark import SparkK8sHook
+
+        return SparkK8sHook(self.kubernetes_conn_id).get_namespace()
+
+    def ui_base_url(self) -> str | None:
+        if self.argo_conn_id:
+            settings = self._argo_settings()
+            return settings.get("ui_url") or settings.get("url")
+        from .spark import SparkK8sHook
+
+        return SparkK8sHook(self.kubernetes_conn_id).connection_extra("argo_ui_base_url")
+
+    @contextlib.asynccontextmanager
+    async def transport(self) -> AsyncIterator[Any]:
+        if not self.argo_conn_id:
+            from .spark import SparkK8sHook
+
+            async with SparkK8sHook(self.kubernetes_conn_id).api() as api:
+                yield _KubernetesTransport(api)
+            return
+        import ssl as ssl_lib
+
+        import aiohttp
+
+        settings = await asyncio.to_thread(self._argo_settings)
+        if not settings["url"]:
+            raise ArgoError(f"connection {self.argo_conn_id!r} has no Argo Server URL (host)")
+        ssl: Any = None
+        if settings["url"].startswith("https"):
+            if not settings["verify_ssl"]:
+                self.log.warning("TLS verification is disabled for connection %s (verify_ssl=false)",
+                                 self.argo_conn_id)
+                ssl = False
+            else:
+                ssl = ssl_lib.create_default_context(cafile=settings["ca_bundle"] or None)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=330)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            yield _ArgoServerTransport(session, settings["url"], settings["token"], ssl)
+
+    def run(self, fn: Callable[[Any], Any]) -> Any:
+        """Run `await fn(transport)` from synchronous code (the worker)."""
+
+        async def main() -> Any:
+            async with self.transport() as transport:
+                return await fn(transport)
+
+        return asyncio.run(main())
+
+
+async def shutdown_workflow(transport: Any, ref: WorkflowRef, action: str) -> str:
+    """Stop (exit handlers run) or terminate a workflow; a completed one is left alone. Says what it did."""
+    wf = await transport.get(ref.namespace, ref.name)
+    if wf is None:
+        return f"workflow {ref.namespace}/{ref.name} is already gone"
+    phase = (wf.get("status") or {}).get("phase") or ""
+    if phase in TERMINAL_PHASES:
+        return f"workflow {ref.namespace}/{ref.name} already ended {phase}; left alone"
+    strategy = "Terminate" if action == "terminate" else "Stop"
+    await transport.shutdown(ref.namespace, ref.name, strategy)
+    return f"workflow {ref.namespace}/{ref.name}: shutdown strategy {strategy} requested"
+
+
+def check_parameters(template: dict, kind: str, parameters: dict[str, str], entrypoint: str | None) -> None:
+    """Fail before anything is created: unknown parameter names, missing required values, enum violations."""
+    spec = template.get("spec") or {}
+    name = template.get("metadata", {}).get("name", "")
+    declared: dict[str, dict] = {p["name"]: p for p in (spec.get("arguments") or {}).get("parameters") or []}
+    entry = entrypoint or spec.get("entrypoint")
+    for tmpl in spec.get("templates") or []:
+        if tmpl.get("name") == entry:
+            for p in (tmpl.get("inputs") or {}).get("parameters") or []:
+                declared.setdefault(p["name"], p)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ArgoError(f"parameters: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not declared by "
+                        f"{kind} {name} (it declares: {', '.join(sorted(declared)) or 'nothing'})")
+    missing = sorted(p for p, decl in declared.items()
+                     if p not in parameters and not any(k in decl for k in ("value", "valueFrom", "default")))
+    if missing:
+        raise ArgoError(f"parameters: {kind} {name} requires a value for {', '.join(missing)}")
+    for p, value in parameters.items():
+        allowed = declared[p].get("enum")
+        if allowed and value not in allowed:
+            raise ArgoError(f"parameters: {p}={value!r} is not one of {allowed} ({kind} {name})")

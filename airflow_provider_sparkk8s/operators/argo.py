@@ -1,0 +1,318 @@
+"""ArgoWorkflowOperator: submit an Argo Workflow from a (Cluster)WorkflowTemplate or a manifest, and wait."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk import conf as airflow_conf
+from airflow.sdk.exceptions import AirflowException
+
+from ..links import ARGO_UI_URL_KEY, ArgoWorkflowsUILink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from ..hooks.argo import ArgoWorkflowsHook, WorkflowOutcome, WorkflowRef
+    from ..identity import TaskIdentity
+
+KILL_ACTIONS = ("stop", "terminate")
+STATE_KEY = "sparkk8s_argo_workflow"
+
+
+class ArgoWorkflowOperator(BaseOperator):
+    """Submit an Argo Workflow and wait until it ends.
+
+    Name exactly one of ``workflow_template``, ``cluster_workflow_template`` or ``workflow`` (a Workflow
+    manifest: dict, or a .yaml/.json path rendered with Jinja).
+
+    :param parameters: workflow arguments; values are stringified. Unknown names, missing required values
+        and enum violations fail before anything is created.
+    :param argo_conn_id: an ``argo_workflows`` connection: submit through the Argo Server. Without it the
+        Kubernetes API of ``kubernetes_conn_id`` is used.
+    :param wait_timeout: seconds to wait for the workflow to end (workflows can hang in Running); then the
+        task fails and the workflow is stopped.
+    :param kill_action: what a user kill does to a running workflow: ``stop`` (exit handlers run) or
+        ``terminate``. Completed workflows are left alone.
+    """
+
+    template_fields: Sequence[str] = ("workflow_template", "cluster_workflow_template", "workflow", "parameters",
+                                      "namespace", "entrypoint", "service_account", "labels", "annotations",
+                                      "generate_name")
+    template_fields_renderers = {"parameters": "json", "workflow": "yaml"}
+    operator_extra_links = (ArgoWorkflowsUILink(),)
+    ui_color = "#d4e6f7"
+
+    def __init__(
+        self,
+        *,
+        workflow_template: str | None = None,
+        cluster_workflow_template: str | None = None,
+        workflow: dict[str, Any] | str | None = None,
+        parameters: dict[str, Any] | None = None,
+        namespace: str | None = None,
+        entrypoint: str | None = None,
+        service_account: str | None = None,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        generate_name: str | None = None,
+        priority: int | None = None,
+        argo_conn_id: str | None = None,
+        kubernetes_conn_id: str = "kubernetes_default",
+        wait_timeout: float | None = None,
+        kill_action: str = "stop",
+        get_logs: bool = True,
+        ui_base_url: str | None = None,
+        deferrable: bool = airflow_conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        given = [n for n, v in (("workflow_template", workflow_template),
+                                ("cluster_workflow_template", cluster_workflow_template), ("workflow", workflow)) if v]
+        if len(given) != 1:
+            raise ValueError("ArgoWorkflowOperator: set exactly one of workflow_template, cluster_workflow_template, "
+                             "workflow" + (f" (got {', '.join(given)})" if given else ""))
+        if kill_action not in KILL_ACTIONS:
+            raise ValueError(f"kill_action: expected stop or terminate, not {kill_action!r}")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise ValueError(f"parameters: expected a dict of name -> value, got {type(parameters).__name__}")
+        if wait_timeout is not None and (not isinstance(wait_timeout, (int, float)) or wait_timeout <= 0):
+            raise ValueError(f"wait_timeout: expected a positive number of seconds, not {wait_timeout!r}")
+        self.workflow_template = workflow_template
+        self.cluster_workflow_template = cluster_workflow_template
+        self.workflow = workflow
+        self.parameters = dict(parameters or {})
+        self.namespace = namespace
+        self.entrypoint = entrypoint
+        self.service_account = service_account
+        self.labels = dict(labels or {})
+        self.annotations = dict(annotations or {})
+        self.generate_name = generate_name
+        self.priority = priority
+        self.argo_conn_id = argo_conn_id
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.wait_timeout = wait_timeout
+        self.kill_action = kill_action
+        self.get_logs = get_logs
+        self.ui_base_url = ui_base_url
+        self.deferrable = deferrable
+        self._ref: WorkflowRef | None = None
+        self.published_links: dict[str, str] = {}
+
+    @property
+    def hook(self) -> ArgoWorkflowsHook:
+        from ..hooks.argo import ArgoWorkflowsHook
+
+        return ArgoWorkflowsHook(self.argo_conn_id, self.kubernetes_conn_id, self.namespace)
+
+    # ------------------------------------------------------------------ building the workflow
+    def _inline_workflow(self, context: Context) -> dict[str, Any] | None:
+        if self.workflow is None:
+            return None
+        doc = self.workflow
+        if isinstance(doc, str):
+            from pathlib import Path
+
+            import yaml
+
+            path = Path(doc)
+            try:
+                text = path.read_text()
+            except OSError as exc:
+                raise AirflowException(f"workflow: cannot read {path}: {exc.strerror}") from exc
+            try:
+                doc = yaml.safe_load(self.render_template(text, context))
+            except yaml.YAMLError as exc:
+                raise AirflowException(f"workflow: {path} is not valid YAML: {exc}") from exc
+        if not isinstance(doc, dict) or doc.get("kind") != "Workflow":
+            raise AirflowException("workflow: expected a Workflow manifest (kind: Workflow)")
+        _validate_workflow(doc)
+        return copy.deepcopy(doc)
+
+    def _manifest(self, identity: TaskIdentity, namespace: str, inline: dict[str, Any] | None) -> dict[str, Any]:
+        params = {k: _stringify(v) for k, v in self.parameters.items()}
+        template = self.workflow_template or self.cluster_workflow_template
+        base = self.generate_name or (template or (inline or {}).get("metadata", {}).get("generateName")
+                                      or (inline or {}).get("metadata", {}).get("name") or self.task_id)
+        body = inline or {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "spec": {
+            "workflowTemplateRef": {"name": template, **({"clusterScope": True}
+                                                           if self.cluster_workflow_template else {})}}}
+        meta = body.setdefault("metadata", {})
+        meta.pop("generateName", None)
+        meta["name"] = identity.name(base.rstrip("-"))
+        meta["namespace"] = namespace
+        meta["labels"] = {**(meta.get("labels") or {}), **self.labels, **identity.labels("workflow")}
+        meta["annotations"] = {**(meta.get("annotations") or {}), **self.annotations, **identity.annotations()}
+        spec = body.setdefault("spec", {})
+        if params:
+            existing = [p for p in (spec.get("arguments") or {}).get("parameters") or [] if p["name"] not in params]
+            spec.setdefault("arguments", {})["parameters"] = existing + [{"name": k, "value": v}
+                                                                        for k, v in params.items()]
+        if self.entrypoint:
+            spec["entrypoint"] = self.entrypoint
+        if self.service_account:
+            spec["serviceAccountName"] = self.service_account
+        if self.priority is not None:
+            spec["priority"] = self.priority
+        return body
+
+    # ------------------------------------------------------------------ execution
+    def execute(self, context: Context) -> Any:
+        from ..hooks.argo import ArgoError, WorkflowRef, check_parameters, outcome_of
+        from ..identity import TaskIdentity
+
+        identity = TaskIdentity.from_context(context)
+        hook = self.hook
+        namespace = self.namespace or hook.get_namespace()
+        inline = self._inline_workflow(context)
+        body = self._manifest(identity, namespace, inline)
+
+        async def adopt_or_submit(transport: Any) -> Any:
+            for wf in sorted(await transport.list(namespace, identity.selector("workflow")),
+                             key=lambda w: int(w["metadata"]["labels"].get("sparkk8s.io/try-number", "0")),
+                             reverse=True):
+                ref = WorkflowRef(namespace, wf["metadata"]["name"], wf["metadata"].get("uid", ""),
+                                  int(wf["metadata"]["labels"].get("sparkk8s.io/try-number", "0")), adopted=True)
+                outcome = outcome_of(wf, ref)
+                if outcome is None:
+                    return ref
+                if ref.try_number == identity.try_number:
+                    return outcome
+            if inline is None:
+                kind = "ClusterWorkflowTemplate" if self.cluster_workflow_template else "WorkflowTemplate"
+                name = self.workflow_template or self.cluster_workflow_template
+                template = await transport.get_template(kind, namespace, name)
+                if template is None:
+                    where = "" if self.cluster_workflow_template else f" in namespace {namespace}"
+                    raise ArgoError(f"{kind} {name!r} not found{where}")
+                check_parameters(template, kind, {k: _stringify(v) for k, v in self.parameters.items()},
+                                 self.entrypoint)
+            created = await transport.create(namespace, body)
+            return WorkflowRef(namespace, created["metadata"]["name"], created["metadata"].get("uid", ""),
+                               identity.try_number)
+
+        try:
+            result = hook.run(adopt_or_submit)
+        except ArgoError as exc:
+            raise AirflowException(f"Task {self.task_id}: {exc}") from exc
+        if not isinstance(result, WorkflowRef):
+            self.log.info("Workflow %s/%s of this try already ended %s; not submitting again", namespace,
+                          result.ref.name, result.phase)
+            return self._finish(context, result.to_event())
+        ref = result
+        self.log.info("%s workflow %s/%s (%s)", "Adopting" if ref.adopted else "Submitted", ref.namespace, ref.name,
+                      hook.transport_name)
+        self._ref = ref
+        self._remember(context, ref)
+        self._publish(context, hook, ref)
+        if self.deferrable:
+            from ..triggers.argo import ArgoWorkflowTrigger
+
+            self.defer(trigger=ArgoWorkflowTrigger(ref.to_dict(), self.argo_conn_id, self.kubernetes_conn_id,
+                                                   self.wait_timeout, self.kill_action),
+                       method_name="execute_complete")
+        outcome = hook.run(lambda transport: transport.wait(ref, self.wait_timeout, None))
+        return self._finish(context, outcome.to_event())
+
+    def _remember(self, context: Context, ref: WorkflowRef) -> None:
+        store = context.get("task_state_store")
+        if store is None:
+            return
+        try:
+            store.set(STATE_KEY, ref.to_dict())
+        except Exception as exc:  # noqa: BLE001 - labels keep adoption working without it
+            self.log.warning("Could not record the workflow in the task state store: %s", exc)
+
+    def _publish(self, context: Context, hook: ArgoWorkflowsHook, ref: WorkflowRef) -> None:
+        context["ti"].xcom_push(key="workflow_name", value=ref.name)
+        context["ti"].xcom_push(key="namespace", value=ref.namespace)
+        base = self.ui_base_url or hook.ui_base_url()
+        if base:
+            url = f"{base.rstrip('/')}/workflows/{ref.namespace}/{ref.name}"
+            self.published_links = {ARGO_UI_URL_KEY: url}
+            context["ti"].xcom_push(key=ARGO_UI_URL_KEY, value=url)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        return self._finish(context, event)
+
+    def _finish(self, context: Context, event: dict[str, Any]) -> Any:
+        from ..hooks.argo import WorkflowOutcome, shutdown_workflow
+
+        outcome: WorkflowOutcome = WorkflowOutcome.from_event(event)
+        ref = outcome.ref
+        self._ref = ref
+        hook = self.hook
+        if not self.published_links:
+            self._publish(context, hook, ref)
+        if self.get_logs and outcome.phase != "Deleted":
+            try:
+                for pod, line in hook.run(lambda transport: transport.logs(ref.namespace, ref.name)):
+                    self.log.info("[%s] %s", pod, line)
+            except Exception as exc:  # noqa: BLE001 - logs are a courtesy; the outcome decides the task
+                self.log.warning("Could not read the workflow's logs: %s", exc)
+        result = {"name": ref.name, "namespace": ref.namespace, "uid": ref.uid, "phase": outcome.phase,
+                  "progress": outcome.progress, "started_at": outcome.started_at,
+                  "finished_at": outcome.finished_at, "outputs": outcome.outputs, "adopted": ref.adopted}
+        if outcome.status == "success":
+            return result
+        if outcome.status == "timeout":
+            done = hook.run(lambda transport: shutdown_workflow(transport, ref, self.kill_action))
+            raise AirflowException(f"Workflow {ref.namespace}/{ref.name} {outcome.message}; {done}")
+        if outcome.status == "error":
+            raise AirflowException(outcome.message)
+        raise AirflowException(outcome.error_message())
+
+    def on_kill(self) -> None:
+        """Killed while waiting on the worker: stop (or terminate) the workflow; a finished one is left alone."""
+        if self._ref is None:
+            return
+        import threading
+
+        from ..hooks.argo import shutdown_workflow
+
+        ref, hook = self._ref, self.hook
+
+        def stop() -> None:
+            try:
+                self.log.info("%s", hook.run(lambda transport: shutdown_workflow(transport, ref, self.kill_action)))
+            except Exception as exc:  # noqa: BLE001 - on_kill must not raise
+                self.log.error("Could not stop workflow %s/%s: %s", ref.namespace, ref.name, exc)
+
+        # SIGTERM interrupts the wait's event loop on this thread; the call needs a loop of its own.
+        worker = threading.Thread(target=stop, name="argo-on-kill", daemon=True)
+        worker.start()
+        worker.join(timeout=30)
+
+
+def _stringify(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value)
+    return str(value)
+
+
+def _validate_workflow(doc: dict[str, Any]) -> None:
+    """Validate an inline Workflow with Hera's models (Argo's own schema), naming the offending field."""
+    from hera.workflows.models import Workflow
+    from pydantic import ValidationError
+
+    try:
+        Workflow.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise AirflowException(f"workflow: invalid manifest at {where}: {first['msg']}") from exc
+    spec = doc.get("spec") or {}
+    if not spec.get("workflowTemplateRef"):
+        names = {t.get("name") for t in spec.get("templates") or []}
+        if not spec.get("entrypoint"):
+            raise AirflowException("workflow: invalid manifest at spec.entrypoint: required without a "
+                                   "workflowTemplateRef")
+        if spec["entrypoint"] not in names:
+            raise AirflowException(f"workflow: invalid manifest at spec.entrypoint: {spec['entrypoint']!r} is not "
+                                   f"one of spec.templates ({', '.join(sorted(n for n in names if n))})")
