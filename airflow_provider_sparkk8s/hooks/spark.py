@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -260,7 +261,7 @@ class SparkK8sHook(BaseHook):
                                        {"fieldSelector": f"involvedObject.name={name}"})
         except KubeApiError:
             return []
-        return sorted(listed.get("items") or [], key=lambda e: e.get("lastTimestamp") or "")
+        return sorted(listed.get("items") or [], key=_event_order)
 
     # ------------------------------------------------------------------ submission
     def spark_submit_binary(self, spark_home: str | None = None, binary: str | None = None) -> str:
@@ -525,7 +526,7 @@ class SparkK8sHook(BaseHook):
         loop = asyncio.get_running_loop()
         startup_deadline = loop.time() + max(0.0, run.started_at + startup_timeout - time.time())
         if run.launcher == "spark-operator":
-            return await self._wait_spark_application(api, run, startup_deadline, on_error)
+            return await self._wait_spark_application(api, run, startup_deadline, on_error, startup_timeout)
         if run.launcher == "pod" and run.launcher_pod:
             outcome = await self._wait_launcher(api, run, startup_deadline, on_error)
             if outcome is not None:
@@ -570,11 +571,29 @@ class SparkK8sHook(BaseHook):
         return await self._enrich(api, outcome, waited.object)
 
     async def _wait_spark_application(self, api: KubeAPI, run: SparkRun, startup_deadline: float,
-                                      on_error: Callable[[Exception, float], None] | None) -> SparkOutcome:
+                                      on_error: Callable[[Exception, float], None] | None,
+                                      startup_timeout: float | None = None) -> SparkOutcome:
         assert run.application
+        loop = asyncio.get_running_loop()
+        startup: dict[str, Any] = {"deadline": startup_deadline, "starting": True, "submission": None}
+
+        def deadline(cr: dict | None) -> float | None:
+            # A rerun under the CR's restart policy (or a resubmission) starts a new driver, which gets its
+            # own startup_timeout from the moment the application went back to a starting state (or from a
+            # new submission, should the states in between have been missed).
+            starting = _sparkapp_starting(cr)
+            submission = ((cr or {}).get("status") or {}).get("submissionID")
+            renewed = not startup["starting"] or (submission and startup["submission"]
+                                                  and submission != startup["submission"])
+            if starting and renewed and startup_timeout is not None:
+                startup["deadline"] = loop.time() + startup_timeout
+            startup["starting"] = starting
+            startup["submission"] = submission or startup["submission"]
+            return startup["deadline"] if starting else None
+
         waited = await wait_for_object(
             api, SPARK_APPLICATIONS, run.namespace, run.application, lambda cr: _sparkapp_verdict(cr, run),
-            deadline=lambda cr: startup_deadline if _sparkapp_starting(cr) else None,
+            deadline=deadline,
             on_deadline=lambda cr: SparkOutcome("failed", "StartupTimeout", "", run), on_error=on_error)
         outcome = waited.verdict
         driver = await self.get(api, PODS, run.namespace, run.driver_pod)
@@ -583,6 +602,10 @@ class SparkK8sHook(BaseHook):
         if outcome.status == "failed" and driver is not None:
             code, reason, _ = _container_exit(driver, DRIVER_CONTAINER)
             outcome.exit_code, outcome.reason = outcome.exit_code or code, outcome.reason or reason
+        elif outcome.status == "failed" and ((waited.object or {}).get("status") or {}).get("driverInfo", {}).get(
+                "podName"):
+            # A driver was submitted and is gone (the controller only says "driver pod not found").
+            outcome.message += f" (driver pod {run.namespace}/{run.driver_pod} was deleted)"
         return await self._enrich(api, outcome, driver)
 
     async def _enrich(self, api: KubeAPI, outcome: SparkOutcome, pod: dict | None) -> SparkOutcome:
@@ -593,8 +616,13 @@ class SparkK8sHook(BaseHook):
         if outcome.state == "StartupTimeout":
             warnings = [e.get("message", "") for e in await self.events_for(api, outcome.run.namespace, name)
                         if e.get("type") == "Warning"]
-            if warnings:
-                outcome.message += f"; last warning event: {warnings[-1]}"
+            # The kubelet follows a telling event ("Failed to pull image X: not found") with ones that only
+            # repeat the waiting reason ("Error: ImagePullBackOff", "Back-off pulling image X"): prefer the
+            # last event that says something the message does not already say.
+            telling = [w for w in warnings if not re.fullmatch(r"Error: \w+", w) and w not in outcome.message]
+            telling = telling or warnings
+            if telling:
+                outcome.message += f"; last warning event: {telling[-1]}"
         elif pod is not None:
             outcome.log_tail, _ = await self.read_log(api, outcome.run.namespace, name, tail_lines=LOG_TAIL_LINES,
                                                       container=_main_container(pod))
@@ -602,6 +630,14 @@ class SparkK8sHook(BaseHook):
 
 
 # ---------------------------------------------------------------------- verdicts (pure)
+def _event_order(event: dict) -> tuple[str, int]:
+    """Events in the order they happened: timestamps have whole seconds, so resourceVersion (in practice an
+    increasing integer) orders events of the same second."""
+    when = event.get("lastTimestamp") or event.get("eventTime") or ""
+    version = str((event.get("metadata") or {}).get("resourceVersion") or "")
+    return when[:19], int(version) if version.isdigit() else 0
+
+
 def _try(meta: dict) -> int:
     try:
         return int((meta.get("labels") or {}).get("sparkk8s.io/try-number", "0"))

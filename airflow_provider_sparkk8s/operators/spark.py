@@ -188,6 +188,7 @@ class SparkK8sOperator(BaseOperator):
         self._run: SparkRun | None = None
         self._submitting: SparkK8sHook | None = None
         self.published_links: dict[str, str] = {}
+        self._published_app_id: str | None = None
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -377,6 +378,7 @@ class SparkK8sOperator(BaseOperator):
         driver_ui_template = self.driver_ui_url or hook.connection_extra("spark_driver_ui_url")
         history = render_url(history_template, True, **values)
         driver_ui = render_url(driver_ui_template, **values)
+        self._published_app_id = run.spark_app_id
         self.published_links = {k: v for k, v in ((SPARK_HISTORY_URL_KEY, history),
                                                    (SPARK_DRIVER_UI_URL_KEY, driver_ui)) if v}
         for key, url in self.published_links.items():
@@ -399,8 +401,15 @@ class SparkK8sOperator(BaseOperator):
             follower = asyncio.ensure_future(follow())
         try:
             outcome = await hook.wait(api, run, self.startup_timeout)
-        finally:
+        except BaseException:
             if follower is not None:
+                follower.cancel()
+            raise
+        if follower is not None and not follower.done():
+            driver = await hook.get(api, PODS, run.namespace, run.driver_pod)
+            if driver is None or (driver.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+                follower.cancel()  # the driver never ran (or is gone): there is no stream to finish
+            else:
                 try:  # let the stream deliver the last lines, but never hang on it
                     await asyncio.wait_for(asyncio.shield(follower), timeout=5)
                 except (asyncio.TimeoutError, Exception):  # noqa: BLE001
@@ -420,7 +429,9 @@ class SparkK8sOperator(BaseOperator):
         run = outcome.run
         self._run = run
         hook = self.hook
-        if not self.published_links:  # resumed after deferral in a fresh operator instance
+        # Resumed after deferral in a fresh operator instance, or the Spark application id became known only
+        # now (spark-operator): push the keys and links downstream tasks and sensors need.
+        if not self.published_links or run.spark_app_id != self._published_app_id:
             self._publish(context, hook, run)
         if self.get_logs and not logs_shown and run.driver_pod:
             lines, _ = hook.run(lambda api: hook.read_log(api, run.namespace, run.driver_pod))
@@ -437,7 +448,8 @@ class SparkK8sOperator(BaseOperator):
             self._delete(hook, run)
         message = outcome.message
         if outcome.log_tail:
-            message += "\nLast driver log lines:\n" + "\n".join(outcome.log_tail)
+            source = "launcher pod" if outcome.state == "LauncherFailed" else "driver"
+            message += f"\nLast {source} log lines:\n" + "\n".join(outcome.log_tail)
         raise AirflowException(message)
 
     def _delete(self, hook: SparkK8sHook, run: SparkRun) -> None:

@@ -126,17 +126,23 @@ class SparkK8sSensor(BaseSensorOperator):
         namespace = self.namespace or hook.get_namespace()
 
         async def check(api: Any) -> Any:
+            from ..hooks.spark import LOG_TAIL_LINES
+
             run = await self._resolve(hook, api, namespace)
             if run is None:
                 return None
-            return await hook.is_finished(api, run)
+            outcome = await hook.is_finished(api, run)
+            if outcome is not None and outcome.status != "success" and outcome.run.driver_pod:
+                outcome.log_tail, _ = await hook.read_log(api, namespace, outcome.run.driver_pod,
+                                                          tail_lines=LOG_TAIL_LINES)
+            return outcome
 
         outcome = hook.run(check)
         if outcome is None:
             self.log.info("Waiting for %s in %s", self._what(), namespace)
             return False
         if outcome.status != "success":
-            raise AirflowFailException(outcome.message)
+            raise AirflowFailException(self._failure(outcome))
         return PokeReturnValue(True, self._result(outcome))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
@@ -144,11 +150,15 @@ class SparkK8sSensor(BaseSensorOperator):
 
         outcome = SparkOutcome.from_event(event)
         if outcome.status != "success":
-            message = outcome.message
-            if outcome.log_tail:
-                message += "\nLast driver log lines:\n" + "\n".join(outcome.log_tail)
-            raise AirflowFailException(message)
+            raise AirflowFailException(self._failure(outcome))
         return self._result(outcome)
+
+    @staticmethod
+    def _failure(outcome: Any) -> str:
+        message = outcome.message
+        if outcome.log_tail:
+            message += "\nLast driver log lines:\n" + "\n".join(outcome.log_tail)
+        return message
 
     @staticmethod
     def _result(outcome: Any) -> dict[str, Any]:

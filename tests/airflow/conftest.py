@@ -7,14 +7,14 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import AIRFLOW_HOME
+from tests.conftest import AIRFLOW_HOME, SHARED, require
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +77,51 @@ def run_dag_file(path: Path, capfd: pytest.CaptureFixture[str], conf: dict | Non
     states = {ti.task_id: getattr(ti.state, "value", ti.state) for ti in dag_run.get_task_instances()}
     sys.stdout.write(out[-20000:])  # keep it visible in pytest's report on failure
     return DagResult(module.dag.dag_id, getattr(dag_run.state, "value", dag_run.state), states, out + err, dag_run)
+
+
+SPARK_JOBS = "spark-jobs"
+SPARK_APPLICATION_CRD = SHARED / "schemas" / "spark-operator" / "sparkoperator.k8s.io_sparkapplications.yaml"
+
+
+@pytest.fixture(scope="session")
+def spark_application_validator() -> Callable[[], Any]:
+    """The SparkApplication CRD's openAPIV3Schema as a validator, built on first use (it is large)."""
+    built: list[Any] = []
+
+    def get() -> Any:
+        if not built:
+            import jsonschema
+            import yaml
+
+            require(SPARK_APPLICATION_CRD.exists(), f"{SPARK_APPLICATION_CRD} is missing")
+            crd = yaml.safe_load(SPARK_APPLICATION_CRD.read_text())
+            version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1beta2")
+            built.append(jsonschema.Draft7Validator(version["schema"]["openAPIV3Schema"]))
+        return built[0]
+
+    return get
+
+
+@pytest.fixture
+def spark_cluster(kube_emulator_factory: Callable[..., Any],
+                  spark_application_validator: Callable[[], Any]) -> Iterator[Any]:
+    """An emulator with the ``spark-jobs`` namespace. Every SparkApplication created in it (by the provider
+    or the test) is recorded as created and checked against the CRD schema when the test ends."""
+    import copy
+
+    kube = kube_emulator_factory(namespaces=[SPARK_JOBS])
+    created: list[dict] = []
+
+    def record(event_type: str, rt: Any, obj: dict, old: dict | None) -> None:
+        if event_type == "ADDED" and rt.plural == "sparkapplications":
+            created.append(copy.deepcopy(obj))
+
+    kube.store.add_listener(record)
+    kube.created_spark_applications = created
+    yield kube
+    if created:
+        validator = spark_application_validator()
+        for app in created:
+            errors = sorted(validator.iter_errors(app), key=lambda e: list(e.absolute_path))
+            assert not errors, f"SparkApplication {app['metadata']['name']} is not valid for the CRD: " + "; ".join(
+                f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
