@@ -60,7 +60,10 @@ def run_dag(airflow_db: Path, capfd: pytest.CaptureFixture[str]) -> Callable[...
         )
         path = airflow_db / "dags" / f"{dag_id}.py"
         path.write_text(source)
-        return run_dag_file(path, capfd, conf)
+        try:
+            return run_dag_file(path, capfd, conf)
+        finally:
+            path.unlink()  # dag.test() parses the whole dags folder: keep it to this one DAG
 
     return run
 
