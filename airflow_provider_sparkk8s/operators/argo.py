@@ -6,6 +6,7 @@ import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import jinja2
 from airflow.sdk import BaseOperator
 from airflow.sdk import conf as airflow_conf
 from airflow.sdk.exceptions import AirflowException
@@ -38,10 +39,12 @@ class ArgoWorkflowOperator(BaseOperator):
         ``terminate``. Completed workflows are left alone.
     """
 
-    template_fields: Sequence[str] = ("workflow_template", "cluster_workflow_template", "workflow", "parameters",
+    # `workflow` is rendered in execute(), not by Airflow: Argo's own {{inputs.parameters.x}} placeholders must
+    # survive Jinja (see _render_manifest).
+    template_fields: Sequence[str] = ("workflow_template", "cluster_workflow_template", "parameters",
                                       "namespace", "entrypoint", "service_account", "labels", "annotations",
                                       "generate_name")
-    template_fields_renderers = {"parameters": "json", "workflow": "yaml"}
+    template_fields_renderers = {"parameters": "json"}
     operator_extra_links = (ArgoWorkflowsUILink(),)
     ui_color = "#d4e6f7"
 
@@ -117,19 +120,37 @@ class ArgoWorkflowOperator(BaseOperator):
 
             import yaml
 
-            path = Path(doc)
+            path = Path(self.render_template(doc, context))
             try:
                 text = path.read_text()
             except OSError as exc:
                 raise AirflowException(f"workflow: cannot read {path}: {exc.strerror}") from exc
             try:
-                doc = yaml.safe_load(self.render_template(text, context))
+                doc = yaml.safe_load(self._render_manifest(text, context))
             except yaml.YAMLError as exc:
                 raise AirflowException(f"workflow: {path} is not valid YAML: {exc}") from exc
+        elif isinstance(doc, dict):
+            doc = self._render_manifest(doc, context)
         if not isinstance(doc, dict) or doc.get("kind") != "Workflow":
             raise AirflowException("workflow: expected a Workflow manifest (kind: Workflow)")
         _validate_workflow(doc)
         return copy.deepcopy(doc)
+
+    def _render_manifest(self, value: Any, context: Context) -> Any:
+        """Render Jinja in a manifest (strings of a dict, or a file's text) with the Airflow context; names
+        Airflow does not know stay Argo placeholders: {{inputs.parameters.x}}, {{steps.my-step.outputs.result}}."""
+        if isinstance(value, dict):
+            return {k: self._render_manifest(v, context) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._render_manifest(v, context) for v in value]
+        if not isinstance(value, str) or "{{" not in value and "{%" not in value:
+            return value
+        env = self.get_template_env().overlay(undefined=_ArgoPlaceholder)
+        try:
+            return env.from_string(value).render(**context)
+        except jinja2.TemplateError as exc:
+            raise AirflowException(f"workflow: cannot render {value[:80]!r}: {exc} (wrap Argo expressions "
+                                   "that are not valid Jinja in {% raw %}...{% endraw %})") from exc
 
     def _manifest(self, identity: TaskIdentity, namespace: str, inline: dict[str, Any] | None) -> dict[str, Any]:
         params = {k: _stringify(v) for k, v in self.parameters.items()}
@@ -180,15 +201,18 @@ class ArgoWorkflowOperator(BaseOperator):
                     return ref
                 if ref.try_number == identity.try_number:
                     return outcome
-            if inline is None:
-                kind = "ClusterWorkflowTemplate" if self.cluster_workflow_template else "WorkflowTemplate"
-                name = self.workflow_template or self.cluster_workflow_template
+            ref = (inline or {}).get("spec", {}).get("workflowTemplateRef")
+            if inline is None or ref:  # the Kubernetes API would accept a missing template; fail before creating
+                cluster = bool(self.cluster_workflow_template or (ref or {}).get("clusterScope"))
+                kind = "ClusterWorkflowTemplate" if cluster else "WorkflowTemplate"
+                name = self.workflow_template or self.cluster_workflow_template or ref.get("name")
                 template = await transport.get_template(kind, namespace, name)
                 if template is None:
-                    where = "" if self.cluster_workflow_template else f" in namespace {namespace}"
+                    where = "" if cluster else f" in namespace {namespace}"
                     raise ArgoError(f"{kind} {name!r} not found{where}")
-                check_parameters(template, kind, {k: _stringify(v) for k, v in self.parameters.items()},
-                                 self.entrypoint)
+                if inline is None:
+                    check_parameters(template, kind, {k: _stringify(v) for k, v in self.parameters.items()},
+                                     self.entrypoint)
             created = await transport.create(namespace, body)
             return WorkflowRef(namespace, created["metadata"]["name"], created["metadata"].get("uid", ""),
                                identity.try_number)
@@ -284,6 +308,31 @@ class ArgoWorkflowOperator(BaseOperator):
         worker = threading.Thread(target=stop, name="argo-on-kill", daemon=True)
         worker.start()
         worker.join(timeout=30)
+
+
+class _ArgoPlaceholder(jinja2.Undefined):
+    """An undefined Jinja name rendered back as the Argo placeholder it was (a-b: a hyphenated name)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return type(self)(name=f"{self._undefined_name}.{name}")
+
+    def __getitem__(self, key: Any) -> Any:
+        return type(self)(name=f"{self._undefined_name}.{key}")
+
+    def __sub__(self, other: Any) -> Any:
+        tail = other
+        if isinstance(other, jinja2.Undefined):  # `-1.ip` arrives as the undefined attribute ip of 1
+            owner = other._undefined_obj
+            tail = other._undefined_name if owner is jinja2.utils.missing or isinstance(owner, jinja2.Undefined) \
+                else f"{owner}.{other._undefined_name}"
+        return type(self)(name=f"{self._undefined_name}-{tail}")
+
+    def __str__(self) -> str:
+        return "{{" + str(self._undefined_name) + "}}"
 
 
 def _stringify(value: Any) -> str:

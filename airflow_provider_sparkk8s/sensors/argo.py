@@ -98,7 +98,9 @@ class ArgoWorkflowSensor(BaseSensorOperator):
             self.log.info("No %s in %s yet; checking again in %ss", self._what(), namespace, self.poke_interval)
             self.defer(trigger=TimeDeltaTrigger(timedelta(seconds=self.poke_interval)),
                        method_name="defer_on_workflow")
-        self.defer(trigger=ArgoWorkflowTrigger(ref.to_dict(), self.argo_conn_id, self.kubernetes_conn_id),
+        # kill_action=None: killing the sensor must not stop a workflow it only follows
+        self.defer(trigger=ArgoWorkflowTrigger(ref.to_dict(), self.argo_conn_id, self.kubernetes_conn_id,
+                                               kill_action=None),
                    method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:

@@ -13,12 +13,13 @@ class ArgoWorkflowTrigger(BaseTrigger):
     """Fire once the workflow ends (Succeeded, Failed, Error), is deleted, or `timeout` seconds pass.
 
     The event is a WorkflowOutcome as a dict: status, phase, message, progress, times, output parameters
-    and the failed leaf steps. On a user kill the workflow is stopped (or terminated: `kill_action`).
+    and the failed leaf steps. On a user kill the workflow is stopped (or terminated: `kill_action`); with
+    ``kill_action=None`` (a sensor following someone else's workflow) it is left alone.
     """
 
     def __init__(self, ref: dict[str, Any], argo_conn_id: str | None = None,
                  kubernetes_conn_id: str = "kubernetes_default", timeout: float | None = None,
-                 kill_action: str = "stop") -> None:
+                 kill_action: str | None = "stop") -> None:
         super().__init__()
         self.ref = dict(ref)
         self.argo_conn_id = argo_conn_id
@@ -57,6 +58,9 @@ class ArgoWorkflowTrigger(BaseTrigger):
     async def on_kill(self) -> None:
         from ..hooks.argo import WorkflowRef, shutdown_workflow
 
+        if self.kill_action is None:
+            self.log.info("Task killed; workflow %s/%s left alone", self.ref.get("namespace"), self.ref.get("name"))
+            return
         hook = await self._hook()
         ref = WorkflowRef.from_dict(self.ref)
         async with hook.transport() as transport:
