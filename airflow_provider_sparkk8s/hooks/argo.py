@@ -3,7 +3,8 @@
 - the Kubernetes API (a `kubernetes` connection): create a Workflow with `workflowTemplateRef`, stop or
   terminate by patching `spec.shutdown`, logs from the workflow's pods;
 - the Argo Server REST API (an `argo_workflows` connection: server URL, bearer token, namespace, TLS
-  verification, CA bundle, UI base URL).
+  verification, CA bundle, UI base URL): `POST .../submit` for templates, events stream, stop/terminate,
+  logs.
 
 Both give the same behaviour and the same errors to the operator. Hera's REST client is synchronous
 (requests), which would block the triggerer's event loop, so the Argo Server transport speaks the same
@@ -234,6 +235,11 @@ class _ArgoServerTransport:
             raise
 
     async def create(self, namespace: str, workflow: dict) -> dict:
+        """Submit a template reference through `/submit` (the server validates it as `argo submit` does);
+        anything the submit options cannot carry goes through a plain create of the same manifest."""
+        request = _submit_request(namespace, workflow)
+        if request is not None:
+            return await self._request("POST", f"/api/v1/workflows/{quote(namespace)}/submit", body=request)
         return await self._request("POST", f"/api/v1/workflows/{quote(namespace)}",
                                    body={"namespace": namespace, "workflow": workflow})
 
@@ -308,6 +314,36 @@ class _ArgoServerTransport:
                     result = json.loads(line).get("result") or {}
                     out.append((result.get("podName", ""), result.get("content", "")))
         return out
+
+
+_SUBMITTABLE_SPEC = {"workflowTemplateRef", "arguments", "entrypoint", "serviceAccountName", "priority"}
+
+
+def _submit_request(namespace: str, workflow: dict) -> dict | None:
+    """The Argo Server's WorkflowSubmitRequest for a template-reference Workflow, or None when it cannot say
+    the same thing (inline templates, other spec fields, or label/annotation text with ',' or '=' — the
+    submit options carry them as one "k=v,k=v" string)."""
+    spec = workflow.get("spec") or {}
+    ref = spec.get("workflowTemplateRef")
+    meta = workflow.get("metadata") or {}
+    if not ref or set(spec) - _SUBMITTABLE_SPEC:
+        return None
+    pairs = {**(meta.get("labels") or {}), **(meta.get("annotations") or {})}
+    if any("," in f"{k}{v}" or "=" in f"{k}{v}" for k, v in pairs.items()):
+        return None
+    options: dict[str, Any] = {
+        "name": meta.get("name", ""),
+        "parameters": [f"{p['name']}={p.get('value', '')}" for p in (spec.get("arguments") or {}).get("parameters")
+                       or []],
+        "labels": ",".join(f"{k}={v}" for k, v in (meta.get("labels") or {}).items()),
+        "annotations": ",".join(f"{k}={v}" for k, v in (meta.get("annotations") or {}).items()),
+    }
+    for key, option in (("entrypoint", "entryPoint"), ("serviceAccountName", "serviceAccount"),
+                        ("priority", "priority")):
+        if key in spec:
+            options[option] = spec[key]
+    kind = "ClusterWorkflowTemplate" if ref.get("clusterScope") else "WorkflowTemplate"
+    return {"namespace": namespace, "resourceKind": kind, "resourceName": ref["name"], "submitOptions": options}
 
 
 class ArgoWorkflowsHook(BaseHook):

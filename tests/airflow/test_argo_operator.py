@@ -237,3 +237,14 @@ def test_workflow_deleted_while_waiting_fails_the_task(argo: KubeEmulator, run_d
     assert result.states == {"wf": "failed"}
     assert workflows(argo) == []
     assert "ended Deleted: the workflow was deleted before it finished" in result.output
+
+
+def test_argo_server_submits_templates_through_the_submit_endpoint(argo: KubeEmulator, run_dag) -> None:
+    result = run_dag(operator(False, "argo_workflows_default", workflow_template="pipeline",
+                              parameters={"dataset": "sales"}), OPERATOR_IMPORTS)
+    assert result.states == {"wf": "success"}
+    posts = [r.path for r in argo.requests.snapshot() if r.method == "POST"]
+    assert posts == [f"/api/v1/workflows/{NS}/submit"]
+    [wf] = workflows(argo)
+    assert wf["metadata"]["name"] == result.xcom("wf")["name"]  # the deterministic name went through submit
+    assert wf["metadata"]["annotations"]["sparkk8s.io/run-id"] == result.dag_run.run_id
