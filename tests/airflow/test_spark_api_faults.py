@@ -122,13 +122,18 @@ def test_gone_watches_relist(spark_cluster: KubeEmulator, run_dag, deferrable: b
 
 @pytest.fixture
 def compaction(spark_cluster: KubeEmulator) -> Iterator[list[int]]:
-    """Compact the store's history (as etcd compaction does) every 0.1 s while the test runs: any watch
-    resumed from a resourceVersion seen before then gets 410 Gone. Yields the list of compactions done."""
+    """Write something and compact the store's history (as etcd compaction does) every 0.05 s while the test
+    runs: any watch resumed from a resourceVersion seen before then gets 410 Gone. Yields the list of
+    compactions done."""
     done: list[int] = []
     stop = threading.Event()
 
     def run() -> None:
-        while not stop.wait(0.1):
+        while not stop.wait(0.05):
+            # The write moves the resourceVersion on, so even a client that saw the newest event is behind.
+            spark_cluster.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                                 "metadata": {"name": "compaction-tick", "namespace": "default"},
+                                 "data": {"tick": str(len(done))}})
             spark_cluster.store.compact()
             done.append(spark_cluster.store.resource_version)
 
@@ -142,9 +147,9 @@ def compaction(spark_cluster: KubeEmulator) -> Iterator[list[int]]:
 @pytest.mark.parametrize("deferrable", MODES)
 def test_compacted_history_mid_wait_relists(spark_cluster: KubeEmulator, run_dag, compaction: list[int],
                                             deferrable: bool) -> None:
-    # Every watch is cut after one event, so the waiter keeps resuming from resourceVersions that the
-    # compaction has meanwhile forgotten.
-    spark_cluster.faults.add(verb="watch", resource="sparkapplications", drop_watch_after_events=1)
+    # Every watch is cut after 0.3 s (before any bookmark could move it on), so the waiter keeps resuming
+    # from resourceVersions that the compaction has meanwhile forgotten.
+    spark_cluster.faults.add(verb="watch", resource="sparkapplications", drop_watch_after_seconds=0.3)
     result = run_dag(task("spark-operator", {"run-seconds": "1.5"}, deferrable=deferrable), IMPORTS)
     assert compaction
     assert result.states == {"pi": "success"}
