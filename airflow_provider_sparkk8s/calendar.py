@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["ArgoCalendar", "CronSpec", "parse_event_time", "parse_go_duration"]
+__all__ = ["ArgoCalendar", "CronSpec", "event_data", "live_event_time", "parse_event_time", "parse_go_duration"]
 
 UTC = timezone.utc
 _SECOND_NS = 1_000_000_000
@@ -441,13 +441,11 @@ class ArgoCalendar:
         return bool(self.exclusion_dates) and moment.astimezone(self.zone).date() in self.exclusion_dates
 
     def event_payload(self, fire_time: datetime) -> dict[str, object]:
-        """The event data Argo Events sends for a scheduled fire at ``fire_time``."""
+        """The event data Argo Events sends when it dispatches a point that is already due (catch-up):
+        ``eventTime`` is the scheduled instant in ``timezone``."""
         if fire_time.tzinfo is None or fire_time.utcoffset() is None:
             raise ValueError("event_payload needs a timezone-aware datetime")
-        payload: dict[str, object] = {"eventTime": go_time_string(fire_time.astimezone(self.zone))}
-        if self.metadata:
-            payload["metadata"] = dict(sorted(self.metadata.items()))
-        return payload
+        return event_data(go_time_string(fire_time.astimezone(self.zone)), self.metadata)
 
     def describe(self) -> str:
         """A short human summary, e.g. 'at 23:00 every day (Europe/Amsterdam), except 2026-12-24'."""
@@ -524,6 +522,20 @@ def go_time_string(moment: datetime) -> str:
     offset = f"{sign}{offset_minutes // 60:02d}{offset_minutes % 60:02d}"
     abbreviation = moment.tzname() or offset
     return f"{moment:%Y-%m-%d %H:%M:%S}{fraction} {offset} {abbreviation}"
+
+
+def live_event_time(fired_at: datetime, uptime_seconds: float) -> str:
+    """``eventTime`` of a live dispatch: the wall clock when the timer fired, in UTC (the EventSource
+    container's zone), with Go's monotonic-clock suffix (seconds since the process started)."""
+    return f"{go_time_string(fired_at.astimezone(UTC))} m=+{max(uptime_seconds, 0.0):.9f}"
+
+
+def event_data(event_time: str, metadata: Mapping[str, str]) -> dict[str, object]:
+    """Argo Events' ``CalendarEventData``: ``{"eventTime": ..., "metadata": {...}}`` (metadata omitted when empty)."""
+    payload: dict[str, object] = {"eventTime": event_time}
+    if metadata:
+        payload["metadata"] = dict(sorted(metadata.items()))
+    return payload
 
 
 _GO_TIME = re.compile(

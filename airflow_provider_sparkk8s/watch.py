@@ -50,6 +50,7 @@ PODS = Resource("", "v1", "pods", "Pod")
 EVENTS = Resource("", "v1", "events", "Event")
 CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
 SPARK_APPLICATIONS = Resource("sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication")
+EVENT_SOURCES = Resource("argoproj.io", "v1alpha1", "eventsources", "EventSource")
 
 
 class KubeApiError(Exception):

@@ -3,11 +3,6 @@ in another process than the worker that deferred, over both transports."""
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -16,7 +11,7 @@ from airflow_provider_sparkk8s.hooks.argo import WorkflowRef
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from airflow_provider_sparkk8s.triggers.argo import ArgoWorkflowTrigger
 from tests.airflow.argo_support import FAILING, NS, PIPELINE, TRANSPORTS
-from tests.triggers.test_spark_trigger import REPO, TRIGGERER
+from tests.triggers.runner import recreate, run_in_triggerer
 
 
 @pytest.fixture
@@ -33,14 +28,6 @@ def submitted(kube: KubeEmulator, name: str, template: str) -> dict:
     return WorkflowRef(NS, name, try_number=1).to_dict()
 
 
-def run_in_triggerer(trigger: ArgoWorkflowTrigger) -> dict:
-    classpath, kwargs = trigger.serialize()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-c", TRIGGERER, classpath, json.dumps(kwargs)], capture_output=True,
-                          text=True, timeout=60, env=env)
-    events = [line.removeprefix("EVENT ") for line in proc.stdout.splitlines() if line.startswith("EVENT ")]
-    assert proc.returncode == 0 and len(events) == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(events[0])
 
 
 def test_serialize_round_trips() -> None:
@@ -48,9 +35,7 @@ def test_serialize_round_trips() -> None:
                                   "k8s_prod", timeout=90.5, kill_action="terminate")
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_sparkk8s.triggers.argo.ArgoWorkflowTrigger"
-    module, _, name = classpath.rpartition(".")
-    again = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
-    assert again.serialize() == (classpath, kwargs)
+    assert recreate(trigger).serialize() == (classpath, kwargs)
     assert kwargs == {"ref": {"namespace": NS, "name": "wf-1", "uid": "uid-1", "try_number": 2, "adopted": True},
                       "argo_conn_id": "argo_prod", "kubernetes_conn_id": "k8s_prod", "timeout": 90.5,
                       "kill_action": "terminate"}

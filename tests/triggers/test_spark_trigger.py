@@ -3,39 +3,16 @@ another process than the worker that deferred."""
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from airflow_provider_sparkk8s.hooks.spark import SparkRun
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from airflow_provider_sparkk8s.triggers.spark import SparkK8sTrigger
+from tests.triggers.runner import recreate, run_in_triggerer
 
 NS = "spark-jobs"
-REPO = Path(__file__).resolve().parents[2]
-
-# What the triggerer does: import the class from the serialized classpath, build it from the kwargs, run it.
-TRIGGERER = textwrap.dedent("""
-    import asyncio, importlib, json, sys
-
-    classpath, kwargs = sys.argv[1], json.loads(sys.argv[2])
-    module, _, name = classpath.rpartition(".")
-    trigger = getattr(importlib.import_module(module), name)(**kwargs)
-
-    async def main():
-        async for event in trigger.run():
-            print("EVENT " + json.dumps(event.payload), flush=True)
-            return
-
-    asyncio.run(main())
-""")
 
 
 def driver_pod(name: str, outcome: str, exit_code: int = 1) -> dict:
@@ -62,14 +39,6 @@ def cluster(kube_emulator_factory: Callable[..., KubeEmulator]) -> KubeEmulator:
     return kube_emulator_factory(namespaces=[NS])
 
 
-def run_in_triggerer(trigger: SparkK8sTrigger) -> dict:
-    classpath, kwargs = trigger.serialize()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-c", TRIGGERER, classpath, json.dumps(kwargs)], capture_output=True,
-                          text=True, timeout=60, env=env)
-    events = [line.removeprefix("EVENT ") for line in proc.stdout.splitlines() if line.startswith("EVENT ")]
-    assert proc.returncode == 0 and len(events) == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(events[0])
 
 
 def test_serialize_round_trips() -> None:
@@ -77,9 +46,7 @@ def test_serialize_round_trips() -> None:
                           config_file="/etc/kube/config", in_cluster=False)
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_sparkk8s.triggers.spark.SparkK8sTrigger"
-    module, _, name = classpath.rpartition(".")
-    again = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
-    assert again.serialize() == (classpath, kwargs)
+    assert recreate(trigger).serialize() == (classpath, kwargs)
     assert kwargs["run"]["driver_pod"] == "pi-driver" and kwargs["startup_timeout"] == 42.5
 
 
