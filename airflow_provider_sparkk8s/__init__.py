@@ -56,4 +56,5 @@ def get_provider_info() -> dict:
         "connection-types": [_ARGO_CONNECTION],
         "extra-links": [f"{_PACKAGE}.links.{name}" for name in
                         ("SparkHistoryServerLink", "SparkDriverUILink", "ArgoWorkflowsUILink")],
+        "plugins": [{"name": "sparkk8s", "plugin-class": f"{_PACKAGE}.timetables.ArgoCalendarPlugin"}],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ def test_every_example_dag_loads_without_import_errors(airflow_db: Path) -> None
     bag = DagBag(dag_folder=str(EXAMPLES))
     assert bag.import_errors == {}
     assert {"spark_pi_spark_submit", "spark_pi_launcher_pod", "spark_pi_spark_operator",
-            "argo_spark_app_workflow"} <= set(bag.dag_ids)
+            "argo_spark_app_workflow", "spark_gated_by_argo_calendar",
+            "spark_nightly_argo_calendar"} <= set(bag.dag_ids)
 
 
 @pytest.fixture
@@ -59,3 +61,44 @@ def test_argo_example_runs_to_success(kube_emulator_factory, airflow_db: Path, c
     [pod] = cluster.list("v1", "Pod", "argo", f"workflows.argoproj.io/workflow={wf['metadata']['name']}")
     assert pod["spec"]["containers"][0]["args"] == ["/mounted/volume/spark-apps/my-spark-app.py"]
     assert result.xcom("confirm_spark_app")["name"] == wf["metadata"]["name"]
+
+
+def test_calendar_gated_example_runs_after_the_event(spark_cluster: KubeEmulator, airflow_db: Path, capfd) -> None:
+    spark_cluster.create_namespace("argo-events")  # where Argo Events is installed
+    spark_cluster.apply((EXAMPLES / "manifests" / "calendar-source.yaml").read_text())
+    path = airflow_db / "dags" / "spark_gated_by_argo_calendar.py"
+    shutil.copy(EXAMPLES / "spark_gated_by_argo_calendar.py", path)
+    # The first event after 2026-11-20 23:00 in Amsterdam is the next day's, already due: no waiting.
+    result = run_dag_file(path, capfd, conf={"after": "2026-11-20T22:00:00Z"})
+    assert result.states == {"calendar_event": "success", "pi": "success"}
+    assert result.xcom("calendar_event") == {"eventTime": "2026-11-21 23:00:00 +0100 CET",
+                                             "metadata": {"job": "spark-pi"}}
+    [app] = spark_cluster.list("sparkoperator.k8s.io/v1beta2", "SparkApplication", "spark-jobs")
+    assert {"name": "CALENDAR_EVENT_TIME", "value": "2026-11-21 23:00:00 +0100 CET"} in app["spec"]["driver"]["env"]
+
+
+def test_calendar_timetable_example_schedules_at_argo_fires(airflow_db: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.timetables.base import TimeRestriction
+
+    from airflow_provider_sparkk8s.calendar import ArgoCalendar
+
+    bag = DagBag(dag_folder=str(EXAMPLES / "spark_nightly_argo_calendar.py"))
+    dag = bag.dags["spark_nightly_argo_calendar"]
+    # What the scheduler sees: the serialized DAG, rebuilt without reading the EventSource file again.
+    timetable = DagSerialization.from_dict(DagSerialization.to_dict(dag)).timetable
+    restriction = TimeRestriction(datetime(2026, 12, 22, tzinfo=timezone.utc), None, catchup=True)
+    fires, last = [], None
+    for _ in range(4):
+        info = timetable.next_dagrun_info(last_automated_data_interval=last, restriction=restriction)
+        fires.append(info.run_after.isoformat())
+        last = info.data_interval
+    # 23:00 in Amsterdam (22:00 UTC), and neither the 24th nor the 31st (the EventSource's exclusion dates).
+    assert fires == ["2026-12-22T22:00:00+00:00", "2026-12-23T22:00:00+00:00", "2026-12-25T22:00:00+00:00",
+                     "2026-12-26T22:00:00+00:00"]
+    import yaml
+
+    manifest = yaml.safe_load((EXAMPLES / "manifests" / "calendar-source.yaml").read_text())
+    calendar = ArgoCalendar.from_event_source(manifest, "schedule-a")
+    assert fires == [f.isoformat() for f in calendar.iter_fires(datetime(2026, 12, 22, 21, tzinfo=timezone.utc))][:4]
