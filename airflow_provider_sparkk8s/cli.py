@@ -42,6 +42,46 @@ def _emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_oozie(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .migrate import migrate_oozie, write_report
+    from .migrate.oozie.ir import MigrationError
+    from .migrate.report import Report
+
+    options: dict[str, object] = {"image_for": dict(args.action_image or [])}
+    if args.namespace:
+        options["namespace"] = args.namespace
+    if args.image:
+        options["spark_image"] = args.image
+    if args.to == "airflow":
+        options["spark_launcher"] = args.spark_launcher
+    else:
+        options["spark_mode"] = args.spark_mode
+        options["argo_events"] = args.argo_events
+    try:
+        report = migrate_oozie(args.source, to=args.to, out=args.out, properties_file=args.properties,
+                               report_file=args.report, **options)
+    except MigrationError as error:
+        report = Report(source=Path(args.source).name, target=args.to, issues=error.issues)
+        if args.report:
+            write_report(Path(args.report), report)
+        sys.stderr.write(report.to_text())
+        return 1
+    except (OSError, ValueError) as error:
+        print(f"sparkk8s migrate oozie: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(report.to_text())
+    return 0
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise argparse.ArgumentTypeError(f"expected ACTION=IMAGE (e.g. shell=busybox:1.36), got {text!r}")
+    return key, value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sparkk8s", description="Spark on Kubernetes and Argo tools for Airflow.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +98,30 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--pod-run-seconds", type=float, default=0.5, help="default run time of a simulated pod")
     emu.add_argument("--no-pods", action="store_true", help="do not simulate pods (they stay Pending)")
     emu.set_defaults(func=_emulator)
+
+    migrate = sub.add_parser("migrate", help="convert workflows from other schedulers")
+    migrate_sub = migrate.add_subparsers(dest="source_kind", required=True)
+    oozie = migrate_sub.add_parser(
+        "oozie", help="convert an Oozie application (workflow, coordinator, bundle) into Airflow DAGs or Argo "
+                      "WorkflowTemplates", description="Nothing is written when the application has errors; "
+                      "the report lists what was converted, approximated or not supported, with file and line.")
+    oozie.add_argument("source", help="the application directory (workflow.xml, coordinator.xml, bundle.xml, "
+                                      "job.properties, config-default.xml) or a single XML file")
+    oozie.add_argument("--to", required=True, choices=["airflow", "argo"], help="the target")
+    oozie.add_argument("--out", required=True, help="output directory (the DAGs folder, or a manifests folder)")
+    oozie.add_argument("--properties", help="job properties file (default: job.properties in the application)")
+    oozie.add_argument("--image", help="the Spark image for spark actions (default apache/spark:4.0.1)")
+    oozie.add_argument("--action-image", action="append", type=_key_value, metavar="ACTION=IMAGE",
+                       help="the image for another action type, e.g. shell=busybox:1.36 (repeatable)")
+    oozie.add_argument("--namespace", help="Kubernetes namespace the work runs in")
+    oozie.add_argument("--report", help="also write the report as JSON to this file")
+    oozie.add_argument("--spark-launcher", default="spark-submit", choices=["spark-submit", "pod", "spark-operator"],
+                       help="Airflow: how SparkK8sOperator launches spark actions (default spark-submit)")
+    oozie.add_argument("--spark-mode", default="spark-submit", choices=["spark-submit", "spark-application"],
+                       help="Argo: run spark-submit in a step, or create a SparkApplication (default spark-submit)")
+    oozie.add_argument("--argo-events", action="store_true",
+                       help="Argo: also render an Argo Events calendar EventSource + Sensor per coordinator")
+    oozie.set_defaults(func=_migrate_oozie)
     return parser
 
 
