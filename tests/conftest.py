@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -38,6 +40,15 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     require(path is not None, f"{name} is not installed")
     return path or name
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated metadata DB for the test session; returns AIRFLOW_HOME (its dags folder is `dags/`)."""
+    airflow = Path(sys.executable).with_name("airflow")
+    result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return AIRFLOW_HOME
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

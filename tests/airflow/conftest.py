@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 import textwrap
 import uuid
@@ -14,16 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AIRFLOW_HOME, SHARED, require
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> Path:
-    """A migrated metadata DB for the test session."""
-    airflow = Path(sys.executable).with_name("airflow")
-    result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return AIRFLOW_HOME
+from tests.conftest import SHARED, require
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sparkk8s.migrate.oozie import ir
-from tests.airflow.conftest import DagResult, airflow_db, run_dag_file  # noqa: F401  (fixtures re-exported)
+from tests.airflow.conftest import DagResult, run_dag_file  # noqa: F401  (re-exported)
 
 WF = ir.Source("workflow.xml", 1)
 

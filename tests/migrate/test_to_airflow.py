@@ -12,7 +12,6 @@ import pytest
 
 from airflow_provider_sparkk8s.migrate.oozie import ir
 from airflow_provider_sparkk8s.migrate.oozie.to_airflow import render_airflow
-from tests.migrate import airflow_run_support
 from tests.migrate.airflow_run_support import (
     action,
     at,
@@ -22,7 +21,6 @@ from tests.migrate.airflow_run_support import (
     write_dags,
 )
 
-airflow_db = airflow_run_support.airflow_db  # the session's migrated metadata DB (fixture)
 NS = "oozie-jobs"
 DRIVER = "spark.kubernetes.driver.annotation.emulator.sparkk8s.io/"
 KILL_MESSAGE = "spark failed: [${wf:errorMessage(wf:lastErrorNode())}]"
