@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 LAUNCHERS = ("spark-submit", "pod", "spark-operator")
 STATE_KEY = "sparkk8s_spark_run"  # the submitted application, in Airflow's task state store
+# The spark-operator names the UI Service "<application>-ui-svc", and a Service name is at most 63 characters.
+APP_NAME_MAX = 63 - len("-ui-svc")
 _APP_FIELDS = (
     "application", "main_class", "application_args", "image", "image_pull_policy", "image_pull_secrets",
     "service_account", "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores",
@@ -252,7 +254,7 @@ class SparkK8sOperator(BaseOperator):
             self.log.info("Adopting %s, created by try %s of this task and still running", run.describe(),
                           run.try_number)
         else:
-            base = identity.name(app.name if app else self.name)
+            base = identity.name(app.name if app else self.name, max_len=APP_NAME_MAX)
             run = SparkRun(self.launcher, namespace, driver_pod=f"{base}-driver", try_number=identity.try_number)
             self._run, self._submitting = run, hook  # a kill during submission still finds what to stop
             run = self._submit(context, hook, run, identity, app, manifest)
@@ -330,7 +332,7 @@ class SparkK8sOperator(BaseOperator):
         body = copy.deepcopy(manifest)
         meta = body.setdefault("metadata", {})
         if meta.get("name"):
-            run.application = identity.name(meta["name"])
+            run.application = identity.name(meta["name"], max_len=APP_NAME_MAX)
         meta["name"] = run.application
         meta["namespace"] = run.namespace
         meta.setdefault("labels", {}).update(identity.labels("application"))

@@ -171,3 +171,12 @@ def test_every_created_spark_application_is_valid_for_the_crd(spark_cluster: Kub
     validator = spark_application_validator()
     for app in spark_cluster.created_spark_applications + spark_cluster.list(*SA, NS):
         assert list(validator.iter_errors(app)) == []
+
+
+def test_a_long_name_leaves_room_for_the_operators_ui_service(spark_cluster: KubeEmulator, run_dag) -> None:
+    # The spark-operator names its UI Service "<application>-ui-svc"; a Service name is at most 63 characters.
+    result = run_dag(task(name="ingest-{{ run_id }}-with-a-long-descriptive-suffix"), IMPORTS)
+    assert result.states == {"pi": "success"}
+    name = only_application(spark_cluster)["metadata"]["name"]
+    assert len(name) + len("-ui-svc") <= 63
+    assert name.startswith("ingest-manual-")

@@ -3,6 +3,7 @@ with an error naming file, line and problem."""
 
 from __future__ import annotations
 
+import glob
 import re
 import shutil
 import time
@@ -180,7 +181,8 @@ def test_every_corpus_app_parses_without_errors(name: str) -> None:
 
 def test_every_action_schema_version_appears_in_the_corpus() -> None:
     used = set()
-    for path in CORPUS.rglob("*.xml"):
+    for name in glob.glob(str(CORPUS / "**" / "*.xml"), recursive=True):  # follows the spark-etl symlink
+        path = Path(name)
         if "bad" not in path.relative_to(CORPUS).parts:
             used.update(re.findall(r"uri:oozie:([a-z0-9]+)-action:([0-9.]+)", path.read_text()))
     expected = {(kind, version) for kind, versions in ACTION_VERSIONS.items() for version in versions}

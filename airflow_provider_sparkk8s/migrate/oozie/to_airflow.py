@@ -969,12 +969,15 @@ class _DagRenderer:
         if stdlib:
             lines += stdlib + [""]
         lines += third + _import_lines(used)
-        for helper in sorted(self.helpers):
-            lines += ["", HELPERS[helper].rstrip()]
+        for number, helper in enumerate(sorted(self.helpers)):
+            text = HELPERS[helper].strip()
+            # isort/PEP 8: one blank line after the imports before a statement, two before a def or between defs
+            lines += ["", ""] if number or text.startswith("def ") else [""]
+            lines.append(text)
         lines += ["", "", "with DAG(" + _call_args(dag_kwargs, 4) + ") as dag:"]
         for task in self.tasks:
             for marker in task.markers:
-                lines.append(f"    # OOZIE-UNSUPPORTED: {marker}")
+                lines += _comment(f"OOZIE-UNSUPPORTED: {marker}", 4)
             lines.append(f"    {task.var} = {task.operator}(" + _call_args(task.kwargs, 8, 4) + ")")
         if self.edges:
             lines.append("")
@@ -1088,21 +1091,56 @@ def _pendulum(text: str, zone: str) -> str | None:
 # ------------------------------------------------------------------------------------------ Python formatting
 
 
-def _py(value: Any, indent: int) -> str:
-    """``value`` as a Python literal; containers that do not fit on the line break one item per line."""
+def _py(value: Any, indent: int, column: int | None = None) -> str:
+    """``value`` as a Python literal; containers that do not fit on the line break one item per line, and long
+    strings become parenthesized implicit concatenations. ``column`` is where the literal starts on its line."""
     if isinstance(value, Code):
         return str(value)
+    column = indent if column is None else column
     if isinstance(value, dict):
-        items = [f"{_py(k, indent + 4)}: {_py(v, indent + 4)}" for k, v in value.items()]
-        return _wrap("{", items, "}", indent)
+        items = []
+        for key, item in value.items():
+            key_text = _py(key, indent + 4)
+            items.append(f"{key_text}: {_py(item, indent + 4, indent + 4 + len(key_text) + 2)}")
+        return _wrap("{", items, "}", indent, column)
     if isinstance(value, list | tuple):
-        return _wrap("[", [_py(v, indent + 4) for v in value], "]", indent)
+        return _wrap("[", [_py(v, indent + 4) for v in value], "]", indent, column)
+    if isinstance(value, str):
+        return _py_str(value, indent, column)
     return repr(value)
 
 
-def _wrap(opening: str, items: list[str], closing: str, indent: int) -> str:
+def _py_str(value: str, indent: int, column: int) -> str:
+    text = repr(value)
+    if column + len(text) + 1 <= LINE:
+        return text
+    width = LINE - indent - 4 - 2  # inside the parentheses, with room for the quotes
+    chunks, current = [], ""
+    for piece in filter(None, re.findall(r"\S*\s*", value)):  # words with their trailing spaces
+        if current and len(repr(current + piece)) > width:
+            chunks.append(current)
+            current = piece
+        else:
+            current += piece
+    chunks.append(current)
+    if len(chunks) == 1 and len(text) > width:  # one long word: nothing to gain
+        return text
+    pad = " " * (indent + 4)
+    return "(\n" + "".join(f"{pad}{chunk!r}\n" for chunk in chunks) + " " * indent + ")"
+
+
+def _comment(text: str, indent: int) -> list[str]:
+    """A comment wrapped to the line length; continuation lines are indented under the text."""
+    import textwrap
+
+    pad = " " * indent
+    return textwrap.wrap(text, LINE - indent - 2, initial_indent=f"{pad}# ", subsequent_indent=f"{pad}#   ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _wrap(opening: str, items: list[str], closing: str, indent: int, column: int) -> str:
     flat = opening + ", ".join(items) + closing
-    if len(flat) + indent <= LINE - 10 and "\n" not in flat:
+    if column + len(flat) + 1 <= LINE and "\n" not in flat:
         return flat
     pad = " " * (indent + 4)
     return opening + "\n" + "".join(f"{pad}{item},\n" for item in items) + " " * indent + closing
@@ -1111,7 +1149,8 @@ def _wrap(opening: str, items: list[str], closing: str, indent: int) -> str:
 def _call_args(kwargs: dict[str, Any], indent: int, outer: int | None = None) -> str:
     outer = indent - 4 if outer is None else outer
     pad = " " * indent
-    return "\n" + "".join(f"{pad}{key}={_py(value, indent)},\n" for key, value in kwargs.items()) + " " * outer
+    return "\n" + "".join(f"{pad}{key}={_py(value, indent, indent + len(key) + 1)},\n"
+                          for key, value in kwargs.items()) + " " * outer
 
 
 def _import_lines(names: set[str]) -> list[str]:

@@ -134,7 +134,8 @@ with DAG(
         kubernetes_conn_id='kubernetes_default',
         get_logs=True,
     )
-    # OOZIE-UNSUPPORTED: workflow.xml:70: a map-reduce job defined by configuration (or pipes) has no command line; rewrite it as a Spark job or run its driver jar
+    # OOZIE-UNSUPPORTED: workflow.xml:70: a map-reduce job defined by configuration (or pipes) has no command
+    #   line; rewrite it as a Spark job or run its driver jar
     mr = KubernetesPodOperator(
         task_id='mr',
         name='mr',

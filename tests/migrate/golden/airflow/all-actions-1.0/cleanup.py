@@ -35,7 +35,8 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: cleanup/workflow.xml:6: ${target}: property 'target' is not defined (job.properties, config-default.xml or <parameters>)
+    # OOZIE-UNSUPPORTED: cleanup/workflow.xml:6: ${target}: property 'target' is not defined (job.properties,
+    #   config-default.xml or <parameters>)
     rm = KubernetesPodOperator(
         task_id='rm',
         name='rm',

@@ -48,7 +48,9 @@ with DAG(
         task_id='load',
         application='hdfs://namenode:8020/user/etl/apps/bundle/jobs/load.py',
         name='sales-eu',
-        application_args=["{{ (oozie.format_time(oozie.nominal_time(logical_date or dag_run.run_after), 'yyyyMMddHH')) }}"],
+        application_args=[
+            "{{ (oozie.format_time(oozie.nominal_time(logical_date or dag_run.run_after), 'yyyyMMddHH')) }}",
+        ],
         image='apache/spark:4.0.1',
         namespace='default',
         launcher='spark-submit',

@@ -46,10 +46,17 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: coordinator.xml:17: data-in 'recent' (dataset 'logs', hdfs://namenode:8020/logs/${YEAR}${MONTH}${DAY}/${HOUR}${MINUTE}): no generic sensor for a done-flag; a placeholder task marks where to wait
+    # OOZIE-UNSUPPORTED: coordinator.xml:17: data-in 'recent' (dataset 'logs',
+    #   hdfs://namenode:8020/logs/${YEAR}${MONTH}${DAY}/${HOUR}${MINUTE}): no generic sensor for a done-flag; a
+    #   placeholder task marks where to wait
     wait_for_recent = EmptyOperator(
         task_id='wait_for_recent',
-        doc_md="Placeholder for Oozie data-in 'recent': wait for dataset 'logs' (hdfs://namenode:8020/logs/${YEAR}${MONTH}${DAY}/${HOUR}${MINUTE}, done-flag (directory), instances ${coord:current(-1)}, ${coord:current(0)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.",
+        doc_md=(
+            "Placeholder for Oozie data-in 'recent': wait for dataset 'logs' "
+            '(hdfs://namenode:8020/logs/${YEAR}${MONTH}${DAY}/${HOUR}${MINUTE}, done-flag (directory), instances '
+            '${coord:current(-1)}, ${coord:current(0)}). Replace it with a sensor for your storage (e.g. an '
+            'S3KeySensor on the done-flag) or an Asset schedule.'
+        ),
     )
     process = KubernetesPodOperator(
         task_id='process',
@@ -68,7 +75,9 @@ with DAG(
         task_id='fail',
         python_callable=oozie_kill,
         op_kwargs={
-            'message': 'coord-0.1-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}',
+            'message': (
+                'coord-0.1-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}'
+            ),
         },
         trigger_rule='one_failed',
         doc_md="Oozie kill node 'fail': the run fails with its message.",

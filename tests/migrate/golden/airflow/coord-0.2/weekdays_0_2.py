@@ -65,7 +65,9 @@ with DAG(
         task_id='fail',
         python_callable=oozie_kill,
         op_kwargs={
-            'message': 'coord-0.2-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}',
+            'message': (
+                'coord-0.2-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}'
+            ),
         },
         trigger_rule='one_failed',
         doc_md="Oozie kill node 'fail': the run fails with its message.",

@@ -48,10 +48,17 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: coordinator.xml:22: data-in 'last-quarter' (dataset 'monthly', hdfs://namenode:8020/monthly/${YEAR}/${MONTH}): no generic sensor for a done-flag; a placeholder task marks where to wait
+    # OOZIE-UNSUPPORTED: coordinator.xml:22: data-in 'last-quarter' (dataset 'monthly',
+    #   hdfs://namenode:8020/monthly/${YEAR}/${MONTH}): no generic sensor for a done-flag; a placeholder task
+    #   marks where to wait
     wait_for_last_quarter = EmptyOperator(
         task_id='wait_for_last-quarter',
-        doc_md="Placeholder for Oozie data-in 'last-quarter': wait for dataset 'monthly' (hdfs://namenode:8020/monthly/${YEAR}/${MONTH}, done-flag _SUCCESS, instances ${coord:current(-3)} .. ${coord:current(-1)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.",
+        doc_md=(
+            "Placeholder for Oozie data-in 'last-quarter': wait for dataset 'monthly' "
+            '(hdfs://namenode:8020/monthly/${YEAR}/${MONTH}, done-flag _SUCCESS, instances ${coord:current(-3)} .. '
+            '${coord:current(-1)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) '
+            'or an Asset schedule.'
+        ),
     )
     process = KubernetesPodOperator(
         task_id='process',
@@ -70,7 +77,9 @@ with DAG(
         task_id='fail',
         python_callable=oozie_kill,
         op_kwargs={
-            'message': 'coord-0.3-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}',
+            'message': (
+                'coord-0.3-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}'
+            ),
         },
         trigger_rule='one_failed',
         doc_md="Oozie kill node 'fail': the run fails with its message.",

@@ -52,15 +52,28 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: coordinator.xml:28: data-in 'week' (dataset 'weekly', hdfs://namenode:8020/weekly/${YEAR}/${MONTH}/${DAY}): no generic sensor for a done-flag; a placeholder task marks where to wait
+    # OOZIE-UNSUPPORTED: coordinator.xml:28: data-in 'week' (dataset 'weekly',
+    #   hdfs://namenode:8020/weekly/${YEAR}/${MONTH}/${DAY}): no generic sensor for a done-flag; a placeholder
+    #   task marks where to wait
     wait_for_week = EmptyOperator(
         task_id='wait_for_week',
-        doc_md="Placeholder for Oozie data-in 'week': wait for dataset 'weekly' (hdfs://namenode:8020/weekly/${YEAR}/${MONTH}/${DAY}, done-flag _DONE, instances ${coord:current(0)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.",
+        doc_md=(
+            "Placeholder for Oozie data-in 'week': wait for dataset 'weekly' "
+            '(hdfs://namenode:8020/weekly/${YEAR}/${MONTH}/${DAY}, done-flag _DONE, instances ${coord:current(0)}). '
+            'Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.'
+        ),
     )
-    # OOZIE-UNSUPPORTED: coordinator.xml:31: data-in 'today' (dataset 'local', hdfs://namenode:8020/local/${YEAR}-${MONTH}-${DAY}): no generic sensor for a done-flag; a placeholder task marks where to wait
+    # OOZIE-UNSUPPORTED: coordinator.xml:31: data-in 'today' (dataset 'local',
+    #   hdfs://namenode:8020/local/${YEAR}-${MONTH}-${DAY}): no generic sensor for a done-flag; a placeholder task
+    #   marks where to wait
     wait_for_today = EmptyOperator(
         task_id='wait_for_today',
-        doc_md="Placeholder for Oozie data-in 'today': wait for dataset 'local' (hdfs://namenode:8020/local/${YEAR}-${MONTH}-${DAY}, done-flag _SUCCESS, instances ${coord:current(0)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.",
+        doc_md=(
+            "Placeholder for Oozie data-in 'today': wait for dataset 'local' "
+            '(hdfs://namenode:8020/local/${YEAR}-${MONTH}-${DAY}, done-flag _SUCCESS, instances '
+            '${coord:current(0)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) '
+            'or an Asset schedule.'
+        ),
     )
     process = KubernetesPodOperator(
         task_id='process',
@@ -79,7 +92,9 @@ with DAG(
         task_id='fail',
         python_callable=oozie_kill,
         op_kwargs={
-            'message': 'coord-0.4-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}',
+            'message': (
+                'coord-0.4-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}'
+            ),
         },
         trigger_rule='one_failed',
         doc_md="Oozie kill node 'fail': the run fails with its message.",

@@ -49,15 +49,28 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: coordinator.xml:20: data-in 'primary-in' (dataset 'primary', hdfs://namenode:8020/primary/${YEAR}/${MONTH}/${DAY}): no generic sensor for a done-flag; a placeholder task marks where to wait
+    # OOZIE-UNSUPPORTED: coordinator.xml:20: data-in 'primary-in' (dataset 'primary',
+    #   hdfs://namenode:8020/primary/${YEAR}/${MONTH}/${DAY}): no generic sensor for a done-flag; a placeholder
+    #   task marks where to wait
     wait_for_primary_in = EmptyOperator(
         task_id='wait_for_primary-in',
-        doc_md="Placeholder for Oozie data-in 'primary-in': wait for dataset 'primary' (hdfs://namenode:8020/primary/${YEAR}/${MONTH}/${DAY}, done-flag _SUCCESS, instances ${coord:current(-1)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.",
+        doc_md=(
+            "Placeholder for Oozie data-in 'primary-in': wait for dataset 'primary' "
+            '(hdfs://namenode:8020/primary/${YEAR}/${MONTH}/${DAY}, done-flag _SUCCESS, instances '
+            '${coord:current(-1)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) '
+            'or an Asset schedule.'
+        ),
     )
-    # OOZIE-UNSUPPORTED: coordinator.xml:23: data-in 'backup-in' (dataset 'backup', s3a://backup/primary/${YEAR}/${MONTH}/${DAY}): no generic sensor for a done-flag; a placeholder task marks where to wait
+    # OOZIE-UNSUPPORTED: coordinator.xml:23: data-in 'backup-in' (dataset 'backup',
+    #   s3a://backup/primary/${YEAR}/${MONTH}/${DAY}): no generic sensor for a done-flag; a placeholder task marks
+    #   where to wait
     wait_for_backup_in = EmptyOperator(
         task_id='wait_for_backup-in',
-        doc_md="Placeholder for Oozie data-in 'backup-in': wait for dataset 'backup' (s3a://backup/primary/${YEAR}/${MONTH}/${DAY}, done-flag _SUCCESS, instances ${coord:current(-1)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.",
+        doc_md=(
+            "Placeholder for Oozie data-in 'backup-in': wait for dataset 'backup' "
+            '(s3a://backup/primary/${YEAR}/${MONTH}/${DAY}, done-flag _SUCCESS, instances ${coord:current(-1)}). '
+            'Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.'
+        ),
     )
     process = KubernetesPodOperator(
         task_id='process',
@@ -76,7 +89,9 @@ with DAG(
         task_id='fail',
         python_callable=oozie_kill,
         op_kwargs={
-            'message': 'coord-0.5-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}',
+            'message': (
+                'coord-0.5-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}'
+            ),
         },
         trigger_rule='one_failed',
         doc_md="Oozie kill node 'fail': the run fails with its message.",

@@ -37,8 +37,10 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: workflow.xml:4: ${inputDir}: property 'inputDir' is not defined (job.properties, config-default.xml or <parameters>)
-    # OOZIE-UNSUPPORTED: workflow.xml:4: ${nominal}: property 'nominal' is not defined (job.properties, config-default.xml or <parameters>)
+    # OOZIE-UNSUPPORTED: workflow.xml:4: ${inputDir}: property 'inputDir' is not defined (job.properties,
+    #   config-default.xml or <parameters>)
+    # OOZIE-UNSUPPORTED: workflow.xml:4: ${nominal}: property 'nominal' is not defined (job.properties,
+    #   config-default.xml or <parameters>)
     process = KubernetesPodOperator(
         task_id='process',
         name='process',
@@ -53,7 +55,9 @@ with DAG(
         task_id='fail',
         python_callable=oozie_kill,
         op_kwargs={
-            'message': 'frequencies-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}',
+            'message': (
+                'frequencies-wf failed: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}'
+            ),
         },
         trigger_rule='one_failed',
         doc_md="Oozie kill node 'fail': the run fails with its message.",

@@ -64,7 +64,6 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_sparkk8s.migrate.runtime import MACROS
 from airflow_provider_sparkk8s.operators.spark import SparkK8sOperator
 
-
 # capture-output: runs the action (its argv follows the script), echoes its stdout, and turns the
 # key=value lines into the XCom JSON. Constant: user values only arrive as "$@".
 CAPTURE_OUTPUT = (
@@ -114,10 +113,17 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: coordinator.xml:18: data-in 'input' (dataset 'events', hdfs://namenode:8020/data/events/${YEAR}/${MONTH}/${DAY}): no generic sensor for a done-flag; a placeholder task marks where to wait
+    # OOZIE-UNSUPPORTED: coordinator.xml:18: data-in 'input' (dataset 'events',
+    #   hdfs://namenode:8020/data/events/${YEAR}/${MONTH}/${DAY}): no generic sensor for a done-flag; a
+    #   placeholder task marks where to wait
     wait_for_input = EmptyOperator(
         task_id='wait_for_input',
-        doc_md="Placeholder for Oozie data-in 'input': wait for dataset 'events' (hdfs://namenode:8020/data/events/${YEAR}/${MONTH}/${DAY}, done-flag _SUCCESS, instances ${coord:current(-1)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) or an Asset schedule.",
+        doc_md=(
+            "Placeholder for Oozie data-in 'input': wait for dataset 'events' "
+            '(hdfs://namenode:8020/data/events/${YEAR}/${MONTH}/${DAY}, done-flag _SUCCESS, instances '
+            '${coord:current(-1)}). Replace it with a sensor for your storage (e.g. an S3KeySensor on the done-flag) '
+            'or an Asset schedule.'
+        ),
     )
     ingest__prepare_delete = KubernetesPodOperator(
         task_id='ingest__prepare_delete',
@@ -193,12 +199,7 @@ with DAG(
         task_id='has-rows',
         python_callable=oozie_decision,
         op_kwargs={
-            'cases': [
-                [
-                    "{{ (oozie.num((ti.xcom_pull(task_ids='check-count') or {}).get('rows')) > 0) }}",
-                    'transform',
-                ],
-            ],
+            'cases': [["{{ (oozie.num((ti.xcom_pull(task_ids='check-count') or {}).get('rows')) > 0) }}", 'transform']],
             'default': 'end',
         },
         doc_md="Oozie decision 'has-rows': the first true case wins.",
@@ -246,7 +247,10 @@ with DAG(
         task_id='fail',
         python_callable=oozie_kill,
         op_kwargs={
-            'message': 'spark-etl failed at [{{ oozie.last_error_node(dag_run, ti) }}]: {{ oozie.error_message(dag_run, oozie.last_error_node(dag_run, ti), ti) }}',
+            'message': (
+                'spark-etl failed at [{{ oozie.last_error_node(dag_run, ti) }}]: {{ oozie.error_message(dag_run, '
+                'oozie.last_error_node(dag_run, ti), ti) }}'
+            ),
         },
         trigger_rule='one_failed',
         doc_md="Oozie kill node 'fail': the run fails with its message.",

@@ -35,7 +35,8 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: child/workflow.xml:4: ${childInput}: property 'childInput' is not defined (job.properties, config-default.xml or <parameters>)
+    # OOZIE-UNSUPPORTED: child/workflow.xml:4: ${childInput}: property 'childInput' is not defined
+    #   (job.properties, config-default.xml or <parameters>)
     work = KubernetesPodOperator(
         task_id='work',
         name='work',

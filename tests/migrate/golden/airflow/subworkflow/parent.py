@@ -53,7 +53,8 @@ with DAG(
         poke_interval=30,
         conf={},
     )
-    # OOZIE-UNSUPPORTED: workflow.xml:26: sub-workflow 'hdfs://namenode:8020/user/shared/apps/not-in-this-input' is not in the input: migrate it too, as DAG 'not-in-this-input'
+    # OOZIE-UNSUPPORTED: workflow.xml:26: sub-workflow 'hdfs://namenode:8020/user/shared/apps/not-in-this-input'
+    #   is not in the input: migrate it too, as DAG 'not-in-this-input'
     run_elsewhere = TriggerDagRunOperator(
         task_id='run-elsewhere',
         trigger_dag_id='not-in-this-input',

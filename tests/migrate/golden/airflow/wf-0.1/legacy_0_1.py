@@ -36,7 +36,6 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_sparkk8s.migrate.runtime import MACROS
 
-
 # capture-output: runs the action (its argv follows the script), echoes its stdout, and turns the
 # key=value lines into the XCom JSON. Constant: user values only arrive as "$@".
 CAPTURE_OUTPUT = (
@@ -153,7 +152,8 @@ with DAG(
         subject='legacy legacy-0.1 done',
         html_content='run {{ run_id }} by {{ dag.owner }}',
     )
-    # OOZIE-UNSUPPORTED: workflow.xml:57: action <http> (uri:oozie:workflow:0.1) has no Airflow equivalent; the task fails until it is replaced
+    # OOZIE-UNSUPPORTED: workflow.xml:57: action <http> (uri:oozie:workflow:0.1) has no Airflow equivalent; the
+    #   task fails until it is replaced
     ping = PythonOperator(
         task_id='ping',
         python_callable=oozie_kill,

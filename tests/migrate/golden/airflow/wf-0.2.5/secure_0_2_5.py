@@ -57,7 +57,15 @@ with DAG(
         namespace='default',
         image='apache/hive:4.0.0',
         cmds=['beeline'],
-        arguments=['-u', 'jdbc:hive2://hs2:10000/default', '--hivevar', 'DAY=2026-01-01', '-f', 'report.q', '--verbose'],
+        arguments=[
+            '-u',
+            'jdbc:hive2://hs2:10000/default',
+            '--hivevar',
+            'DAY=2026-01-01',
+            '-f',
+            'report.q',
+            '--verbose',
+        ],
         kubernetes_conn_id='kubernetes_default',
         get_logs=True,
     )

@@ -78,7 +78,8 @@ with DAG(
         kubernetes_conn_id='kubernetes_default',
         get_logs=True,
     )
-    # OOZIE-UNSUPPORTED: workflow.xml:21: ${wf:conf('mapred.job.queue.name')}: property 'mapred.job.queue.name' is not defined (job.properties, config-default.xml or <parameters>)
+    # OOZIE-UNSUPPORTED: workflow.xml:21: ${wf:conf('mapred.job.queue.name')}: property 'mapred.job.queue.name' is
+    #   not defined (job.properties, config-default.xml or <parameters>)
     java_node = KubernetesPodOperator(
         task_id='java-node',
         name='java-node',
@@ -97,7 +98,8 @@ with DAG(
         kubernetes_conn_id='kubernetes_default',
         get_logs=True,
     )
-    # OOZIE-UNSUPPORTED: workflow.xml:33: a map-reduce job defined by configuration (or pipes) has no command line; rewrite it as a Spark job or run its driver jar
+    # OOZIE-UNSUPPORTED: workflow.xml:33: a map-reduce job defined by configuration (or pipes) has no command
+    #   line; rewrite it as a Spark job or run its driver jar
     pipes_node = KubernetesPodOperator(
         task_id='pipes-node',
         name='pipes-node',

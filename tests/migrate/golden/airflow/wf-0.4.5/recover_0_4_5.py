@@ -33,7 +33,6 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_sparkk8s.migrate.runtime import MACROS
 
-
 # capture-output: runs the action (its argv follows the script), echoes its stdout, and turns the
 # key=value lines into the XCom JSON. Constant: user values only arrive as "$@".
 CAPTURE_OUTPUT = (
@@ -80,7 +79,8 @@ with DAG(
     user_defined_macros=MACROS,
     tags=['oozie'],
 ) as dag:
-    # OOZIE-UNSUPPORTED: workflow.xml:6: ${wf:conf('start')}: property 'start' is not defined (job.properties, config-default.xml or <parameters>)
+    # OOZIE-UNSUPPORTED: workflow.xml:6: ${wf:conf('start')}: property 'start' is not defined (job.properties,
+    #   config-default.xml or <parameters>)
     dates = KubernetesPodOperator(
         task_id='dates',
         name='dates',

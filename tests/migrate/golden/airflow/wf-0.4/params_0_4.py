@@ -58,11 +58,17 @@ with DAG(
         op_kwargs={
             'cases': [
                 [
-                    "{{ ((oozie.first_not_null(params['mode'], 'full') == 'full') and (oozie.trim(oozie.concat(params['mode'], ' ')) == 'full')) }}",
+                    (
+                        "{{ ((oozie.first_not_null(params['mode'], 'full') == 'full') and "
+                        "(oozie.trim(oozie.concat(params['mode'], ' ')) == 'full')) }}"
+                    ),
                     'touch',
                 ],
                 [
-                    "{{ ((oozie.to_str(oozie.replace_all(oozie.url_encode(params['inputDir']), '%2F', '/')) != '') or (oozie.timestamp() > '2026')) }}",
+                    (
+                        "{{ ((oozie.to_str(oozie.replace_all(oozie.url_encode(params['inputDir']), '%2F', '/')) != "
+                        "'') or (oozie.timestamp() > '2026')) }}"
+                    ),
                     'hive-node',
                 ],
             ],

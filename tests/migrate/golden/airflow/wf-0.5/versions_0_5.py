@@ -194,7 +194,8 @@ with DAG(
         kubernetes_conn_id='kubernetes_default',
         get_logs=True,
     )
-    # OOZIE-UNSUPPORTED: workflow.xml:119: action <my-action> (uri:example:custom-action:1.0) has no Airflow equivalent; the task fails until it is replaced
+    # OOZIE-UNSUPPORTED: workflow.xml:119: action <my-action> (uri:example:custom-action:1.0) has no Airflow
+    #   equivalent; the task fails until it is replaced
     custom = PythonOperator(
         task_id='custom',
         python_callable=oozie_kill,
