@@ -1067,8 +1067,9 @@ def _render_coordinator(app: ir.Application, coordinator: ir.Coordinator, bundle
                                                            and translation.calendar else ""))
         issue("unsupported", "the frequency cannot be a CronWorkflow schedule: the CronWorkflow is suspended",
               "coordinator frequency")
-    if coordinator.timezone:
-        spec["timezone"] = coordinator.timezone
+    zone = translation.timezone or coordinator.timezone  # cron frequencies run in Oozie's server zone
+    if zone:
+        spec["timezone"] = zone
     spec["concurrencyPolicy"] = _concurrency_policy(coordinator.controls, issue)
     timeout = coordinator.controls.timeout_minutes
     if timeout is not None and timeout > 0:
