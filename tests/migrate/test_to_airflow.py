@@ -288,11 +288,15 @@ def test_a_bundle_gives_each_coordinator_its_own_dag(tmp_path: Path) -> None:
                             end="2027-01-01T00:00Z", timezone="UTC", workflow=first.workflow)
     app.coordinators = []
     app.bundle = ir.Bundle("b", "0.2", at(1, "bundle.xml"), coordinators=[
-        ir.BundleCoordinator("c1", "", coordinator=first), ir.BundleCoordinator("c2", "other", coordinator=second)])
+        ir.BundleCoordinator("c1", "", coordinator=first),
+        ir.BundleCoordinator("c2", "other", coordinator=second, enabled=False)])
     files, _ = render(app)
     assert sorted(files) == ["daily_coord.py", "hourly.py"]
     bag = load(files, tmp_path)
     assert core_timetable(bag.dags["hourly"]).summary == "0 15 * * 1-5"  # Quartz MON-FRI
+    # A coordinator the bundle does not enable starts paused.
+    assert bag.dags["hourly"].is_paused_upon_creation is True
+    assert bag.dags["daily-coord"].is_paused_upon_creation in (None, False)
 
 
 def test_rendering_is_byte_identical_and_free_of_absolute_paths() -> None:

@@ -169,9 +169,11 @@ def render_airflow(
     for workflow in workflows:  # dag ids first, so sub-workflow triggers name their child's DAG
         if id(workflow) not in scheduled or id(workflow) in children:
             dag_ids.workflow(workflow)
+    disabled = {id(bc.coordinator) for bc in (app.bundle.coordinators if app.bundle else []) if not bc.enabled}
     for coordinator in coordinators:
         workflow = coordinator.workflow or app.workflows.get(coordinator.app_path)
         renderer = _DagRenderer(app, options, dag_ids, dag_ids.claim(coordinator.name), coordinator.source)
+        renderer.paused = id(coordinator) in disabled
         files[renderer.file_name] = renderer.render(workflow, coordinator)
         issues += renderer.issues
     for workflow in workflows:
@@ -271,6 +273,7 @@ class _DagRenderer:
         self.ctx: Any = None
         self.workflow_nodes: dict[str, ir.AnyNode] = {}
         self.params: dict[str, str] = {}
+        self.paused = False  # a bundle coordinator with enabled="false"
 
     # -------------------------------------------------------------- issues and EL
     def issue(self, level: ir.IssueLevel, message: str, source: Source | None, element: str) -> None:
@@ -361,6 +364,8 @@ class _DagRenderer:
         kwargs["params"] = {name: Code(f"Param({value!r}, type='string')") for name, value in self.params.items()}
         kwargs["user_defined_macros"] = Code("MACROS")
         kwargs["tags"] = ["oozie"]
+        if self.paused:
+            kwargs["is_paused_upon_creation"] = True
         return kwargs
 
     def _schedule(self, coordinator: ir.Coordinator) -> dict[str, Any]:

@@ -43,6 +43,7 @@ with DAG(
     },
     user_defined_macros=MACROS,
     tags=['oozie'],
+    is_paused_upon_creation=True,
 ) as dag:
     load = SparkK8sOperator(
         task_id='load',
