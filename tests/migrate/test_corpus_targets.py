@@ -12,6 +12,7 @@ import yaml
 from airflow_provider_sparkk8s.testing import KubeEmulator
 
 GOLDEN = Path(__file__).parent / "golden"
+EXAMPLE = Path(__file__).parents[2] / "dags_examples" / "oozie" / "spark-etl-argo"  # the migrated example
 APPS = sorted(p.name for p in (GOLDEN / "airflow").iterdir())
 
 
@@ -33,7 +34,7 @@ def test_every_argo_manifest_validates_and_is_accepted_by_the_api(validate: Call
                                                                   kube_emulator: KubeEmulator) -> None:
     kube_emulator.create_namespace("argo")
     checked = 0
-    for path in sorted((GOLDEN / "argo").rglob("*.yaml")):
+    for path in sorted([*(GOLDEN / "argo").rglob("*.yaml"), *EXAMPLE.glob("*.yaml")]):
         for manifest in yaml.safe_load_all(path.read_text()):
             validate(manifest)
             kube_emulator.apply(manifest, "argo")
