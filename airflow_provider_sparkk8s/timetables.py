@@ -338,9 +338,9 @@ class ArgoCalendarTimetable(Timetable):
 
     def to_argo_events_yaml(self, workflow_template: str, **kwargs: Any) -> str:
         """:meth:`to_argo_events` as one multi-document YAML text, ready for ``kubectl apply -f -``."""
-        import yaml
+        from airflow_provider_sparkk8s import yaml_text
 
-        return yaml.safe_dump_all(self.to_argo_events(workflow_template, **kwargs), sort_keys=False)
+        return yaml_text.dump_all(self.to_argo_events(workflow_template, **kwargs), sort_keys=False)
 
 
 # ------------------------------------------------------------------------------------------ helpers

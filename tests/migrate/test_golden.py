@@ -39,3 +39,17 @@ def test_output_matches_the_golden_files(app: str, target: str) -> None:
             diff = "".join(difflib.unified_diff(expected[name].splitlines(True), text.splitlines(True),
                                                 f"golden/{target}/{app}/{name}", "generated"))
             pytest.fail(f"{name} differs from its golden file:\n{diff[:6000]}")
+
+
+def test_argo_yaml_does_not_depend_on_what_else_was_imported() -> None:
+    # Hera changes PyYAML's global string representer when imported; the manifests must not change with it.
+    import subprocess
+    import sys
+
+    script = ("import sys{}\nfrom airflow_provider_sparkk8s.migrate import render_oozie\n"
+              "files, _ = render_oozie(sys.argv[1], to='argo', spark_mode='spark-application')\n"
+              "sys.stdout.write(''.join(files[name] for name in sorted(files)))\n")
+    outputs = [subprocess.run([sys.executable, "-c", script.format(prefix), str(CORPUS / "spark-etl")],
+                              capture_output=True, text=True, timeout=120, check=True).stdout
+               for prefix in ("", "; import hera.workflows")]
+    assert outputs[0] == outputs[1] and "|\n" in outputs[0]

@@ -139,7 +139,7 @@ def render_argo(
 ) -> tuple[dict[str, str], list[Issue]]:
     """Render ``app`` as Argo manifests: ``{relative file name: YAML text}`` (one manifest per file) and the
     issues found. Pure and deterministic: the same application renders byte-identical text."""
-    import yaml
+    from airflow_provider_sparkk8s import yaml_text
 
     if spark_mode not in ("spark-submit", "spark-application"):
         raise ValueError(f"spark_mode: expected 'spark-submit' or 'spark-application', not {spark_mode!r}")
@@ -156,7 +156,7 @@ def render_argo(
     for coordinator, bundled in _coordinators(app):
         manifests.extend(_render_coordinator(app, coordinator, bundled, templates, parameters, options, cron_names,
                                              argo_events, issues))
-    files = {name: yaml.safe_dump(body, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+    files = {name: yaml_text.dump(body, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
              for name, body in manifests}
     return files, issues
 
@@ -980,7 +980,7 @@ def _report_spark(em: _WorkflowEmitter, node: ir.Action, body: ir.SparkAction) -
 
 
 def _spark_application_template(em: _WorkflowEmitter, spark: Any, name: str) -> dict[str, Any]:
-    import yaml
+    from airflow_provider_sparkk8s import yaml_text
 
     labels = {"workflows.argoproj.io/workflow": "{{workflow.name}}"}
     manifest = spark.spark_application(name, em.options.namespace, labels, {}, {})
@@ -993,7 +993,7 @@ def _spark_application_template(em: _WorkflowEmitter, spark: Any, name: str) -> 
         "setOwnerReference": True,
         "successCondition": "status.applicationState.state == COMPLETED",
         "failureCondition": "status.applicationState.state == FAILED",
-        "manifest": yaml.safe_dump(manifest, sort_keys=False, width=120),
+        "manifest": yaml_text.dump(manifest, sort_keys=False, width=120),
     }}
 
 
