@@ -201,3 +201,13 @@ def test_controls_mapping() -> None:
     assert lifo["catchup"] is True and any("LIFO" in i.message for i in lifo["issues"])  # type: ignore[attr-defined]
     bad = coordinator_controls(Controls(execution="RANDOM"), SRC)
     assert any(i.level == "error" for i in bad["issues"])  # type: ignore[attr-defined]
+
+
+def test_issues_name_the_target_they_concern() -> None:
+    # Each emitter reports only what concerns it: an Argo-only limit is not in the Airflow report, and so on.
+    _, argo = quartz_to_unix_cron("0 10 L * ?", SRC, dialect="robfig")
+    assert [(issue.level, issue.target) for issue in argo] == [("unsupported", "argo")]
+    controls = coordinator_controls(Controls(concurrency=1, execution="LIFO", throttle=3), SRC)
+    targets = {issue.message.split(":")[0]: issue.target for issue in controls["issues"]}
+    assert targets == {"concurrency 1": "argo", "execution LIFO": "airflow", "throttle 3 (the number of "
+                       "materialized waiting actions) has no equivalent; not mapped": ""}

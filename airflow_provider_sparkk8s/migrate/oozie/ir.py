@@ -38,6 +38,7 @@ class Issue:
     message: str
     source: Source
     element: str = ""  # e.g. "action spark-node", "coordinator frequency", "EL wf:actionData"
+    target: Literal["", "airflow", "argo"] = ""  # the one target it concerns; "" for both
 
     def __str__(self) -> str:
         where = f"{self.source}" + (f" ({self.element})" if self.element else "")

@@ -77,8 +77,9 @@ def quartz_to_unix_cron(expr: str, source: Source, *, dialect: Dialect = "robfig
             raise _CronProblem("error", f"cron {expr!r} restricts both day-of-month and day-of-week, which "
                                         "Oozie (Quartz) rejects")
     except _CronProblem as problem:
-        where = f" for {'Airflow' if dialect == 'croniter' else 'Argo'}" if problem.level == "unsupported" else ""
-        return None, (Issue(problem.level, f"{problem}{where}", source, _FREQUENCY),)
+        target = ("airflow" if dialect == "croniter" else "argo") if problem.level == "unsupported" else ""
+        where = {"airflow": " for Airflow", "argo": " for Argo", "": ""}[target]
+        return None, (Issue(problem.level, f"{problem}{where}", source, _FREQUENCY, target),)
     return " ".join(converted), ()
 
 
@@ -195,8 +196,9 @@ class _Builder:
     source: Source
     issues: list[Issue] = field(default_factory=list)
 
-    def issue(self, level: Literal["error", "unsupported", "approximated"], message: str) -> None:
-        self.issues.append(Issue(level, message, self.source, _FREQUENCY))
+    def issue(self, level: Literal["error", "unsupported", "approximated"], message: str,
+              target: Literal["", "airflow", "argo"] = "") -> None:
+        self.issues.append(Issue(level, message, self.source, _FREQUENCY, target))
 
     def result(self, airflow: str | None, argo: str | None, *, zone: str, delta: int | None = None,
                interval: int | None = None) -> ScheduleTranslation:
@@ -288,7 +290,7 @@ class _Builder:
             if day == 31:
                 airflow = f"{minute} {hour} L {month_field} *"  # Oozie clamps to the month's last day, as L does
                 self.issue("approximated", f"Oozie runs on the last day of months shorter than {day} days "
-                                           f"({', '.join(shorter)}); the Argo cron skips those months")
+                                           f"({', '.join(shorter)}); the Argo cron skips those months", "argo")
             else:
                 self.issue("approximated", f"Oozie runs on the last day of months shorter than {day} days "
                                            f"({', '.join(shorter)}); the crons skip those months")
@@ -299,10 +301,10 @@ class _Builder:
         """A period no cron expresses: a timedelta for Airflow, an unanchored interval for an Argo calendar."""
         if not exact_airflow and dst_aware and _has_dst(self.zone):
             self.issue("approximated", f"{what} steps in calendar days of {self.zone_name} (DST-aware); the Airflow "
-                                       f"timedelta is a fixed {minutes} minutes")
+                                       f"timedelta is a fixed {minutes} minutes", "airflow")
         self.issue("unsupported", f"{what} has no CronWorkflow schedule (a cron cannot express every {minutes} "
                                   "minutes from the start); the Argo Events calendar interval counts from when "
-                                  "the EventSource starts, not from the coordinator start")
+                                  "the EventSource starts, not from the coordinator start", "argo")
         return self.result(None, None, zone=self.zone_name, delta=minutes, interval=minutes)
 
 
@@ -326,8 +328,8 @@ def coordinator_controls(controls: Controls, source: Source) -> dict[str, object
     timeout bounds the wait for input data, not the run, so it is not a ``dagrun_timeout``."""
     issues: list[Issue] = []
 
-    def note(message: str) -> None:
-        issues.append(Issue("approximated", message, source, _CONTROLS))
+    def note(message: str, target: Literal["", "airflow", "argo"] = "") -> None:
+        issues.append(Issue("approximated", message, source, _CONTROLS, target))
 
     concurrency = controls.concurrency if controls.concurrency is not None else 1
     if concurrency < 1:
@@ -336,19 +338,20 @@ def coordinator_controls(controls: Controls, source: Source) -> dict[str, object
     if concurrency == 1:
         policy = "Forbid"
         note("concurrency 1: Oozie queues the next action until the running one ends; Argo's Forbid skips a "
-             "scheduled run while one is running")
+             "scheduled run while one is running", "argo")
     else:
         policy = "Allow"
-        note(f"concurrency {concurrency}: Argo CronWorkflows cannot cap concurrent runs above 1; they are allowed")
+        note(f"concurrency {concurrency}: Argo CronWorkflows cannot cap concurrent runs above 1; they are allowed",
+             "argo")
     execution = (controls.execution or "FIFO").upper()
     catchup, deadline = True, None
     if execution == "LIFO":
-        note("execution LIFO: Airflow catches up oldest first (FIFO)")
+        note("execution LIFO: Airflow catches up oldest first (FIFO)", "airflow")
     elif execution in ("LAST_ONLY", "NONE"):
         catchup = False
         deadline = 60 if execution == "NONE" else None
         note(f"execution {execution}: translated as catchup=False (Airflow schedules only the latest missed run)"
-             + ("; Argo skips runs more than 60 s late" if deadline else ""))
+             + ("; Argo skips runs more than 60 s late" if deadline else ""), "airflow")
     elif execution != "FIFO":
         issues.append(Issue("error", f"execution {controls.execution!r} is not FIFO, LIFO, LAST_ONLY or NONE",
                             source, _CONTROLS))

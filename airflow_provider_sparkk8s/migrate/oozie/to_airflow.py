@@ -277,8 +277,6 @@ class _DagRenderer:
 
     # -------------------------------------------------------------- issues and EL
     def issue(self, level: ir.IssueLevel, message: str, source: Source | None, element: str) -> None:
-        if "Argo" in message or "CronWorkflow" in message:
-            return  # schedule.py reports for both targets; what concerns Argo only is not this file's business
         item = Issue(level, message, source or self.source, element)
         self.issues.append(item)
         if level == "unsupported" and self.current is not None:
@@ -375,7 +373,8 @@ class _DagRenderer:
         translation = schedule.translate_frequency(coordinator.frequency, coordinator.timezone, coordinator.start,
                                                    coordinator.source)
         for item in translation.issues:
-            self.issue(item.level, item.message, item.source, item.element)
+            if item.target != "argo":  # schedule.py reports for both targets
+                self.issue(item.level, item.message, item.source, item.element)
         zone = translation.timezone or coordinator.timezone or "UTC"
         out: dict[str, Any] = {}
         if translation.airflow_schedule:
@@ -397,7 +396,8 @@ class _DagRenderer:
                 out[key] = Code(moment)
         controls = schedule.coordinator_controls(coordinator.controls, coordinator.source)
         for item in controls["issues"]:  # type: ignore[union-attr]
-            self.issue(item.level, item.message, item.source, item.element)
+            if item.target != "argo":
+                self.issue(item.level, item.message, item.source, item.element)
         out["max_active_runs"] = controls["max_active_runs"]
         out["catchup"] = controls["catchup"]
         return out

@@ -1051,7 +1051,7 @@ def _render_coordinator(app: ir.Application, coordinator: ir.Coordinator, bundle
     arguments = {mapping.get(k, param_name(k)): tr(v, src, f"coordinator configuration {k}")
                  for k, v in coordinator.configuration.items()}
     translation = schedules.translate_frequency(coordinator.frequency, coordinator.timezone, coordinator.start, src)
-    issues.extend(translation.issues)
+    issues.extend(issue for issue in translation.issues if issue.target != "airflow")
     annotations = {f"{ANNOTATION_PREFIX}oozie-coordinator": coordinator.name,
                    f"{ANNOTATION_PREFIX}oozie-source": str(src),
                    f"{ANNOTATION_PREFIX}oozie-frequency": coordinator.frequency.text or coordinator.frequency.cron,

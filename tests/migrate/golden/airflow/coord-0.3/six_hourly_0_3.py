@@ -8,6 +8,8 @@ Review before use:
 - OOZIE-UNSUPPORTED coordinator.xml:22 (input-event last-quarter): data-in 'last-quarter' (dataset 'monthly',
   hdfs://namenode:8020/monthly/${YEAR}/${MONTH}): no generic sensor for a done-flag; a placeholder task marks where
   to wait
+- approximated coordinator.xml:3 (coordinator controls): execution NONE: translated as catchup=False (Airflow
+  schedules only the latest missed run); Argo skips runs more than 60 s late
 - approximated coordinator.xml:3 (coordinator controls): throttle 2 (the number of materialized waiting actions) has
   no equivalent; not mapped
 - approximated workflow.xml:13 (kill fail): wf:errorMessage(): Airflow does not keep the error text; the message
