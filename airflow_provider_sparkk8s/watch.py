@@ -1,12 +1,16 @@
-"""The one waiting engine: wait for a Kubernetes object to reach a condition.
+"""The one waiting engine: wait for a Kubernetes object to reach a condition, through watches shared by every
+waiter in the process.
 
-List once, then watch from the returned resourceVersion; resume from the last seen version after a drop;
-relist on 410 Gone; follow bookmarks; relist at the end of each watch window as a slow safety re-GET (so a
-lost event can never strand a waiter); back off with full jitter on errors, honouring Retry-After. Every
-trigger and sensor of the provider waits through this module, in the triggerer and in the worker alike
-(the worker runs it with ``asyncio.run``).
+A *collection* is one list + watch of a resource in a namespace (optionally narrowed by a selector), kept as a
+local cache the way client-go's informers keep theirs: list once, watch from the returned resourceVersion,
+resume after a drop, relist on 410 Gone, follow bookmarks, relist when a watch window ends (the slow safety
+re-read, so a lost event can never strand a waiter), back off with full jitter on errors honouring Retry-After,
+and reopen the client on 401 (tokens rotate). Every waiter on an object of the collection is told each change.
 
-I/O goes through a kubernetes_asyncio ``ApiClient`` so authentication and TLS come from the connection.
+In the triggerer, all waits through a `SharedKubeAPI` share one collection per (cluster, resource, namespace,
+selector): a thousand deferred Spark tasks hold one watch connection instead of polling a thousand times. A
+collection starts lazily in the event loop with its first waiter and stops when its last waiter leaves. In the
+worker (``asyncio.run`` per call) a wait gets a private collection narrowed to its object by a field selector.
 """
 
 from __future__ import annotations
@@ -14,159 +18,355 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-from collections.abc import AsyncIterator, Callable
+import weakref
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-from urllib.parse import quote
+from typing import Generic, Protocol, TypeVar
+
+from .kube_api import Backoff, KubeAPI, KubeApiError, Resource, call_with_retries, is_connection_error
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-RETRYABLE = {408, 429, 500, 502, 503, 504}
+WINDOW = 300.0  # seconds per watch request; a window that runs its course ends in a relist
+UNAUTHORIZED_REOPENS = 2  # a 401 may be a rotated token: reopen the client this many times before giving up
 
 
-@dataclass(frozen=True)
-class Resource:
-    group: str
-    version: str
-    plural: str
-    kind: str
-    namespaced: bool = True
+class Source(Protocol):
+    """One collection as an API serves it."""
 
-    def path(self, namespace: str | None = None, name: str | None = None, sub: str | None = None) -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if self.namespaced and namespace:
-            base += f"/namespaces/{quote(namespace, safe='')}"
-        base += f"/{self.plural}"
-        if name:
-            base += f"/{quote(name, safe='')}"
-        if sub:
-            base += f"/{sub}"
-        return base
+    async def list(self) -> tuple[list[dict], str]:
+        """Every object and the collection's resourceVersion."""
+
+    def watch(self, resource_version: str, window: float) -> AsyncIterator[tuple[str, dict]]:
+        """(type, object) events after `resource_version`; raises KubeApiError (410 when it is too old)."""
+
+    async def get(self, name: str) -> dict | None:
+        """One object, freshly read; None when it does not exist."""
 
 
-PODS = Resource("", "v1", "pods", "Pod")
-EVENTS = Resource("", "v1", "events", "Event")
-CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
-SPARK_APPLICATIONS = Resource("sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication")
-EVENT_SOURCES = Resource("argoproj.io", "v1alpha1", "eventsources", "EventSource")
+class KubeSource:
+    """A Kubernetes resource in a namespace, through the raw JSON API."""
 
+    def __init__(self, api: KubeAPI, resource: Resource, namespace: str, *, field_selector: str | None = None,
+                 label_selector: str | None = None) -> None:
+        self.api, self.resource, self.namespace = api, resource, namespace
+        self.selectors = {"fieldSelector": field_selector, "labelSelector": label_selector}
 
-class KubeApiError(Exception):
-    """A failed API call, with what the server said."""
+    async def list(self) -> tuple[list[dict], str]:
+        listed = await self.api.request("GET", self.resource.path(self.namespace), self.selectors)
+        return listed.get("items") or [], listed["metadata"]["resourceVersion"]
 
-    def __init__(self, status: int, body: Any, retry_after: float | None = None, method: str = "",
-                 path: str = "") -> None:
-        self.status = status
-        self.body = body if isinstance(body, dict) else {}
-        self.reason = self.body.get("reason", "")
-        self.message = self.body.get("message") or (body if isinstance(body, str) else "")
-        self.retry_after = retry_after
-        super().__init__(f"{method} {path}: HTTP {status} {self.reason}: {self.message}".strip())
+    async def watch(self, resource_version: str, window: float) -> AsyncIterator[tuple[str, dict]]:
+        path = self.resource.path(self.namespace)
+        query = {**self.selectors, "watch": "true", "resourceVersion": resource_version,
+                 "allowWatchBookmarks": "true", "timeoutSeconds": str(int(window))}
+        async with aclosing(self.api.lines(path, query, read_timeout=window + 30)) as lines:
+            async for line in lines:
+                event = json.loads(line)
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    raise KubeApiError(int(obj.get("code") or 500), obj, None, "WATCH", path)
+                yield kind, obj
 
-    @property
-    def retryable(self) -> bool:
-        return self.status in RETRYABLE
-
-
-class Backoff:
-    """Exponential backoff with full jitter; a server's Retry-After is a floor, not a suggestion."""
-
-    def __init__(self, base: float = 0.5, cap: float = 30.0) -> None:
-        self.base, self.cap, self.attempt = base, cap, 0
-
-    def next(self, retry_after: float | None = None) -> float:
-        delay = random.uniform(0, min(self.cap, self.base * 2 ** self.attempt))
-        self.attempt += 1
-        return max(delay, retry_after or 0.0)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-class KubeAPI:
-    """Raw JSON access to any resource path through a kubernetes_asyncio ApiClient."""
-
-    def __init__(self, api_client: Any) -> None:
-        self.client = api_client
-
-    async def _call(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
-                    content_type: str | None = None, timeout: Any = None) -> Any:
-        headers = {"Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
-        params = [(k, v) for k, v in (query or {}).items() if v is not None]
-        return await self.client.call_api(path, method, query_params=params, header_params=headers, body=body,
-                                          auth_settings=["BearerToken"], _preload_content=False,
-                                          _request_timeout=timeout)
-
-    async def request(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
-                      content_type: str | None = None, timeout: float | None = 60) -> Any:
-        resp = await self._call(method, path, query, body, content_type, timeout)
+    async def get(self, name: str) -> dict | None:
         try:
-            raw = await resp.read()
-        finally:
-            resp.release()
-        try:
-            data: Any = json.loads(raw) if raw else {}
-        except ValueError:
-            data = raw.decode(errors="replace")
-        if resp.status >= 400:
-            raise KubeApiError(resp.status, data, _retry_after(resp.headers), method, path)
-        return data
-
-    async def text(self, path: str, query: dict[str, Any] | None = None, timeout: float | None = 60) -> str:
-        resp = await self._call("GET", path, query, timeout=timeout)
-        try:
-            raw = await resp.read()
-        finally:
-            resp.release()
-        if resp.status >= 400:
-            try:
-                body: Any = json.loads(raw)
-            except ValueError:
-                body = raw.decode(errors="replace")
-            raise KubeApiError(resp.status, body, _retry_after(resp.headers), "GET", path)
-        return raw.decode(errors="replace")
-
-    async def lines(self, path: str, query: dict[str, Any] | None = None, read_timeout: float | None = None
-                    ) -> AsyncIterator[bytes]:
-        """Stream a response line by line (watches, followed logs). `read_timeout` bounds the silence between
-        chunks, so a half-open connection is noticed instead of hanging forever."""
-        import aiohttp
-
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=read_timeout)
-        resp = await self._call("GET", path, query, timeout=timeout)
-        try:
-            if resp.status >= 400:
-                raw = await resp.read()
-                try:
-                    body: Any = json.loads(raw)
-                except ValueError:
-                    body = raw.decode(errors="replace")
-                raise KubeApiError(resp.status, body, _retry_after(resp.headers), "GET", path)
-            while True:
-                line = await resp.content.readline()
-                if not line:
-                    return
-                yield line
-        finally:
-            resp.close()
+            return await self.api.request("GET", self.resource.path(self.namespace, name))
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
 
 @dataclass
 class Waited(Generic[T]):
     verdict: T
     object: dict | None
+
+
+class _Waiter(Generic[T]):
+    """One wait on one object: told each state of it, it ends with a verdict, a deadline, or an error."""
+
+    def __init__(self, name: str, decide: Callable[[dict | None], T | None],
+                 deadline: Callable[[dict | None], float | None] | None,
+                 on_deadline: Callable[[dict | None], T] | None,
+                 on_error: Callable[[Exception, float], None] | None) -> None:
+        self.name, self.decide, self.deadline, self.on_deadline, self.on_error = (
+            name, decide, deadline, on_deadline, on_error)
+        self.loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[Waited[T]] = self.loop.create_future()
+        self.last: dict | None = None
+        self.seen = False  # told a state yet; deadlines are judged on what the server says, never before
+        self.timer: asyncio.TimerHandle | None = None
+        self.confirming: asyncio.Task | None = None
+
+    def see(self, obj: dict | None) -> None:
+        if self.future.done():
+            return
+        self.last, self.seen = obj, True
+        try:
+            verdict = self.decide(obj)
+            if verdict is not None:
+                return self._finish(Waited(verdict, obj))
+            at = self.deadline(obj) if self.deadline and self.on_deadline else None
+        except Exception as exc:  # noqa: BLE001 - a failing decision ends this wait, not the shared watch
+            return self.fail(exc)
+        if self.timer:
+            self.timer.cancel()
+        self.timer = self.loop.call_at(at, self._expire) if at is not None else None
+
+    def _expire(self) -> None:
+        if self.future.done() or self.on_deadline is None:
+            return
+        try:
+            self._finish(Waited(self.on_deadline(self.last), self.last))
+        except Exception as exc:  # noqa: BLE001
+            self.fail(exc)
+
+    def _finish(self, waited: Waited[T]) -> None:
+        self.close()
+        self.future.set_result(waited)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.close()
+            self.future.set_exception(exc)
+
+    def close(self) -> None:
+        if self.timer:
+            self.timer.cancel()
+        if self.confirming and self.confirming is not asyncio.current_task():
+            self.confirming.cancel()
+
+
+def _name(obj: dict) -> str:
+    return (obj.get("metadata") or {}).get("name") or ""
+
+
+def _version(obj: dict | None) -> str | None:
+    return ((obj or {}).get("metadata") or {}).get("resourceVersion")
+
+
+def _slim(obj: dict) -> dict:
+    """What the cache keeps: managedFields can be most of an object and nobody here reads them."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and "managedFields" in meta:
+        obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+    return obj
+
+
+class Collection:
+    """One list + watch, its cache, and the waiters on its objects."""
+
+    def __init__(self, open_source: Callable[[], AbstractAsyncContextManager[Source]], window: float = WINDOW,
+                 on_close: Callable[[Collection], None] | None = None) -> None:
+        self.open_source, self.window, self.on_close = open_source, window, on_close
+        self.objects: dict[str, dict] = {}
+        self.synced = False
+        self.waiters: dict[str, set[_Waiter]] = {}
+        self.source: Source | None = None
+        self.task: asyncio.Task | None = None
+        self.resource_version: str | None = None
+        self.closed = False
+
+    # ------------------------------------------------------------------ waiters
+    async def wait(self, waiter: _Waiter[T]) -> Waited[T]:
+        self.waiters.setdefault(waiter.name, set()).add(waiter)
+        if self.task is None:
+            self.task = asyncio.create_task(self._run(), name="sparkk8s-watch")
+        elif self.synced:
+            self._tell(waiter, self.objects.get(waiter.name))
+        try:
+            return await waiter.future
+        finally:
+            self._leave(waiter)
+
+    def _leave(self, waiter: _Waiter) -> None:
+        waiter.close()
+        same = self.waiters.get(waiter.name)
+        if same is not None:
+            same.discard(waiter)
+            if not same:
+                del self.waiters[waiter.name]
+        if not self.waiters:
+            self._close()
+
+    def _close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.task is not None and self.task is not asyncio.current_task():
+            self.task.cancel()
+        if self.on_close is not None:
+            self.on_close(self)
+
+    def _tell(self, waiter: _Waiter, obj: dict | None) -> None:
+        if obj is None and not waiter.seen:
+            # Absent the first time this waiter looks: it may have been created a moment ago and the watch has
+            # not said so yet. Read it before saying it is gone.
+            if waiter.confirming is None:
+                waiter.confirming = asyncio.create_task(self._confirm(waiter))
+            return
+        waiter.see(obj)
+
+    async def _confirm(self, waiter: _Waiter) -> None:
+        source = self.source
+        if source is None:
+            return  # reconnecting: the next list tells this waiter
+        try:
+            obj = await call_with_retries(lambda: source.get(waiter.name))
+        except Exception as exc:  # noqa: BLE001 - the next relist tells this waiter
+            log.debug("Reading %s failed (%s); the next relist decides", waiter.name, exc)
+            waiter.confirming = None
+            return
+        waiter.confirming = None
+        if not waiter.seen:  # an event may have told it something newer meanwhile
+            waiter.see(obj)
+
+    def _changed(self, name: str, obj: dict | None) -> None:
+        for waiter in list(self.waiters.get(name, ())):
+            self._tell(waiter, obj) if obj is None else waiter.see(obj)
+
+    # ------------------------------------------------------------------ the cache
+    def _replace(self, items: list[dict]) -> None:
+        before, self.objects = self.objects, {_name(o): _slim(o) for o in items}
+        first = not self.synced
+        self.synced = True
+        for name, waiters in list(self.waiters.items()):
+            obj = self.objects.get(name)
+            if first or _version(obj) != _version(before.get(name)):
+                self._changed(name, obj)
+            else:  # unchanged: only those who have not been told anything yet need telling
+                for waiter in [w for w in waiters if not w.seen]:
+                    self._tell(waiter, obj)
+
+    def _apply(self, kind: str, obj: dict) -> None:
+        name = _name(obj)
+        if kind == "DELETED":
+            self.objects.pop(name, None)
+            for waiter in list(self.waiters.get(name, ())):
+                waiter.see(None)
+            return
+        self.objects[name] = _slim(obj)
+        self._changed(name, self.objects[name])
+
+    # ------------------------------------------------------------------ the stream
+    async def _run(self) -> None:
+        backoff = Backoff()
+        reopens = 0
+        while True:
+            try:
+                async with self.open_source() as source:
+                    self.source = source
+                    try:
+                        await self._sync(source, backoff)
+                    finally:
+                        self.source = None
+            except asyncio.CancelledError:
+                raise
+            except KubeApiError as exc:
+                if exc.status != 401 or reopens >= UNAUTHORIZED_REOPENS:
+                    return self._fail_all(exc)
+                reopens += 1  # maybe a rotated token: a new client reads the credentials again
+                await self._pause(backoff.next(), exc)
+            except Exception as exc:  # noqa: BLE001 - opening the client failed, or the stream broke for good
+                if not (isinstance(exc, OSError | asyncio.TimeoutError) or is_connection_error(exc)):
+                    return self._fail_all(exc)
+                await self._pause(backoff.next(), exc)
+
+    async def _sync(self, source: Source, backoff: Backoff) -> None:
+        """List and watch until a non-retryable error (raised) or cancellation."""
+        loop = asyncio.get_running_loop()
+        self.resource_version = None
+        while True:
+            try:
+                if self.resource_version is None:
+                    items, self.resource_version = await source.list()
+                    self._replace(items)
+                    backoff.reset()
+                started, events = loop.time(), 0
+                async with aclosing(source.watch(self.resource_version, self.window)) as stream:
+                    async for kind, obj in stream:
+                        self.resource_version = _version(obj) or self.resource_version
+                        events += 1
+                        if kind != "BOOKMARK":
+                            self._apply(kind, obj)
+                        backoff.reset()
+                if loop.time() - started >= self.window * 0.9:
+                    self.resource_version = None  # a full window: relist, the slow safety re-read
+                elif not events:
+                    await asyncio.sleep(backoff.next())  # closed at once and empty: do not spin
+            except KubeApiError as exc:
+                if exc.status == 410:
+                    self.resource_version = None  # too old: relist
+                    continue
+                if not exc.retryable:
+                    raise
+                await self._pause(backoff.next(exc.retry_after), exc)
+            except (OSError, asyncio.TimeoutError, ValueError) as exc:
+                await self._pause(backoff.next(), exc)
+            except Exception as exc:
+                if not is_connection_error(exc):
+                    raise
+                await self._pause(backoff.next(), exc)
+
+    async def _pause(self, delay: float, exc: Exception) -> None:
+        told = False
+        for waiters in list(self.waiters.values()):
+            for waiter in waiters:
+                if waiter.on_error is not None:
+                    waiter.on_error(exc, delay)
+                    told = True
+        if not told:
+            log.warning("Kubernetes API call failed (%s); retrying in %.1fs", exc, delay)
+        await asyncio.sleep(delay)
+
+    def _fail_all(self, exc: Exception) -> None:
+        for waiters in list(self.waiters.values()):
+            for waiter in list(waiters):
+                waiter.fail(exc)
+        self._close()
+
+
+# One registry of shared collections per event loop: the triggerer runs all triggers in one loop; the worker
+# runs a loop per call and its collections end with it.
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, Collection]] = \
+    weakref.WeakKeyDictionary()
+
+
+def shared_collections() -> dict[Hashable, Collection]:
+    """The shared collections of the running event loop, by key (for tests and diagnostics)."""
+    return _SHARED.setdefault(asyncio.get_running_loop(), {})
+
+
+async def wait_for(key: Hashable | None, open_source: Callable[[], AbstractAsyncContextManager[Source]], name: str,
+                   decide: Callable[[dict | None], T | None], *,
+                   deadline: Callable[[dict | None], float | None] | None = None,
+                   on_deadline: Callable[[dict | None], T] | None = None,
+                   on_error: Callable[[Exception, float], None] | None = None,
+                   window: float = WINDOW) -> Waited[T]:
+    """Wait until ``decide(obj)`` returns something other than None; obj is None once the object is gone.
+
+    With a `key`, the wait joins the process's collection under that key (opening it with `open_source` if
+    it is the first); without, it gets a collection of its own. ``deadline(obj)`` may return a loop time by
+    which the wait ends with ``on_deadline(obj)`` (a startup timeout while a pod is Pending, say); it is
+    re-evaluated on every change.
+    """
+    waiter = _Waiter(name, decide, deadline, on_deadline, on_error)
+    if key is None:
+        private = Collection(open_source, window)
+        try:
+            return await private.wait(waiter)
+        finally:
+            if private.task is not None:  # let it close its stream before the caller closes the client
+                await asyncio.gather(private.task, return_exceptions=True)
+    collections = shared_collections()
+    collection = collections.get(key)
+    if collection is None or collection.closed:
+        collection = collections[key] = Collection(
+            open_source, window, on_close=lambda c: collections.pop(key) if collections.get(key) is c else None)
+    return await collection.wait(waiter)
 
 
 async def wait_for_object(
@@ -178,116 +378,24 @@ async def wait_for_object(
     *,
     deadline: Callable[[dict | None], float | None] | None = None,
     on_deadline: Callable[[dict | None], T] | None = None,
-    window: float = 300.0,
     on_error: Callable[[Exception, float], None] | None = None,
+    label_selector: str | None = None,
+    window: float = WINDOW,
 ) -> Waited[T]:
-    """Wait until ``decide(obj)`` returns something other than None; obj is None once the object is gone.
+    """`wait_for` a Kubernetes object. Through an API with a share key (`SharedKubeAPI`), the wait shares the
+    watch of (cluster, resource, namespace, label_selector) — the object must match the selector; otherwise it
+    watches just this object."""
+    if api.share_key is None:
+        source = KubeSource(api, resource, namespace, field_selector=f"metadata.name={name}")
+        return await wait_for(None, lambda: nullcontext(source), name, decide, deadline=deadline,
+                              on_deadline=on_deadline, on_error=on_error, window=window)
+    opener = api.opener  # type: ignore[attr-defined]
 
-    ``deadline(obj)`` may return a loop time by which the wait ends with ``on_deadline(obj)`` (a startup
-    timeout while a pod is Pending, say); it is re-evaluated on every change.
-    """
-    loop = asyncio.get_running_loop()
-    backoff = Backoff()
-    selector = f"metadata.name={name}"
-    rv: str | None = None
-    last: dict | None = None
+    @asynccontextmanager
+    async def open_source() -> AsyncIterator[Source]:
+        async with opener() as client:
+            yield KubeSource(client, resource, namespace, label_selector=label_selector)
 
-    def due() -> float | None:
-        at = deadline(last) if deadline else None
-        return None if at is None else at - loop.time()
-
-    listed_once = False  # the deadline is judged on what the server says, never before the first list
-    while True:
-        remaining = due() if listed_once else None
-        if remaining is not None and remaining <= 0 and on_deadline is not None:
-            return Waited(on_deadline(last), last)
-        try:
-            if rv is None:
-                listed = await api.request("GET", resource.path(namespace), {"fieldSelector": selector})
-                rv = listed["metadata"]["resourceVersion"]
-                items = listed.get("items") or []
-                last = items[0] if items else None
-                listed_once = True
-                verdict = decide(last)
-                if verdict is not None:
-                    return Waited(verdict, last)
-            query = {"watch": "true", "fieldSelector": selector, "resourceVersion": rv,
-                     "allowWatchBookmarks": "true", "timeoutSeconds": str(int(window))}
-            stream = api.lines(resource.path(namespace), query, read_timeout=window + 30).__aiter__()
-            try:
-                while True:
-                    remaining = due()
-                    if remaining is not None and remaining <= 0 and on_deadline is not None:
-                        return Waited(on_deadline(last), last)
-                    try:
-                        line = await asyncio.wait_for(stream.__anext__(), remaining)
-                    except asyncio.TimeoutError:
-                        continue  # the deadline check at the top of the loop decides
-                    except StopAsyncIteration:
-                        rv = None  # the window ended: relist, the slow safety re-GET
-                        break
-                    event = json.loads(line)
-                    kind, obj = event.get("type"), event.get("object") or {}
-                    if kind == "ERROR":
-                        if obj.get("code") == 410:
-                            rv = None  # too old: relist
-                            break
-                        raise KubeApiError(int(obj.get("code") or 500), obj, None, "WATCH", resource.path(namespace))
-                    rv = (obj.get("metadata") or {}).get("resourceVersion") or rv
-                    if kind == "BOOKMARK":
-                        continue
-                    last = None if kind == "DELETED" else obj
-                    backoff.reset()
-                    verdict = decide(last)
-                    if verdict is not None:
-                        return Waited(verdict, last)
-            finally:
-                await stream.aclose()
-        except KubeApiError as exc:
-            if exc.status == 410:
-                rv = None
-                continue
-            if not exc.retryable:
-                raise
-            await _pause(backoff.next(exc.retry_after), exc, on_error)
-        except (OSError, asyncio.TimeoutError, ValueError) as exc:
-            await _pause(backoff.next(), exc, on_error)
-        except Exception as exc:  # aiohttp's ClientError family, imported lazily
-            if not _is_connection_error(exc):
-                raise
-            await _pause(backoff.next(), exc, on_error)
-
-
-def _is_connection_error(exc: Exception) -> bool:
-    import aiohttp
-
-    return isinstance(exc, aiohttp.ClientError)
-
-
-async def _pause(delay: float, exc: Exception, on_error: Callable[[Exception, float], None] | None) -> None:
-    if on_error is not None:
-        on_error(exc, delay)
-    else:
-        log.warning("Kubernetes API call failed (%s); retrying in %.1fs", exc, delay)
-    await asyncio.sleep(delay)
-
-
-async def call_with_retries(fn: Callable[[], Any], attempts: int = 6) -> Any:
-    """Run one API call, retrying what is retryable (429 honouring Retry-After, 5xx, connection errors)."""
-    backoff = Backoff()
-    for attempt in range(attempts):
-        try:
-            return await fn()
-        except KubeApiError as exc:
-            if not exc.retryable or attempt == attempts - 1:
-                raise
-            await _pause(backoff.next(exc.retry_after), exc, None)
-        except (OSError, asyncio.TimeoutError) as exc:
-            if attempt == attempts - 1:
-                raise
-            await _pause(backoff.next(), exc, None)
-        except Exception as exc:
-            if not _is_connection_error(exc) or attempt == attempts - 1:
-                raise
-            await _pause(backoff.next(), exc, None)
-    raise AssertionError("unreachable")
+    key = (api.share_key, resource.path(namespace), label_selector)
+    return await wait_for(key, open_source, name, decide, deadline=deadline, on_deadline=on_deadline,
+                          on_error=on_error, window=window)

@@ -23,15 +23,8 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseHook
 
-from ..watch import (
-    PODS,
-    Backoff,
-    KubeAPI,
-    KubeApiError,
-    Resource,
-    call_with_retries,
-    wait_for_object,
-)
+from ..kube_api import PODS, KubeAPI, KubeApiError, Resource, call_with_retries
+from ..watch import wait_for, wait_for_object
 
 WORKFLOWS = Resource("argoproj.io", "v1alpha1", "workflows", "Workflow")
 WORKFLOW_TEMPLATES = Resource("argoproj.io", "v1alpha1", "workflowtemplates", "WorkflowTemplate")
@@ -172,6 +165,66 @@ class _KubernetesTransport:
             on_deadline=lambda wf: _timed_out(wf, ref, timeout), on_error=on_error)
         return waited.verdict
 
+
+async def _wait_workflow(key: Any, open_source: Callable[[], Any], ref: WorkflowRef, timeout: float | None,
+                         on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
+    deadline = asyncio.get_running_loop().time() + timeout if timeout else None
+    waited = await wait_for(key, open_source, ref.name, lambda wf: outcome_of(wf, ref),
+                            deadline=(lambda wf: deadline) if deadline else None,
+                            on_deadline=lambda wf: _timed_out(wf, ref, timeout), on_error=on_error)
+    return waited.verdict
+
+
+class _WorkflowEvents:
+    """The Argo Server's workflows of one namespace as a watch source: list, then workflow-events from the
+    list's resourceVersion (a window is one request that the client ends after `window` seconds)."""
+
+    def __init__(self, server: _ArgoServerTransport, namespace: str, field_selector: str | None = None) -> None:
+        self.server, self.namespace = server, namespace
+        self.path = f"/api/v1/workflows/{quote(namespace)}"
+        self.selector = {"listOptions.fieldSelector": field_selector} if field_selector else {}
+
+    async def list(self) -> tuple[list[dict], str]:
+        data = await self.server.raw("GET", self.path, self.selector)
+        return data.get("items") or [], (data.get("metadata") or {}).get("resourceVersion") or ""
+
+    async def watch(self, resource_version: str, window: float) -> AsyncIterator[tuple[str, dict]]:
+        import aiohttp
+
+        server, path = self.server, f"/api/v1/workflow-events/{quote(self.namespace)}"
+        query = {**self.selector, "listOptions.resourceVersion": resource_version}
+        try:
+            async with server.session.get(server.base + path, params=query, headers=server.headers, ssl=server.ssl,
+                                          timeout=aiohttp.ClientTimeout(total=window, sock_connect=30)) as resp:
+                if resp.status >= 400:
+                    body = await resp.read()
+                    try:
+                        data: Any = json.loads(body)
+                    except ValueError:
+                        data = {"message": body.decode(errors="replace")}
+                    retry_after = resp.headers.get("Retry-After")
+                    raise KubeApiError(resp.status, data, float(retry_after) if retry_after else None, "WATCH", path)
+                async for line in resp.content:
+                    if not line.strip():
+                        continue
+                    data = json.loads(line)
+                    if "error" in data:  # grpc-gateway reports a failed stream in-band
+                        error = data["error"] or {}
+                        status = error.get("http_code") or (410 if "too old" in str(error.get("message")) else 500)
+                        raise KubeApiError(int(status), error, None, "WATCH", path)
+                    event = data.get("result") or {}
+                    yield event.get("type") or "", event.get("object") or {}
+        except asyncio.TimeoutError:
+            return  # the window ended
+
+    async def get(self, name: str) -> dict | None:
+        try:
+            return await self.server.raw("GET", f"{self.path}/{quote(name)}")
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
         """(pod, line) for every step pod of the workflow, in pod creation order."""
         pods = await call_with_retries(lambda: self.api.request(
@@ -196,6 +249,9 @@ def _timed_out(wf: dict | None, ref: WorkflowRef, timeout: float | None) -> Work
 class _ArgoServerTransport:
     """The Argo Server's REST API (grpc-gateway) with aiohttp."""
 
+    share_key: Any = None
+    opener: Callable[[], Any] | None = None  # opens another transport to the same server, for shared watches
+
     def __init__(self, session: Any, base_url: str, token: str | None, ssl: Any) -> None:
         self.session = session
         self.base = base_url.rstrip("/")
@@ -205,22 +261,23 @@ class _ArgoServerTransport:
                 else f"Bearer {token}"
         self.ssl = ssl
 
-    async def _request(self, method: str, path: str, query: dict | None = None, body: Any = None) -> Any:
-        async def call() -> Any:
-            async with self.session.request(method, self.base + path, params=query or None, json=body,
-                                            headers=self.headers, ssl=self.ssl) as resp:
-                raw = await resp.read()
-                try:
-                    data = json.loads(raw) if raw else {}
-                except ValueError:
-                    data = {"message": raw.decode(errors="replace")}
-                if resp.status >= 400:
-                    retry_after = resp.headers.get("Retry-After")
-                    raise KubeApiError(resp.status, data, float(retry_after) if retry_after else None, method, path)
-                return data
+    async def raw(self, method: str, path: str, query: dict | None = None, body: Any = None) -> Any:
+        """One request; a KubeApiError when the server says no."""
+        async with self.session.request(method, self.base + path, params=query or None, json=body,
+                                        headers=self.headers, ssl=self.ssl) as resp:
+            raw = await resp.read()
+            try:
+                data = json.loads(raw) if raw else {}
+            except ValueError:
+                data = {"message": raw.decode(errors="replace")}
+            if resp.status >= 400:
+                retry_after = resp.headers.get("Retry-After")
+                raise KubeApiError(resp.status, data, float(retry_after) if retry_after else None, method, path)
+            return data
 
+    async def _request(self, method: str, path: str, query: dict | None = None, body: Any = None) -> Any:
         try:
-            return await call_with_retries(call)
+            return await call_with_retries(lambda: self.raw(method, path, query, body))
         except KubeApiError as exc:
             raise ArgoError(exc.body.get("message") or str(exc), exc.status) from exc
 
@@ -263,44 +320,20 @@ class _ArgoServerTransport:
 
     async def wait(self, ref: WorkflowRef, timeout: float | None,
                    on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
-        """Follow the workflow-events stream; re-GET after every reconnect so nothing is missed."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout if timeout else None
-        backoff = Backoff()
-        path = f"/api/v1/workflow-events/{quote(ref.namespace)}"
-        query = {"listOptions.fieldSelector": f"metadata.name={ref.name}"}
-        while True:
-            remaining = deadline - loop.time() if deadline else None
-            wf = await self.get(ref.namespace, ref.name)
-            verdict = outcome_of(wf, ref)
-            if verdict is not None:
-                return verdict
-            if remaining is not None and remaining <= 0:
-                return _timed_out(wf, ref, timeout)
-            import aiohttp
+        """Follow the workflow through the server's workflow-events stream (shared by every trigger of the
+        process that uses this connection and namespace, when the transport is shared)."""
+        opener = self.opener
+        if opener is None:
+            events = _WorkflowEvents(self, ref.namespace, f"metadata.name={ref.name}")
+            key, open_source = None, lambda: contextlib.nullcontext(events)
+        else:
+            @contextlib.asynccontextmanager
+            async def open_source() -> AsyncIterator[_WorkflowEvents]:
+                async with opener() as transport:
+                    yield _WorkflowEvents(transport, ref.namespace)
 
-            window = aiohttp.ClientTimeout(total=min(remaining, 300) if remaining else 300, sock_connect=30)
-            try:
-                async with self.session.get(self.base + path, params=query, headers=self.headers, ssl=self.ssl,
-                                            timeout=window) as resp:
-                    if resp.status >= 400:
-                        raise ArgoError(f"workflow-events: HTTP {resp.status}", resp.status)
-                    async for line in resp.content:
-                        if not line.strip():
-                            continue
-                        event = json.loads(line).get("result") or {}
-                        obj = event.get("object")
-                        verdict = outcome_of(None if event.get("type") == "DELETED" else obj, ref)
-                        if verdict is not None:
-                            return verdict
-                        backoff.reset()
-            except asyncio.TimeoutError:
-                continue  # the window ended: re-GET, then watch again
-            except (ArgoError, OSError, ValueError, aiohttp.ClientError) as exc:
-                delay = backoff.next(getattr(exc, "retry_after", None))
-                if on_error:
-                    on_error(exc, delay)
-                await asyncio.sleep(delay)
+            key = (self.share_key, ref.namespace)
+        return await _wait_workflow(key, open_source, ref, timeout, on_error)
 
     async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
         data_path = f"/api/v1/workflows/{quote(namespace)}/{quote(name)}/log"
@@ -395,13 +428,23 @@ class ArgoWorkflowsHook(BaseHook):
         return SparkK8sHook(self.kubernetes_conn_id).connection_extra("argo_ui_base_url")
 
     @contextlib.asynccontextmanager
-    async def transport(self) -> AsyncIterator[Any]:
+    async def transport(self, shared: bool = False) -> AsyncIterator[Any]:
+        """The transport of this hook's connection. A `shared` one (for triggers) waits through the process's
+        shared watches instead of a stream of its own."""
         if not self.argo_conn_id:
             from .spark import SparkK8sHook
 
-            async with SparkK8sHook(self.kubernetes_conn_id).api() as api:
+            kube = SparkK8sHook(self.kubernetes_conn_id)
+            async with kube.shared_api() if shared else kube.api() as api:
                 yield _KubernetesTransport(api)
             return
+        async with self._argo_server() as transport:
+            if shared:
+                transport.share_key, transport.opener = ("argo-server", self.argo_conn_id), self._argo_server
+            yield transport
+
+    @contextlib.asynccontextmanager
+    async def _argo_server(self) -> AsyncIterator[_ArgoServerTransport]:
         import ssl as ssl_lib
 
         import aiohttp

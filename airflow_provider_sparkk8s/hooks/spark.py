@@ -22,7 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from ..identity import TaskIdentity
+from ..identity import ROLE, TaskIdentity
+from ..kube_api import (
+    CONFIGMAPS,
+    EVENTS,
+    PODS,
+    SPARK_APPLICATIONS,
+    KubeAPI,
+    KubeApiError,
+    Resource,
+    SharedKubeAPI,
+    call_with_retries,
+)
 from ..spark_app import (
     IN_CLUSTER_MASTER,
     POD_TEMPLATE_CONF,
@@ -31,17 +42,7 @@ from ..spark_app import (
     looks_secret,
     properties_text,
 )
-from ..watch import (
-    CONFIGMAPS,
-    EVENTS,
-    PODS,
-    SPARK_APPLICATIONS,
-    KubeAPI,
-    KubeApiError,
-    Resource,
-    call_with_retries,
-    wait_for_object,
-)
+from ..watch import wait_for_object
 
 if TYPE_CHECKING:
     from ..watch import Waited
@@ -159,6 +160,12 @@ class SparkK8sHook(BaseHook):
                                    config_file=self.config_file, in_cluster=self.in_cluster)
         async with hook.get_conn() as client:
             yield KubeAPI(client)
+
+    def shared_api(self) -> SharedKubeAPI:
+        """The API for triggers: its waits share the triggerer's watches of this cluster (see watch.py), and it
+        opens a client of its own only for direct calls (use it with ``async with``)."""
+        return SharedKubeAPI(self.api, ("kubernetes", self.kubernetes_conn_id, self.cluster_context,
+                                        self.config_file, self.in_cluster))
 
     def run(self, fn: Callable[[KubeAPI], Any]) -> Any:
         """Run `await fn(api)` from synchronous code (the worker)."""
@@ -531,10 +538,13 @@ class SparkK8sHook(BaseHook):
             outcome = await self._wait_launcher(api, run, startup_deadline, on_error)
             if outcome is not None:
                 return outcome
+        # Drivers created by spark-submit carry spark-role=driver, so a shared watch can leave other pods out; a
+        # pod someone else named (an adopted run) may not, and shares the namespace's unfiltered pod watch.
         waited: Waited[SparkOutcome] = await wait_for_object(
             api, PODS, run.namespace, run.driver_pod, lambda pod: _driver_verdict(pod, run),
             deadline=lambda pod: startup_deadline if _not_started(pod) else None,
-            on_deadline=lambda pod: _startup_timeout(pod, run), on_error=on_error)
+            on_deadline=lambda pod: _startup_timeout(pod, run), on_error=on_error,
+            label_selector=None if run.adopted else "spark-role=driver")
         return await self._enrich(api, waited.verdict, waited.object)
 
     async def _wait_launcher(self, api: KubeAPI, run: SparkRun, startup_deadline: float,
@@ -559,7 +569,8 @@ class SparkK8sHook(BaseHook):
         waited = await wait_for_object(
             api, PODS, run.namespace, run.launcher_pod, decide,
             deadline=lambda pod: startup_deadline if _not_started(pod) else None,
-            on_deadline=lambda pod: _startup_timeout(pod, run, launcher=True), on_error=on_error)
+            on_deadline=lambda pod: _startup_timeout(pod, run, launcher=True), on_error=on_error,
+            label_selector=f"{ROLE}=launcher")
         if waited.verdict == "handed-over":
             return None
         outcome = waited.verdict

@@ -292,7 +292,7 @@ class SparkK8sOperator(BaseOperator):
 
     def _submit(self, context: Context, hook: SparkK8sHook, run: SparkRun, identity: TaskIdentity,
                 app: SparkApp | None, manifest: dict[str, Any] | None) -> SparkRun:
-        from ..watch import PODS, SPARK_APPLICATIONS
+        from ..kube_api import PODS, SPARK_APPLICATIONS
 
         if self.launcher == "spark-submit":
             assert app is not None
@@ -389,7 +389,7 @@ class SparkK8sOperator(BaseOperator):
     async def _wait_following_logs(self, hook: SparkK8sHook, api: Any, run: SparkRun) -> SparkOutcome:
         import asyncio
 
-        from ..watch import PODS
+        from ..kube_api import PODS
 
         follower = None
         if self.get_logs:

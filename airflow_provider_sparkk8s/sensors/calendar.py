@@ -77,7 +77,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
                 raise AirflowFailException(str(error)) from None
         from ..calendar import ArgoCalendar
         from ..hooks.spark import SparkK8sHook
-        from ..watch import EVENT_SOURCES, KubeApiError
+        from ..kube_api import EVENT_SOURCES, KubeApiError
 
         hook = SparkK8sHook(self.kubernetes_conn_id, self.namespace)
         namespace = hook.get_namespace()

@@ -74,7 +74,7 @@ class SparkK8sSensor(BaseSensorOperator):
     async def _resolve(self, hook: SparkK8sHook, api: Any, namespace: str) -> SparkRun | None:
         """The application to follow, or None while it does not exist (yet)."""
         from ..hooks.spark import SparkRun
-        from ..watch import PODS, SPARK_APPLICATIONS
+        from ..kube_api import PODS, SPARK_APPLICATIONS
 
         if self.spark_application:
             cr = await hook.get(api, SPARK_APPLICATIONS, namespace, self.spark_application)

@@ -47,7 +47,7 @@ class ArgoWorkflowTrigger(BaseTrigger):
         ref = WorkflowRef.from_dict(self.ref)
         self.log.info("Waiting for workflow %s/%s (%s)", ref.namespace, ref.name, hook.transport_name)
         try:
-            async with hook.transport() as transport:
+            async with hook.transport(shared=True) as transport:  # waits share the triggerer's watches
                 outcome = await transport.wait(ref, self.timeout, lambda exc, delay: self.log.warning(
                     "Argo/Kubernetes API error (%s); retrying in %.1fs", exc, delay))
         except Exception as exc:  # noqa: BLE001 - reported to the task, which raises it with context

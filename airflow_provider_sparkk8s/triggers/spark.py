@@ -64,7 +64,7 @@ class SparkK8sTrigger(BaseTrigger):
         spark_run = SparkRun.from_dict(self.run_data)
         self.log.info("Waiting for %s", spark_run.describe())
         try:
-            async with hook.api() as api:
+            async with hook.shared_api() as api:  # waits share the triggerer's watches
                 outcome = await hook.wait(api, spark_run, self.startup_timeout,
                                           on_error=lambda exc, delay: self.log.warning(
                                               "Kubernetes API error (%s); retrying in %.1fs", exc, delay))
