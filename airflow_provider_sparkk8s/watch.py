@@ -97,14 +97,15 @@ class _Waiter(Generic[T]):
         self.loop = asyncio.get_running_loop()
         self.future: asyncio.Future[Waited[T]] = self.loop.create_future()
         self.last: dict | None = None
-        self.seen = False  # told a state yet; deadlines are judged on what the server says, never before
+        self.told = 0  # states told so far; deadlines are judged on what the server says, never before
         self.timer: asyncio.TimerHandle | None = None
         self.confirming: asyncio.Task | None = None
 
     def see(self, obj: dict | None) -> None:
         if self.future.done():
             return
-        self.last, self.seen = obj, True
+        self.last = obj
+        self.told += 1
         try:
             verdict = self.decide(obj)
             if verdict is not None:
@@ -202,26 +203,28 @@ class Collection:
             self.on_close(self)
 
     def _tell(self, waiter: _Waiter, obj: dict | None) -> None:
-        if obj is None and not waiter.seen:
-            # Absent the first time this waiter looks: it may have been created a moment ago and the watch has
-            # not said so yet. Read it before saying it is gone.
+        if obj is None and (not waiter.told or waiter.last is not None):
+            # Absent from the collection, but this waiter has not seen it go. It may have been created a moment
+            # ago and the watch has not said so yet, or it may lie outside the collection's selector: read it
+            # before saying it is gone (for an object outside the selector, this per-object re-read at each
+            # relist is how it is followed).
             if waiter.confirming is None:
                 waiter.confirming = asyncio.create_task(self._confirm(waiter))
             return
         waiter.see(obj)
 
     async def _confirm(self, waiter: _Waiter) -> None:
-        source = self.source
+        source, told = self.source, waiter.told
         if source is None:
             return  # reconnecting: the next list tells this waiter
         try:
             obj = await call_with_retries(lambda: source.get(waiter.name))
         except Exception as exc:  # noqa: BLE001 - the next relist tells this waiter
             log.debug("Reading %s failed (%s); the next relist decides", waiter.name, exc)
-            waiter.confirming = None
             return
-        waiter.confirming = None
-        if not waiter.seen:  # an event may have told it something newer meanwhile
+        finally:
+            waiter.confirming = None
+        if waiter.told == told:  # nothing newer was told meanwhile
             waiter.see(obj)
 
     def _changed(self, name: str, obj: dict | None) -> None:
@@ -237,8 +240,8 @@ class Collection:
             obj = self.objects.get(name)
             if first or _version(obj) != _version(before.get(name)):
                 self._changed(name, obj)
-            else:  # unchanged: only those who have not been told anything yet need telling
-                for waiter in [w for w in waiters if not w.seen]:
+            else:  # unchanged: only those not told this state yet need telling
+                for waiter in [w for w in waiters if not w.told or (obj is None and w.last is not None)]:
                     self._tell(waiter, obj)
 
     def _apply(self, kind: str, obj: dict) -> None:

@@ -157,73 +157,8 @@ class _KubernetesTransport:
 
     async def wait(self, ref: WorkflowRef, timeout: float | None,
                    on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout if timeout else None
-        waited = await wait_for_object(
-            self.api, WORKFLOWS, ref.namespace, ref.name, lambda wf: outcome_of(wf, ref),
-            deadline=(lambda wf: deadline) if deadline else None,
-            on_deadline=lambda wf: _timed_out(wf, ref, timeout), on_error=on_error)
-        return waited.verdict
-
-
-async def _wait_workflow(key: Any, open_source: Callable[[], Any], ref: WorkflowRef, timeout: float | None,
-                         on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
-    deadline = asyncio.get_running_loop().time() + timeout if timeout else None
-    waited = await wait_for(key, open_source, ref.name, lambda wf: outcome_of(wf, ref),
-                            deadline=(lambda wf: deadline) if deadline else None,
-                            on_deadline=lambda wf: _timed_out(wf, ref, timeout), on_error=on_error)
-    return waited.verdict
-
-
-class _WorkflowEvents:
-    """The Argo Server's workflows of one namespace as a watch source: list, then workflow-events from the
-    list's resourceVersion (a window is one request that the client ends after `window` seconds)."""
-
-    def __init__(self, server: _ArgoServerTransport, namespace: str, field_selector: str | None = None) -> None:
-        self.server, self.namespace = server, namespace
-        self.path = f"/api/v1/workflows/{quote(namespace)}"
-        self.selector = {"listOptions.fieldSelector": field_selector} if field_selector else {}
-
-    async def list(self) -> tuple[list[dict], str]:
-        data = await self.server.raw("GET", self.path, self.selector)
-        return data.get("items") or [], (data.get("metadata") or {}).get("resourceVersion") or ""
-
-    async def watch(self, resource_version: str, window: float) -> AsyncIterator[tuple[str, dict]]:
-        import aiohttp
-
-        server, path = self.server, f"/api/v1/workflow-events/{quote(self.namespace)}"
-        query = {**self.selector, "listOptions.resourceVersion": resource_version}
-        try:
-            async with server.session.get(server.base + path, params=query, headers=server.headers, ssl=server.ssl,
-                                          timeout=aiohttp.ClientTimeout(total=window, sock_connect=30)) as resp:
-                if resp.status >= 400:
-                    body = await resp.read()
-                    try:
-                        data: Any = json.loads(body)
-                    except ValueError:
-                        data = {"message": body.decode(errors="replace")}
-                    retry_after = resp.headers.get("Retry-After")
-                    raise KubeApiError(resp.status, data, float(retry_after) if retry_after else None, "WATCH", path)
-                async for line in resp.content:
-                    if not line.strip():
-                        continue
-                    data = json.loads(line)
-                    if "error" in data:  # grpc-gateway reports a failed stream in-band
-                        error = data["error"] or {}
-                        status = error.get("http_code") or (410 if "too old" in str(error.get("message")) else 500)
-                        raise KubeApiError(int(status), error, None, "WATCH", path)
-                    event = data.get("result") or {}
-                    yield event.get("type") or "", event.get("object") or {}
-        except asyncio.TimeoutError:
-            return  # the window ended
-
-    async def get(self, name: str) -> dict | None:
-        try:
-            return await self.server.raw("GET", f"{self.path}/{quote(name)}")
-        except KubeApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return await _wait_workflow(
+            lambda **how: wait_for_object(self.api, WORKFLOWS, ref.namespace, ref.name, **how), ref, timeout, on_error)
 
     async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
         """(pod, line) for every step pod of the workflow, in pod creation order."""
@@ -333,7 +268,7 @@ class _ArgoServerTransport:
                     yield _WorkflowEvents(transport, ref.namespace)
 
             key = (self.share_key, ref.namespace)
-        return await _wait_workflow(key, open_source, ref, timeout, on_error)
+        return await _wait_workflow(lambda **how: wait_for(key, open_source, ref.name, **how), ref, timeout, on_error)
 
     async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
         data_path = f"/api/v1/workflows/{quote(namespace)}/{quote(name)}/log"
@@ -347,6 +282,66 @@ class _ArgoServerTransport:
                     result = json.loads(line).get("result") or {}
                     out.append((result.get("podName", ""), result.get("content", "")))
         return out
+
+
+async def _wait_workflow(wait: Callable[..., Any], ref: WorkflowRef, timeout: float | None,
+                         on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
+    """`wait` (a partial wait_for or wait_for_object) until the workflow ends or `timeout` seconds pass."""
+    deadline = asyncio.get_running_loop().time() + timeout if timeout else None
+    waited = await wait(decide=lambda wf: outcome_of(wf, ref), deadline=(lambda wf: deadline) if deadline else None,
+                        on_deadline=lambda wf: _timed_out(wf, ref, timeout), on_error=on_error)
+    return waited.verdict
+
+
+class _WorkflowEvents:
+    """The Argo Server's workflows of one namespace as a watch source: list, then workflow-events from the
+    list's resourceVersion (a window is one request that the client ends after `window` seconds)."""
+
+    def __init__(self, server: _ArgoServerTransport, namespace: str, field_selector: str | None = None) -> None:
+        self.server, self.namespace = server, namespace
+        self.path = f"/api/v1/workflows/{quote(namespace)}"
+        self.selector = {"listOptions.fieldSelector": field_selector} if field_selector else {}
+
+    async def list(self) -> tuple[list[dict], str]:
+        data = await self.server.raw("GET", self.path, self.selector)
+        return data.get("items") or [], (data.get("metadata") or {}).get("resourceVersion") or ""
+
+    async def watch(self, resource_version: str, window: float) -> AsyncIterator[tuple[str, dict]]:
+        import aiohttp
+
+        server, path = self.server, f"/api/v1/workflow-events/{quote(self.namespace)}"
+        query = {**self.selector, "listOptions.resourceVersion": resource_version}
+        try:
+            async with server.session.get(server.base + path, params=query, headers=server.headers, ssl=server.ssl,
+                                          timeout=aiohttp.ClientTimeout(total=window, sock_connect=30)) as resp:
+                if resp.status >= 400:
+                    body = await resp.read()
+                    try:
+                        data: Any = json.loads(body)
+                    except ValueError:
+                        data = {"message": body.decode(errors="replace")}
+                    retry_after = resp.headers.get("Retry-After")
+                    raise KubeApiError(resp.status, data, float(retry_after) if retry_after else None, "WATCH", path)
+                async for line in resp.content:
+                    if not line.strip():
+                        continue
+                    data = json.loads(line)
+                    if "error" in data:  # grpc-gateway reports a failed stream in-band
+                        error = data["error"] or {}
+                        status = error.get("http_code") or (410 if "too old" in str(error.get("message")) else 500)
+                        raise KubeApiError(int(status), error, None, "WATCH", path)
+                    event = data.get("result") or {}
+                    yield event.get("type") or "", event.get("object") or {}
+        except asyncio.TimeoutError:
+            return  # the window ended
+
+    async def get(self, name: str) -> dict | None:
+        try:
+            return await self.server.raw("GET", f"{self.path}/{quote(name)}")
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
 
 _SUBMITTABLE_SPEC = {"workflowTemplateRef", "arguments", "entrypoint", "serviceAccountName", "priority"}

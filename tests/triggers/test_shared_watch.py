@@ -313,3 +313,21 @@ def test_a_private_wait_watches_only_its_object(kube: KubeEmulator) -> None:
     assert run(main()) == "Succeeded"
     lists = [r for r in kube.requests.snapshot() if r.verb == "list"]
     assert len(lists) == 1 and "metadata.name" in lists[0].query
+
+
+def test_an_object_outside_the_selector_is_followed_by_slow_re_reads(kube: KubeEmulator) -> None:
+    """Never stranded: a pod the shared watch cannot see (it lacks the selector's label) is re-read at each
+    relist instead of being reported gone or waited on forever."""
+    kube.apply(pod("unlabelled"))
+
+    async def main() -> str:
+        async with SharedKubeAPI(opener(kube), "cluster") as api, opener(kube)() as writer:
+            wait = asyncio.create_task(wait_for_object(api, PODS, NS, "unlabelled", phase_done, window=1,
+                                                       label_selector="spark-role=driver"))
+            await wait_until(lambda: counted(kube, "get") >= 1)
+            await asyncio.sleep(0.3)
+            assert not wait.done()
+            await set_phase(writer, "unlabelled", "Succeeded")
+            return (await wait).verdict
+
+    assert run(main()) == "Succeeded"
