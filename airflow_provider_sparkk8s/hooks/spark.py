@@ -510,13 +510,14 @@ class SparkK8sHook(BaseHook):
                                          adopted=True))
         return sorted(runs, key=lambda r: r.try_number, reverse=True)
 
-    async def is_finished(self, api: KubeAPI, run: SparkRun) -> SparkOutcome | None:
-        """The outcome of a run that has already ended, or None while it is still going."""
+    async def is_finished(self, api: KubeAPI, run: SparkRun, current: dict | None = None) -> SparkOutcome | None:
+        """The outcome of a run that has already ended, or None while it is still going. `current` is the run's
+        SparkApplication (spark-operator) or driver pod when the caller has just read it: one call saved."""
         if run.launcher == "spark-operator":
             assert run.application
-            cr = await self.get(api, SPARK_APPLICATIONS, run.namespace, run.application)
+            cr = current or await self.get(api, SPARK_APPLICATIONS, run.namespace, run.application)
             return None if cr is None else _sparkapp_verdict(cr, run)
-        driver = await self.get(api, PODS, run.namespace, run.driver_pod) if run.driver_pod else None
+        driver = current or (await self.get(api, PODS, run.namespace, run.driver_pod) if run.driver_pod else None)
         if driver is not None:
             return _driver_verdict(driver, run)
         if run.launcher == "pod" and run.launcher_pod:

@@ -71,28 +71,30 @@ class SparkK8sSensor(BaseSensorOperator):
         return SparkK8sHook(self.kubernetes_conn_id, namespace=self.namespace, cluster_context=self.cluster_context,
                             config_file=self.config_file, in_cluster=self.in_cluster)
 
-    async def _resolve(self, hook: SparkK8sHook, api: Any, namespace: str) -> SparkRun | None:
-        """The application to follow, or None while it does not exist (yet)."""
+    async def _resolve(self, hook: SparkK8sHook, api: Any, namespace: str) -> tuple[SparkRun | None, dict | None]:
+        """The application to follow and its object as just read (SparkApplication or driver pod), or
+        (None, None) while it does not exist (yet)."""
         from ..hooks.spark import SparkRun
         from ..kube_api import PODS, SPARK_APPLICATIONS
 
         if self.spark_application:
             cr = await hook.get(api, SPARK_APPLICATIONS, namespace, self.spark_application)
             if cr is None:
-                return None
+                return None, None
             driver = ((cr.get("status") or {}).get("driverInfo") or {}).get("podName") or \
                 f"{self.spark_application}-driver"
-            return SparkRun("spark-operator", namespace, driver, application=self.spark_application, adopted=True)
+            return SparkRun("spark-operator", namespace, driver, application=self.spark_application, adopted=True), cr
         if self.driver_pod:
-            if await hook.get(api, PODS, namespace, self.driver_pod) is None:
-                return None
-            return SparkRun("spark-submit", namespace, self.driver_pod, adopted=True)
+            pod = await hook.get(api, PODS, namespace, self.driver_pod)
+            if pod is None:
+                return None, None
+            return SparkRun("spark-submit", namespace, self.driver_pod, adopted=True), pod
         selector = ",".join(filter(None, [self.label_selector, "spark-role=driver"]))
         pods = await hook.list(api, PODS, namespace, selector)
         if not pods:
-            return None
+            return None, None
         newest = max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "")
-        return SparkRun("spark-submit", namespace, newest["metadata"]["name"], adopted=True)
+        return SparkRun("spark-submit", namespace, newest["metadata"]["name"], adopted=True), newest
 
     def _what(self) -> str:
         return (f"SparkApplication {self.spark_application}" if self.spark_application else
@@ -108,7 +110,7 @@ class SparkK8sSensor(BaseSensorOperator):
 
         hook = self.hook
         namespace = self.namespace or hook.get_namespace()
-        run = hook.run(lambda api: self._resolve(hook, api, namespace))
+        run, _ = hook.run(lambda api: self._resolve(hook, api, namespace))
         if run is None:  # nothing to follow yet: look again after poke_interval without holding a worker slot
             from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 
@@ -128,10 +130,10 @@ class SparkK8sSensor(BaseSensorOperator):
         async def check(api: Any) -> Any:
             from ..hooks.spark import LOG_TAIL_LINES
 
-            run = await self._resolve(hook, api, namespace)
+            run, current = await self._resolve(hook, api, namespace)  # one read per poke
             if run is None:
                 return None
-            outcome = await hook.is_finished(api, run)
+            outcome = await hook.is_finished(api, run, current)
             if outcome is not None and outcome.status != "success" and outcome.run.driver_pod:
                 outcome.log_tail, _ = await hook.read_log(api, namespace, outcome.run.driver_pod,
                                                           tail_lines=LOG_TAIL_LINES)

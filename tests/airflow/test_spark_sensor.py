@@ -137,3 +137,19 @@ def test_application_that_does_not_exist_yet_is_waited_for(spark_cluster: KubeEm
     assert result.xcom("wait")["state"] == "COMPLETED"
     assert "No SparkApplication late in spark-jobs yet" in result.output or "Waiting for SparkApplication late" \
         in result.output
+
+
+@pytest.mark.parametrize("target", ["driver_pod", "spark_application", "label_selector"])
+def test_each_poke_costs_one_api_call(spark_cluster: KubeEmulator, target: str) -> None:
+    from airflow_provider_sparkk8s.sensors.spark import SparkK8sSensor
+
+    if target == "spark_application":
+        spark_cluster.apply(spark_application("etl", outcome="running"), NS)
+        kwargs = {"spark_application": "etl"}
+    else:
+        spark_cluster.apply(driver_pod("etl-driver", outcome="running", team="a"), NS)
+        kwargs = {"driver_pod": "etl-driver"} if target == "driver_pod" else {"label_selector": "team=a"}
+    wait = SparkK8sSensor(task_id="wait", namespace=NS, **kwargs)
+    before = len(spark_cluster.requests.snapshot())
+    assert [wait.poke({}) for _ in range(3)] == [False, False, False]
+    assert len(spark_cluster.requests.snapshot()) - before == 3
