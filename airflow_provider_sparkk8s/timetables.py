@@ -23,7 +23,8 @@ The same schedule can be moved to Argo Events unchanged: :meth:`ArgoCalendarTime
 renders the EventSource and a Sensor that submits a WorkflowTemplate on every fire.
 
 The plugin :class:`ArgoCalendarPlugin` registers the timetable so that the scheduler can deserialize it.
-This module is imported by DAG files: it imports YAML and the plugin machinery only when they are used.
+This module is imported by DAG files and, through the plugin entry point, by every Airflow process that loads
+plugins: it imports the calendar engine, YAML and the plugin machinery only when they are used.
 """
 
 from __future__ import annotations
@@ -42,11 +43,11 @@ import pendulum
 from airflow.exceptions import AirflowTimetableInvalid
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 
-from airflow_provider_sparkk8s.calendar import ArgoCalendar
-
 if TYPE_CHECKING:
     from airflow.timetables.base import TimeRestriction
     from pendulum import DateTime
+
+    from airflow_provider_sparkk8s.calendar import ArgoCalendar
 
 __all__ = ["ArgoCalendarTimetable", "InvalidArgoCalendar"]  # and ArgoCalendarPlugin, built on access
 
@@ -58,10 +59,11 @@ _LOOKBACK = tuple(timedelta(days=days) for days in (1 / 24, 1, 7, 35, 400, 5 * 3
 _CRON_RESOLUTION = timedelta(seconds=30)
 # DagModel.timetable_description is a VARCHAR(1000).
 _DESCRIPTION_LIMIT = 1000
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_EVENT_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
-_PARAMETER_NAME = re.compile(r"[-a-zA-Z0-9_]+")
+# Name rules for to_argo_events(), compiled on first use (re caches them): only that method needs them.
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+_EVENT_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+_PARAMETER_NAME = r"[-a-zA-Z0-9_]+"
 EVENT_TIME_PARAMETER = "event-time"
 
 
@@ -182,6 +184,8 @@ class ArgoCalendarTimetable(Timetable):
 
     @cached_property
     def _calendar(self) -> ArgoCalendar:
+        from airflow_provider_sparkk8s.calendar import ArgoCalendar  # the engine is loaded by the first DAG using it
+
         try:
             return ArgoCalendar.from_spec(self._entry)
         except ValueError as error:
@@ -426,8 +430,8 @@ def _plain_entry(entry: Any, source: str | None, event_name: str | None) -> dict
         raise InvalidArgoCalendar(f"{where}: must hold only strings, lists and mappings: {error}") from None
 
 
-def _check_name(argument: str, value: object, pattern: re.Pattern[str], limit: int) -> None:
-    if not isinstance(value, str) or len(value) > limit or not pattern.fullmatch(value):
+def _check_name(argument: str, value: object, pattern: str, limit: int) -> None:
+    if not isinstance(value, str) or len(value) > limit or not re.fullmatch(pattern, value):
         kind = {_DNS_LABEL: "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a "
                             "letter or digit)",
                 _DNS_SUBDOMAIN: "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
@@ -439,7 +443,7 @@ def _workflow_parameters(parameters: Mapping[str, str]) -> list[dict[str, str]]:
     """Static Workflow arguments, then ``event-time``, whose value the Sensor fills from the event."""
     arguments = []
     for name, value in parameters.items():
-        if not isinstance(name, str) or not _PARAMETER_NAME.fullmatch(name):
+        if not isinstance(name, str) or not re.fullmatch(_PARAMETER_NAME, name):
             raise ValueError(f"parameters: {name!r} is not a valid Argo parameter name (letters, digits, '-', '_')")
         if name == EVENT_TIME_PARAMETER:
             raise ValueError(f"parameters: {EVENT_TIME_PARAMETER!r} is filled from the calendar event; "
