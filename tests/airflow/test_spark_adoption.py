@@ -27,8 +27,8 @@ def create_earlier_attempt(context: Any, launcher: str, outcome: str = "succeede
     application the operator would have created, run to its end."""
     from airflow_provider_sparkk8s.hooks.spark import SparkK8sHook, SparkRun
     from airflow_provider_sparkk8s.identity import TaskIdentity
-    from airflow_provider_sparkk8s.spark_app import SparkApp
     from airflow_provider_sparkk8s.kube_api import SPARK_APPLICATIONS
+    from airflow_provider_sparkk8s.spark_app import SparkApp
 
     ti = context["ti"]
     identity = TaskIdentity(ti.dag_id, "pi", ti.run_id, -1, 1)
