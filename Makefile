@@ -4,7 +4,7 @@ VENV ?= .venv
 UV_VERSION = 0.13.9
 STAMP = $(VENV)/.installed
 
-.PHONY: test lint env clean lock
+.PHONY: test lint env clean lock bench
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
@@ -14,6 +14,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
 
 env: $(STAMP)
+
+# Every benchmark, then BENCHMARKS.md (about an hour on 2 cores). BENCH_ARGS: e.g. --quick, --only import_cost
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

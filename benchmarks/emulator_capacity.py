@@ -2,7 +2,8 @@
 concurrent watches it holds while still delivering an event to every one of them.
 
 The emulator runs as its own process (`sparkk8s emulator`) and the load comes from this one, so both get a
-core. Run:  .venv/bin/python benchmarks/emulator_capacity.py [--seconds 5] [--watches 250,1000,2000]
+core. Run:  .venv/bin/python benchmarks/emulator_capacity.py [--seconds 5] [--watches 250,1000,2000] [--json PATH]
+      .venv/bin/python benchmarks/emulator_capacity.py --quick     (1 s per rate, 100 and 250 watches)
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import json
 import os
 import platform
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -92,7 +95,8 @@ async def watches(session: aiohttp.ClientSession, url: str, count: int) -> tuple
     return open_seconds, fan_out
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> dict:
+    began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="emulator-bench-"))
     proc, url = start_emulator(workdir)
     try:
@@ -121,21 +125,46 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         proc.terminate()
         proc.wait(30)
-    print(f"# Kubernetes API emulator capacity\n\nmachine: {platform.platform()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, aiohttp {aiohttp.__version__}\ncommand: "
-          f"python benchmarks/emulator_capacity.py --seconds {args.seconds} --concurrency {args.concurrency} "
-          f"--watches {','.join(map(str, args.watches))}\n")
-    print("| request | requests/s |\n| --- | ---: |")
-    for name, value in rows:
-        print(f"| {name} | {value:,.0f} |")
-    print("\n| concurrent watches | seconds to open | one event reaches all (s) |\n| ---: | ---: | ---: |")
-    for n, open_s, fan in watch_rows:
-        print(f"| {n:,} | {open_s:.2f} | {fan:.3f} |")
+        shutil.rmtree(workdir, ignore_errors=True)
+    command = shlex.join(["python", "benchmarks/emulator_capacity.py", *sys.argv[1:]])
+    notes = [
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"aiohttp {aiohttp.__version__}.",
+        f"Command: {command} (took {(time.monotonic() - began) / 60:.1f} min).",
+        f"The emulator (`sparkk8s emulator --no-pods`) runs as its own process; {args.concurrency} concurrent "
+        f"aiohttp clients in this process loop on each request for {args.seconds:g} s.",
+        "Watches: that many watches on pods are opened (100 at a time), then one pod is created; the last column "
+        "is the time until every watch has read its ADDED event.",
+    ]
+    watch_table = {"title": "Emulator: concurrent watches", "columns": ["concurrent watches", "seconds to open",
+                                                                         "one event reaches all (s)"],
+                   "rows": [[f"{n:,}", f"{open_s:.2f}", f"{fan:.3f}"] for n, open_s, fan in watch_rows],
+                   "notes": []}
+    return {"title": "Kubernetes API emulator capacity (requests/s by verb)", "columns": ["request", "requests/s"],
+            "rows": [[name, f"{value:,.0f}"] for name, value in rows], "notes": notes, "tables": [watch_table],
+            "data": {"rates": dict(rows), "watches": [{"watches": n, "open_seconds": o, "fan_out_seconds": f}
+                                                      for n, o, f in watch_rows]}}
+
+
+def markdown(table: dict) -> str:
+    lines = [f"## {table['title']}", "", "| " + " | ".join(table["columns"]) + " |",
+             "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(table["columns"]))) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in table["rows"]]
+    return "\n".join(lines + [""] + [f"- {note}" for note in table["notes"]])
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each request-rate case")
+    parser.add_argument("--seconds", type=float, default=None, help="duration of each request-rate case (5)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients for request rates")
-    parser.add_argument("--watches", type=lambda s: [int(x) for x in s.split(",")], default=[250, 1000, 2000])
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--watches", type=lambda s: [int(x) for x in s.split(",")], default=None,
+                        help="comma-separated numbers of concurrent watches (250,1000,2000)")
+    parser.add_argument("--quick", action="store_true", help="smoke test: 1 s per rate, 100 and 250 watches")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    arguments = parser.parse_args()
+    arguments.seconds = arguments.seconds or (1.0 if arguments.quick else 5.0)
+    arguments.watches = arguments.watches or ([100, 250] if arguments.quick else [250, 1000, 2000])
+    result = asyncio.run(main(arguments))
+    print(markdown(result) + "\n\n" + markdown(result["tables"][0]))
+    if arguments.json:
+        Path(arguments.json).write_text(json.dumps(result, indent=2) + "\n")
