@@ -346,9 +346,17 @@ class AirflowStack:
         return self.wait(reached, timeout, f"{dag_id}.{task_id} in {sorted(wanted)}")
 
     def set_ti_state(self, dag_id: str, run_id: str, task_id: str, state: str) -> Any:
-        """What "Mark failed"/"Mark success" in the UI does."""
-        return self.api("PATCH", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}",
-                        json={"new_state": state})
+        """What "Mark failed"/"Mark success" in the UI does. SQLite serialises the four components' writes, and
+        the api-server answers a lock it waited out with 500 "Database error": a person would click again."""
+        for attempt in range(3):
+            try:
+                return self.api("PATCH", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}",
+                                json={"new_state": state})
+            except StackError as exc:
+                if "-> 500" not in str(exc) or "Database error" not in str(exc) or attempt == 2:
+                    raise
+                time.sleep(1)
+        raise AssertionError("unreachable")
 
     def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
         return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}").get("state")
