@@ -428,6 +428,13 @@ def cpu_seconds(procs: list[psutil.Process]) -> float:
     return total
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all CPUs, not idle, not waiting for I/O, not stolen)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "steal", 0.0) - getattr(t, "guest", 0.0) \
+        - getattr(t, "guest_nice", 0.0)
+
+
 def rss_bytes(procs: list[psutil.Process]) -> int:
     total = 0
     for p in procs:

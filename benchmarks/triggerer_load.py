@@ -74,7 +74,7 @@ class Result:
     failed: int = 0  # an event other than success
     not_waiting: int = 0  # triggers not yet waiting when --startup-timeout ran out
     processes: int = 0  # in the triggerer's process tree
-    load: float = 0.0  # the machine's 1-minute load average at the end of the window
+    other_cpu: float = 0.0  # CPU seconds other processes on the machine used during the window
     error: str = ""
 
     def per_minute(self, value: float) -> float:
@@ -191,8 +191,11 @@ def run_one(kind: str, n: int, args: argparse.Namespace, emulator: support.Emula
         procs = support.tree(triggerer.pid)
         emulator_proc = psutil.Process(emulator.process.pid)
         admin(emulator.url, "/requests", "DELETE")
+        ours = [*procs, emulator_proc, psutil.Process()]
         cpu0, emu0, t0 = support.cpu_seconds(procs), support.cpu_seconds([emulator_proc]), time.monotonic()
+        busy0 = support.machine_busy_seconds() - support.cpu_seconds(ours)
         time.sleep(args.window)
+        result.other_cpu = support.machine_busy_seconds() - support.cpu_seconds(ours) - busy0
         result.requests, result.errors, result.by_verb = window_requests(emulator.url, dump)
         result.window = time.monotonic() - t0
         result.cpu = support.cpu_seconds(procs) - cpu0
@@ -200,7 +203,6 @@ def run_one(kind: str, n: int, args: argparse.Namespace, emulator: support.Emula
         final = support.tree(triggerer.pid)
         result.rss, result.processes = support.rss_bytes(final), len(final)
         result.watches = admin(emulator.url, "/counters")["watches"] - baseline_watches
-        result.load = os.getloadavg()[0]
 
         # Detection latency: every object terminal now; the triggerer records each event in the DB.
         db = support.db_path(env)
@@ -297,11 +299,11 @@ def notes(results: list[Result], args: argparse.Namespace, command: str, seconds
         "Settings: [triggerer] capacity = max N and max_trigger_to_select_per_loop = max N (the default 50 "
         "only slows the warm-up), a Fernet key set (trigger kwargs stored encrypted), everything else default.",
     ]
-    loads = [r.load for r in results if not r.error]
-    if loads and max(loads) > (os.cpu_count() or 1):
-        out.append(f"The machine was busy with other work during this run (1-minute load average up to "
-                   f"{max(loads):.1f} on {os.cpu_count()} CPUs at the end of the windows): CPU-bound figures "
-                   "(latency at large N, upstream's achieved request rate, warm-up times) are pessimistic.")
+    others = [r.per_minute(r.other_cpu) for r in results if not r.error and r.window]
+    if others and max(others) > 30:
+        out.append(f"Other processes on the machine used up to {max(others):.0f} CPU-seconds per minute during the "
+                   f"windows (of {60 * (os.cpu_count() or 1)} available; per row below): CPU-bound figures (latency "
+                   "at large N, upstream's achieved request rate, warm-up times) are pessimistic where that is high.")
     for r in results:
         if r.error:
             out.append(f"{r.kind} N={r.n}: the run failed: {r.error}.")
@@ -315,7 +317,8 @@ def notes(results: list[Result], args: argparse.Namespace, command: str, seconds
             extra += f"; 'Trigger fired event' log line found for {len(r.fired)} of {len(r.recorded)} tasks"
         extra += (f"; {r.not_waiting} of {r.n} triggers were not waiting yet after {args.startup_timeout:g} s, "
                   "measured anyway") if r.not_waiting else ""
-        extra += f"; triggerer processes {r.processes}; load average {r.load:.1f}"
+        extra += (f"; triggerer processes {r.processes}; other processes on the machine used "
+                  f"{r.per_minute(r.other_cpu):.1f} CPU-s/min")
         out.append(f"{r.kind} N={r.n}: requests/min by verb: {verbs or 'none'}{extra}.")
     return out
 
@@ -336,7 +339,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--window", type=float, default=None, help="measurement window in seconds (default 60)")
     parser.add_argument("--settle", type=float, default=5.0,
                         help="quiet seconds (no trigger starting, no list/watch opened) before the window (default 5)")
-    parser.add_argument("--startup-timeout", type=float, default=180.0,
+    parser.add_argument("--startup-timeout", type=float, default=120.0,
                         help="measure anyway when the triggers are not all waiting after this many seconds")
     parser.add_argument("--finish-rate", type=float, default=25.0,
                         help="objects made terminal per second in the latency phase (default 25; 0: all at once)")
@@ -377,8 +380,7 @@ def main() -> int:
                 except Exception as exc:  # noqa: BLE001 - one broken run must not lose the others
                     results.append(Result(kind, n, error=f"{type(exc).__name__}: {exc}"))
                 r = results[-1]
-                print(f"  {dict(zip(COLUMNS, r.row(), strict=True))} (load average {r.load:.1f})", file=sys.stderr,
-                      flush=True)
+                print(f"  {dict(zip(COLUMNS, r.row(), strict=True))}", file=sys.stderr, flush=True)
     finally:
         emulator.stop()
         if args.keep:
