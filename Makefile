@@ -4,7 +4,7 @@ VENV ?= .venv
 UV_VERSION = 0.13.9
 STAMP = $(VENV)/.installed
 
-.PHONY: test lint env clean lock bench
+.PHONY: test lint env clean lock bench demo
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
@@ -14,6 +14,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
 
 env: $(STAMP)
+
+# `make demo` builds the environment when it is missing, starts the sandbox (an emulated control plane in which the
+# Spark applications dags_examples/sandbox.yaml maps run locally), runs the example DAGs in real Airflow, prints a
+# summary and stops what it started. Needs Java 17+ for Spark. DEMO_ARGS: e.g. --only spark_pi_launcher_pod --keep
+demo: $(STAMP)
+	$(VENV)/bin/python -m airflow_provider_sparkk8s.sandbox.demo $(DEMO_ARGS)
 
 # Every benchmark, then BENCHMARKS.md (about an hour on 2 cores). BENCH_ARGS: e.g. --quick, --only import_cost
 bench: $(STAMP)

@@ -42,6 +42,44 @@ def _emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    import json
+    import shlex
+
+    from .sandbox.config import ConfigError, SandboxConfig
+    from .sandbox.sandbox import Sandbox
+
+    try:
+        config = SandboxConfig.load(args.config) if args.config else None
+    except ConfigError as exc:
+        print(f"sparkk8s sandbox: {exc}", file=sys.stderr)
+        return 1
+    sandbox = Sandbox(config, workdir=args.workdir, host=args.host, port=args.port,
+                      console=lambda line: print(f"sandbox: {line}", flush=True))
+    try:
+        sandbox.start()
+        applied = [obj for folder in args.apply or [] for obj in sandbox.apply_folder(folder)]
+    except Exception as exc:  # noqa: BLE001 - a port in use, a manifest the API server refuses, ...: said, not raised
+        sandbox.stop()
+        print(f"sparkk8s sandbox: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(sandbox.banner(), flush=True)
+    for obj in applied:
+        print(f"applied {obj}", flush=True)
+    print(f"kubeconfig: {sandbox.kubeconfig_path}", flush=True)
+    print("Point Airflow (and kubectl) at it with:", flush=True)
+    for key, value in sandbox.airflow_env().items():
+        print(f"export {key}={shlex.quote(value)}", flush=True)
+    print(json.dumps({"ready": sandbox.url}), flush=True)  # one machine-readable line for scripts
+    print("Ctrl-C stops the sandbox.", flush=True)
+    stop.wait()
+    sandbox.stop()
+    return 0
+
+
 def _migrate_oozie(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -98,6 +136,23 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--pod-run-seconds", type=float, default=0.5, help="default run time of a simulated pod")
     emu.add_argument("--no-pods", action="store_true", help="do not simulate pods (they stay Pending)")
     emu.set_defaults(func=_emulator)
+
+    box = sub.add_parser("sandbox", help="run the emulator with mapped Spark applications running locally",
+                         description="An emulated Kubernetes control plane (the emulator's API server, kubelet, "
+                                     "spark-operator and Argo controller) in which Spark drivers and client-mode "
+                                     "spark-submit steps whose image and application the --config mapping names "
+                                     "run on this machine with pyspark's spark-submit in local mode; every other "
+                                     "pod is simulated. Runs in the foreground until Ctrl-C.")
+    box.add_argument("--config", help="the image-to-local mapping (e.g. dags_examples/sandbox.yaml); without it "
+                                      "every pod is simulated")
+    box.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    box.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    box.add_argument("--workdir", help="directory for the kubeconfig and the local applications' working "
+                                       "directories (default: a temporary one, removed on exit)")
+    box.add_argument("--apply", action="append", metavar="DIR",
+                     help="apply the *.yaml manifests of this folder at start, e.g. dags_examples/manifests "
+                          "(repeatable)")
+    box.set_defaults(func=_sandbox)
 
     migrate = sub.add_parser("migrate", help="convert workflows from other schedulers")
     migrate_sub = migrate.add_subparsers(dest="source_kind", required=True)

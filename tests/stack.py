@@ -8,7 +8,10 @@ four long-running components, which SQLite serialises well enough for a handful 
 
 Auth: the SimpleAuthManager with ``simple_auth_manager_all_admins``: the api-server adds an admin token to
 every request, so tests call the public REST API (``/api/v2``) without credentials. Everything listens on
-127.0.0.1 only.
+127.0.0.1 only. With ``users={"alice": "admin", "bob": "viewer"}`` the stack has real users instead: the
+api-server generates their passwords into ``passwords_file`` on its first start (``passwords()`` reads them),
+people log in through the UI's login form, and the stack's own REST client logs in as ``api_user`` (the first
+admin by default) with ``POST /auth/token``.
 
     stack = AirflowStack(tmp_path, extra_env=kube.airflow_env())
     stack.start()                       # db migrate + the four components; waits until all are healthy
@@ -25,6 +28,7 @@ last lines for assertion messages.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -87,6 +91,8 @@ class AirflowStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     parallelism: int = 4
     config: dict[str, str] = field(default_factory=dict)  # more AIRFLOW__SECTION__KEY overrides
+    users: dict[str, str] | None = None  # username -> role (viewer, user, op, admin); None: everyone is admin
+    api_user: str | None = None  # who the REST client logs in as (default: the first admin of `users`)
     components: dict[str, Component] = field(default_factory=dict, init=False)
     startup_seconds: float | None = field(default=None, init=False)
     _launches: int = field(default=0, init=False)
@@ -95,6 +101,7 @@ class AirflowStack:
         self.home = self.root / "airflow-home"
         self.dags = self.home / "dags"
         self.logs = self.root / "logs"
+        self.passwords_file = self.root / "simple_auth_manager_passwords.json"
         for path in (self.home, self.dags, self.logs):
             path.mkdir(parents=True, exist_ok=True)
         self.api_port = free_port()
@@ -136,6 +143,7 @@ class AirflowStack:
             "LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
             "LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            **self._auth_settings(),
             **self.config,
         }
         env.update({f"AIRFLOW__{k}": v for k, v in settings.items()})
@@ -143,6 +151,17 @@ class AirflowStack:
         env["PYTHONUNBUFFERED"] = "1"
         env.update(self.extra_env)
         return env
+
+    def _auth_settings(self) -> dict[str, str]:
+        if self.users is None:
+            return {}
+        if not self.users or any(":" in u or "," in u for u in self.users):
+            raise ValueError(f"users: expected non-empty user names without ':' or ',', got {sorted(self.users)}")
+        return {
+            "CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{user}:{role}" for user, role in self.users.items()),
+            "CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
+        }
 
     @property
     def airflow(self) -> str:
@@ -164,6 +183,8 @@ class AirflowStack:
         for name in COMPONENTS:
             self.start_component(name)
         self.wait_healthy(timeout=timeout - (time.monotonic() - began))
+        if self.users is not None:
+            self.client.headers["Authorization"] = f"Bearer {self.login(self._api_user())}"
         self.startup_seconds = time.monotonic() - began
         return self
 
@@ -269,6 +290,35 @@ class AirflowStack:
             return all(fresh(n, report) for n in wanted if n in keys)
 
         self.wait(healthy, timeout, f"components {sorted(wanted)} healthy")
+
+    # ------------------------------------------------------------------ users (with `users`)
+    def passwords(self) -> dict[str, str]:
+        """The passwords the api-server generated for `users` (username -> password)."""
+        if self.users is None:
+            raise StackError("the stack runs with simple_auth_manager_all_admins: there are no passwords")
+
+        def generated() -> dict[str, str] | None:
+            try:
+                passwords = json.loads(self.passwords_file.read_text() or "{}")
+            except (OSError, ValueError):
+                return None  # not written yet, or being written
+            return passwords if set(self.users or {}) <= set(passwords) else None
+
+        return self.wait(generated, 30, f"the generated passwords in {self.passwords_file}")
+
+    def login(self, user: str) -> str:
+        """A JWT for `user`, from the SimpleAuthManager's login endpoint (what the UI's login form posts)."""
+        response = self.client.post("/auth/token", json={"username": user, "password": self.passwords()[user]})
+        if response.status_code >= 400:
+            raise StackError(f"login of {user} -> {response.status_code}: {response.text[:500]}")
+        return response.json()["access_token"]
+
+    def _api_user(self) -> str:
+        assert self.users is not None
+        user = self.api_user or next((u for u, role in self.users.items() if role.lower() == "admin"), None)
+        if user is None or user not in self.users:
+            raise StackError(f"api_user: the REST client needs one of the users, preferably an admin ({self.users})")
+        return user
 
     # ------------------------------------------------------------------ waiting and diagnostics
     def wait(self, predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:

@@ -1,0 +1,130 @@
+"""Sandbox: the Kubernetes API emulator plus a controller that runs mapped Spark applications for real.
+
+    with Sandbox(SandboxConfig.load("dags_examples/sandbox.yaml")) as sandbox:
+        sandbox.apply_folder("dags_examples/manifests")
+        os.environ.update(sandbox.airflow_env())
+
+It is an emulated control plane: the API server, kubelet, spark-operator and Argo controller are the
+simulations of ``airflow_provider_sparkk8s.testing``. What is real: Spark drivers (and client-mode spark-submit
+steps) whose image and application the mapping names run ``spark-submit --master local[1]`` from pyspark on
+this machine (``local_spark.py``). Every other pod is simulated.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..testing.emulator import KubeEmulator
+from .config import SandboxConfig, shown
+from .local_spark import LocalSpark
+
+_NAMESPACE_HINT = re.compile(r"^#.*kubectl apply -n\s+(\S+)", re.M)
+
+
+class Sandbox:
+    """The emulated control plane with local Spark (see the module docstring).
+
+    Args:
+        config: the image-to-local mapping; None maps nothing (every pod is simulated).
+        workdir: kubeconfig and the working directories of local applications (a temporary directory by
+            default, removed on stop).
+        console: receives one line per notable event (an application started locally, a Spark pod
+            simulated and why).
+        emulator_options: passed to KubeEmulator (host, port, namespaces, pod_run_seconds, ...).
+    """
+
+    def __init__(self, config: SandboxConfig | None = None, *, workdir: str | Path | None = None,
+                 console: Callable[[str], None] = lambda _: None, **emulator_options: Any) -> None:
+        self.config = config or SandboxConfig()
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="sparkk8s-sandbox-"))
+        self.emulator = KubeEmulator(workdir=self.workdir, **emulator_options)
+        self.spark = LocalSpark(self.emulator, self.config, console)
+        self.spark.install(self.workdir)
+
+    def start(self) -> Sandbox:
+        self.emulator.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the emulator; applications still running locally are killed with their pods' simulation."""
+        self.emulator.stop()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ for clients
+    @property
+    def url(self) -> str:
+        return self.emulator.url
+
+    @property
+    def kubeconfig_path(self) -> Path | None:
+        return self.emulator.kubeconfig_path
+
+    def airflow_env(self, namespace: str = "default") -> dict[str, str]:
+        """AIRFLOW_CONN_KUBERNETES_DEFAULT, AIRFLOW_CONN_ARGO_WORKFLOWS_DEFAULT and KUBECONFIG for this sandbox."""
+        return self.emulator.airflow_env(namespace=namespace)
+
+    def apply_folder(self, folder: str | Path) -> list[str]:
+        """Apply every ``*.yaml`` of `folder` as `kubectl apply` would: namespaces first (also those that objects
+        only name), objects without a namespace into the one a ``# kubectl apply -n NS`` comment of their file
+        names, else ``default``. Returns ``kind/namespace/name`` of what was applied."""
+        import yaml
+
+        files = sorted(Path(folder).glob("*.yaml"))
+        documents: list[tuple[dict, str | None]] = []
+        for path in files:
+            text = path.read_text()
+            hint = _NAMESPACE_HINT.search(text)
+            documents += [(doc, hint.group(1) if hint else None) for doc in yaml.safe_load_all(text) if doc]
+        for doc, hint in documents:
+            if doc.get("kind") == "Namespace":
+                self.emulator.create_namespace(doc["metadata"]["name"])
+            namespace = (doc.get("metadata") or {}).get("namespace") or hint
+            if namespace:
+                self.emulator.create_namespace(namespace)
+        applied = []
+        for doc, hint in documents:
+            if doc.get("kind") == "Namespace":
+                continue
+            [obj] = self.emulator.apply(doc, namespace=(doc.get("metadata") or {}).get("namespace") or hint)
+            meta = obj["metadata"]
+            applied.append(f"{obj.get('kind')}/{meta.get('namespace', '-')}/{meta['name']}")
+        return applied
+
+    def banner(self) -> str:
+        """What the sandbox is, said plainly: printed when it starts."""
+        config = self.config
+        lines = [
+            "sparkk8s sandbox: an EMULATED Kubernetes control plane, not a cluster.",
+            "  The API server, kubelet, spark-operator and Argo controller are simulations "
+            "(airflow_provider_sparkk8s.testing).",
+        ]
+        if self.spark.unavailable:
+            lines.append(f"  Every pod is simulated: {self.spark.unavailable}.")
+        elif not config.images:
+            lines.append("  Every pod is simulated: no image-to-local mapping was given (--config).")
+        else:
+            source = shown(config.source) if config.source else "the mapping"
+            lines.append(f"  Real: Spark applications mapped by {source} run on this machine with spark-submit "
+                         f"--master {config.master} (no executors);")
+            for mapping in config.images:
+                targets = [f"{prefix.rstrip('/')}/ -> {shown(local)}/" for prefix, local in mapping.paths.items()]
+                targets += [f"{cls} -> {shown(local)} (stand-in)" for cls, local in mapping.main_classes.items()]
+                lines.append(f"    {mapping.image}: " + "; ".join(targets))
+            lines.append("  Every other pod is simulated (timers and canned logs).")
+        lines.append(f"  API server: {self.url}")
+        width = max(len(line) for line in lines)
+        rule = "=" * min(width, 110)
+        return "\n".join([rule, *lines, rule])

@@ -1,0 +1,81 @@
+"""The image-to-local mapping: what maps, what does not, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_sparkk8s.sandbox.config import ConfigError, LocalApp, SandboxConfig
+from tests.sandbox.conftest import EXAMPLES
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> SandboxConfig:
+    (tmp_path / "apps" / "sub").mkdir(parents=True)
+    (tmp_path / "apps" / "job.py").write_text("")
+    (tmp_path / "apps" / "sub" / "deep.py").write_text("")
+    (tmp_path / "secret.py").write_text("")
+    return SandboxConfig.from_dict({
+        "images": [{"image": "repo/spark:*", "paths": {"/opt/jobs/": "apps"},
+                    "main_classes": {"com.example.Main": "apps/job.py"}}],
+        "conf": {"spark.sql.shuffle.partitions": 2},
+    }, base=tmp_path)
+
+
+def test_paths_map_below_the_prefix_whatever_the_scheme(config: SandboxConfig, tmp_path: Path) -> None:
+    for resource in ("local:///opt/jobs/job.py", "file:///opt/jobs/job.py", "/opt/jobs/job.py"):
+        app = config.resolve("repo/spark:4.0.1", resource)
+        assert isinstance(app, LocalApp) and app.file == (tmp_path / "apps" / "job.py").resolve()
+    deep = config.resolve("repo/spark:4", "local:///opt/jobs/sub/deep.py", None)
+    assert isinstance(deep, LocalApp) and deep.file.name == "deep.py"
+
+
+def test_a_jvm_application_maps_through_its_main_class(config: SandboxConfig) -> None:
+    app = config.resolve("repo/spark:4", "local:///opt/app.jar", "com.example.Main")
+    assert isinstance(app, LocalApp) and app.stand_in_for == "com.example.Main"
+    assert "main class com.other.Main of local:///opt/app.jar is not mapped" in str(
+        config.resolve("repo/spark:4", "local:///opt/app.jar", "com.other.Main"))
+
+
+@pytest.mark.parametrize(("image", "resource", "why"), [
+    ("other/spark:4", "local:///opt/jobs/job.py", "image other/spark:4 has no entry"),
+    ("repo/spark:4", "s3a://bucket/job.py", "is not a local:// or file:// path"),
+    ("repo/spark:4", "local:///opt/elsewhere/job.py", "is under no mapped path"),
+    ("repo/spark:4", "local:///opt/jobs/missing.py", "which does not exist"),
+    ("repo/spark:4", "local:///opt/jobs/../../secret.py", "is under no mapped path"),
+    ("repo/spark:4", "local:///opt/jobsx/job.py", "is under no mapped path"),
+])
+def test_what_does_not_map_says_why(config: SandboxConfig, image: str, resource: str, why: str) -> None:
+    reason = config.resolve(image, resource)
+    assert isinstance(reason, str) and why in reason
+
+
+def test_a_symlink_out_of_the_mapped_directory_is_refused(config: SandboxConfig, tmp_path: Path) -> None:
+    (tmp_path / "apps" / "link.py").symlink_to(tmp_path / "secret.py")
+    assert "leaves the mapped directory" in str(config.resolve("repo/spark:4", "/opt/jobs/link.py"))
+
+
+def test_conf_defaults_and_values(config: SandboxConfig) -> None:
+    assert config.conf == {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"}
+    assert config.master == "local[1]" and config.max_parallel == 2
+
+
+def test_invalid_mappings_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown keys"):
+        SandboxConfig.from_dict({"imagez": []}, base=tmp_path)
+    with pytest.raises(ConfigError, match="must be an absolute in-image path"):
+        SandboxConfig.from_dict({"images": [{"image": "x", "paths": {"opt/": "apps"}}]}, base=tmp_path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        SandboxConfig.load(tmp_path / "missing.yaml")
+
+
+def test_the_examples_mapping_covers_the_examples() -> None:
+    config = SandboxConfig.load(EXAMPLES / "sandbox.yaml")
+    pi = config.resolve("apache/spark:4.0.1", "local:///opt/spark/examples/src/main/python/pi.py")
+    assert isinstance(pi, LocalApp) and pi.file == EXAMPLES.resolve() / "apps" / "pi.py"
+    spark_pi = config.resolve("apache/spark:4.0.1", "local:///opt/spark/examples/jars/spark-examples.jar",
+                              "org.apache.spark.examples.SparkPi")
+    assert isinstance(spark_pi, LocalApp) and spark_pi.file.name == "pi.py"
+    argo = config.resolve("mycompany/spark-3.0.0:prod", "/mounted/volume/spark-apps/my-spark-app.py")
+    assert isinstance(argo, LocalApp) and argo.file == EXAMPLES.resolve() / "apps" / "my-spark-app.py"
