@@ -17,6 +17,7 @@ ARGO_CONN_ID = None
 
 with DAG(
     dag_id="argo_spark_app_workflow",
+    doc_md=__doc__,
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,

@@ -92,6 +92,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='spark-etl-daily',
     description="Oozie coordinator 'spark-etl-daily'",
+    doc_md=__doc__,
     schedule='0 3 * * *',
     start_date=pendulum.datetime(2026, 1, 1, 3, 0, tz='Europe/Amsterdam'),
     end_date=pendulum.datetime(2027, 1, 1, 3, 0, tz='Europe/Amsterdam'),

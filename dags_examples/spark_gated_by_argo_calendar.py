@@ -14,6 +14,7 @@ from airflow_provider_sparkk8s.sensors.calendar import ArgoCalendarSensor
 
 with DAG(
     dag_id="spark_gated_by_argo_calendar",
+    doc_md=__doc__,
     schedule="@daily",
     start_date=datetime(2026, 1, 1),
     catchup=False,

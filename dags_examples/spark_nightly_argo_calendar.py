@@ -22,6 +22,7 @@ NIGHTLY = ArgoCalendarTimetable(event_source_file="manifests/calendar-source.yam
 
 with DAG(
     dag_id="spark_nightly_argo_calendar",
+    doc_md=__doc__,
     schedule=NIGHTLY,
     start_date=datetime(2026, 11, 1),
     catchup=False,

@@ -12,6 +12,7 @@ from airflow_provider_sparkk8s.sensors.spark import SparkK8sSensor
 
 with DAG(
     dag_id="spark_pi_spark_operator",
+    doc_md=__doc__,
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,

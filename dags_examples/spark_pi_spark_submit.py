@@ -14,6 +14,7 @@ from airflow_provider_sparkk8s.operators.spark import SparkK8sOperator
 
 with DAG(
     dag_id="spark_pi_spark_submit",
+    doc_md=__doc__,
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,

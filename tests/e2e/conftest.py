@@ -3,10 +3,14 @@
 Both are session-scoped: starting Airflow's four components takes about a minute on a 2-core machine.
 The emulator runs in the test process (so tests inspect its store directly); the Airflow processes reach
 it through the kubeconfig and the ``kubernetes_default`` connection in their environment.
+
+The stack has real users with roles (USERS; the REST client logs in as ``admin``), as a deployment
+would, and connection extras that give the operators' extra links their URLs (the browser tests check them).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +22,21 @@ from tests.conftest import require
 from tests.stack import AirflowStack
 
 NAMESPACE = "spark-e2e"
+USERS = {"admin": "admin", "ops": "op", "viewer": "viewer"}  # ops: may trigger DAGs and edit connections
+HISTORY_URL = "https://spark-history.example"
+DRIVER_UI_URL = "https://spark-ui.example/{namespace}/{driver_pod}"
+ARGO_UI_URL = "https://argo-ui.example"
+
+
+def env_with_link_urls(kube: KubeEmulator) -> dict[str, str]:
+    """The emulator's connections, with the extras the operators build their extra links from."""
+    env = kube.airflow_env()
+    kubernetes = json.loads(env["AIRFLOW_CONN_KUBERNETES_DEFAULT"])
+    kubernetes["extra"].update(spark_history_server_url=HISTORY_URL, spark_driver_ui_url=DRIVER_UI_URL)
+    argo = json.loads(env["AIRFLOW_CONN_ARGO_WORKFLOWS_DEFAULT"])
+    argo["extra"]["ui_base_url"] = ARGO_UI_URL
+    return {**env, "AIRFLOW_CONN_KUBERNETES_DEFAULT": json.dumps(kubernetes),
+            "AIRFLOW_CONN_ARGO_WORKFLOWS_DEFAULT": json.dumps(argo)}
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +50,8 @@ def airflow_stack(e2e_kube: KubeEmulator, tmp_path_factory: pytest.TempPathFacto
     """api-server, scheduler (LocalExecutor), dag-processor and triggerer, healthy, for the whole session."""
     require(sys.platform == "linux" and Path("/proc/self/cmdline").exists(),
             "the Airflow stack tests need Linux (/proc, process groups)")
-    stack = AirflowStack(tmp_path_factory.mktemp("airflow-stack"), extra_env=e2e_kube.airflow_env())
+    stack = AirflowStack(tmp_path_factory.mktemp("airflow-stack"), extra_env=env_with_link_urls(e2e_kube),
+                         users=USERS)
     try:
         stack.start()
     except BaseException:

@@ -355,6 +355,7 @@ class _DagRenderer:
         name = coordinator.name if coordinator else workflow.name if workflow else self.dag_id
         kind = "coordinator" if coordinator else "workflow"
         kwargs: dict[str, Any] = {"dag_id": self.dag_id, "description": f"Oozie {kind} {name!r}"}
+        kwargs["doc_md"] = Code("__doc__")  # the module docstring (what to review) shows in the UI's DAG docs
         if coordinator is None:
             kwargs["schedule"] = None
         else:

@@ -57,6 +57,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='all-actions-1.0',
     description="Oozie workflow 'all-actions-1.0'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'nameNode': Param('hdfs://namenode:8020', type='string'),

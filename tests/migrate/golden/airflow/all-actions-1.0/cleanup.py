@@ -27,6 +27,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='cleanup',
     description="Oozie workflow 'cleanup'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'nameNode': Param('hdfs://namenode:8020', type='string'),

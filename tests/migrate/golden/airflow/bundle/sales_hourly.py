@@ -29,6 +29,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='sales-hourly',
     description="Oozie coordinator 'sales-hourly'",
+    doc_md=__doc__,
     schedule='0 * * * *',
     start_date=pendulum.datetime(2026, 1, 1, 0, 0, tz='UTC'),
     end_date=pendulum.datetime(2027, 1, 1, 0, 0, tz='UTC'),

@@ -37,6 +37,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='hourly-0.1',
     description="Oozie coordinator 'hourly-0.1'",
+    doc_md=__doc__,
     schedule='0 * * * *',
     start_date=pendulum.datetime(2026, 1, 1, 0, 0, tz='UTC'),
     end_date=pendulum.datetime(2026, 12, 31, 0, 0, tz='UTC'),

@@ -35,6 +35,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='weekdays-0.2',
     description="Oozie coordinator 'weekdays-0.2'",
+    doc_md=__doc__,
     schedule='0 15 * * 1-5',
     start_date=pendulum.datetime(2026, 2, 1, 15, 0, tz='UTC'),
     end_date=pendulum.datetime(2026, 3, 1, 15, 0, tz='UTC'),

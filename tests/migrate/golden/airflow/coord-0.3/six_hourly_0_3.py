@@ -41,6 +41,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='six-hourly-0.3',
     description="Oozie coordinator 'six-hourly-0.3'",
+    doc_md=__doc__,
     schedule='0 */6 * * *',
     start_date=pendulum.datetime(2026, 1, 1, 0, 0, tz='UTC'),
     end_date=pendulum.datetime(2026, 6, 1, 0, 0, tz='UTC'),

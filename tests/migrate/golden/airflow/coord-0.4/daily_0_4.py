@@ -38,6 +38,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='daily-0.4',
     description="Oozie coordinator 'daily-0.4'",
+    doc_md=__doc__,
     schedule='0 0 * * *',
     start_date=pendulum.datetime(2026, 1, 1, 0, 0, tz='UTC'),
     end_date=pendulum.datetime(2027, 1, 1, 0, 0, tz='UTC'),

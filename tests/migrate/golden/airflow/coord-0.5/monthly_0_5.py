@@ -40,6 +40,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='monthly-0.5',
     description="Oozie coordinator 'monthly-0.5'",
+    doc_md=__doc__,
     schedule='0 0 1 * *',
     start_date=pendulum.datetime(2026, 1, 1, 0, 0, tz='UTC'),
     end_date=pendulum.datetime(2027, 1, 1, 0, 0, tz='UTC'),

@@ -32,6 +32,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='frequencies-wf',
     description="Oozie workflow 'frequencies-wf'",
+    doc_md=__doc__,
     schedule=None,
     params={},
     user_defined_macros=MACROS,

@@ -27,6 +27,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='parent',
     description="Oozie workflow 'parent'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'appRoot': Param('hdfs://namenode:8020/user/etl/apps/subworkflow', type='string'),

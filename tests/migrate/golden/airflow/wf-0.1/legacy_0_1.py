@@ -56,6 +56,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='legacy-0.1',
     description="Oozie workflow 'legacy-0.1'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'jobTracker': Param('jobtracker:8021', type='string'),

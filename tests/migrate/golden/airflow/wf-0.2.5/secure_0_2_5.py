@@ -31,6 +31,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='secure-0.2.5',
     description="Oozie workflow 'secure-0.2.5'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'day': Param('2026-01-01', type='string'),

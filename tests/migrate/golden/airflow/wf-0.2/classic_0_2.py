@@ -41,6 +41,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='classic-0.2',
     description="Oozie workflow 'classic-0.2'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'jobTracker': Param('jobtracker:8021', type='string'),

@@ -28,6 +28,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='copy-0.3',
     description="Oozie workflow 'copy-0.3'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'jobTracker': Param('jobtracker:8021', type='string'),

@@ -71,6 +71,7 @@ def oozie_route(ti, watched: list[str], ok: str, error: str) -> list[str]:
 with DAG(
     dag_id='recover-0.4.5',
     description="Oozie workflow 'recover-0.4.5'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'jobTracker': Param('jobtracker:8021', type='string'),

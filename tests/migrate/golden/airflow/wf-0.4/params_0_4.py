@@ -41,6 +41,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='params-0.4',
     description="Oozie workflow 'params-0.4'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'inputDir': Param('hdfs://namenode:8020/data/in', type='string'),

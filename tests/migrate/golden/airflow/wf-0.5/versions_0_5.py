@@ -37,6 +37,7 @@ def oozie_kill(message: str) -> None:
 with DAG(
     dag_id='versions-0.5',
     description="Oozie workflow 'versions-0.5'",
+    doc_md=__doc__,
     schedule=None,
     params={
         'day': Param('2026-01-01', type='string'),
