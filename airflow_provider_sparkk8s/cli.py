@@ -113,6 +113,36 @@ def _migrate_oozie(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_airflow(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .migrate import write_report
+    from .migrate.airflow import migrate_airflow
+    from .migrate.oozie.ir import MigrationError
+    from .migrate.report import Report
+
+    options: dict[str, object] = {"dag_ids": args.dag_id, "partial": args.partial,
+                                  "workflow_templates": args.workflow_templates,
+                                  "service_account": args.service_account}
+    if args.namespace:
+        options["namespace"] = args.namespace
+    if args.image:
+        options["spark_image"] = args.image
+    try:
+        report = migrate_airflow(args.dags_path, out=args.out, report_file=args.report, **options)
+    except MigrationError as error:
+        report = Report(source=Path(args.dags_path).name, target="argo", issues=error.issues, origin="Airflow")
+        if args.report:
+            write_report(Path(args.report), report)
+        sys.stderr.write(report.to_text())
+        return 1
+    except (OSError, ValueError) as error:
+        print(f"sparkk8s migrate airflow: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(report.to_text())
+    return 0
+
+
 def _key_value(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key or not value:
@@ -177,6 +207,27 @@ def build_parser() -> argparse.ArgumentParser:
     oozie.add_argument("--argo-events", action="store_true",
                        help="Argo: also render an Argo Events calendar EventSource + Sensor per coordinator")
     oozie.set_defaults(func=_migrate_oozie)
+
+    airflow = migrate_sub.add_parser(
+        "airflow", help="export Airflow DAGs to Argo WorkflowTemplates (+ CronWorkflow or calendar EventSource/Sensor)",
+        description="Loads the DAGs with Airflow's DagBag. Nothing is written when a DAG file does not load or a "
+                    "task has no Argo equivalent (unless --partial); the report lists what was approximated or not "
+                    "supported, per task, with file and line.")
+    airflow.add_argument("dags_path", help="a DAG file or a folder of DAG files")
+    airflow.add_argument("--dag-id", action="append", help="export only this DAG (repeatable; default: all)")
+    airflow.add_argument("--out", required=True, help="output directory for the manifests")
+    airflow.add_argument("--namespace", help="namespace of the manifests and of the steps' pods (default argo)")
+    airflow.add_argument("--image", help="the Spark image for spark-submit steps of tasks that name none (default "
+                                         "apache/spark:4.0.1)")
+    airflow.add_argument("--service-account", help="the service account the workflows run as")
+    airflow.add_argument("--workflow-templates", metavar="DIR",
+                         help="folder of WorkflowTemplate manifests the DAGs submit: their entrypoints make the "
+                              "templateRef steps of ArgoWorkflowOperator tasks")
+    airflow.add_argument("--partial", action="store_true",
+                         help="export the DAG even when some tasks cannot be mapped (their steps pass through and "
+                              "are reported)")
+    airflow.add_argument("--report", help="also write the report as JSON to this file")
+    airflow.set_defaults(func=_migrate_airflow)
     return parser
 
 

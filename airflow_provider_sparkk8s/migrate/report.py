@@ -19,6 +19,7 @@ class Report:
     target: str  # airflow | argo
     files: list[str] = field(default_factory=list)  # written, relative to the output directory
     issues: list[Issue] = field(default_factory=list)
+    origin: str = "Oozie"  # what was migrated: Oozie | Airflow
 
     @property
     def ok(self) -> bool:
@@ -47,8 +48,8 @@ class Report:
 
     def to_text(self) -> str:
         counts = self.counts()
-        head = (f"Oozie {self.source} -> {self.target}: " + ", ".join(f"{counts[level]} {level}" for level in LEVELS
-                                                                     if counts[level]))
+        head = (f"{self.origin} {self.source} -> {self.target}: "
+                + ", ".join(f"{counts[level]} {level}" for level in LEVELS if counts[level]))
         lines = [head.rstrip(": ") if not self.issues else head]
         lines += [f"  {issue}" for issue in self.sorted_issues() if issue.level != "converted"]
         if self.files:

@@ -22,22 +22,38 @@ are declared as output parameters read from those files (empty when the key was 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_sparkk8s.migrate.argo_manifests import (
+    ANNOTATION_PREFIX,
+    MAIN,
+    NOOP,
+    Names,
+    calendar_events,
+    container,
+    cron_workflow,
+    dns_name,
+    dump_files,
+    lift_all,
+    noop_template,
+    param_mapping,
+    param_name,
+    spark_application_template,
+    spark_submit_template,
+    task_name,
+    workflow_template,
+)
 from airflow_provider_sparkk8s.migrate.oozie import ir
 from airflow_provider_sparkk8s.migrate.oozie.ir import Issue, Source
 
-API_VERSION = "argoproj.io/v1alpha1"
-MAIN = "main"
-NOOP = "noop"  # the pod-less gate template
+__all__ = ["KILL_SCRIPT", "dns_name", "render_argo"]
+
 OUTPUT_DIR = "/tmp/oozie-output"
 DEFAULT_RETRY_INTERVAL_MINUTES = 10  # Oozie's default user-retry interval
 PLACEHOLDER_CRON = "0 0 1 1 *"  # keeps a suspended CronWorkflow valid when the schedule cannot be expressed
-ANNOTATION_PREFIX = "sparkk8s.io/"
 DEFAULT_IMAGES: Mapping[str, str] = {
     "shell": "bash:5.2",
     "java": "eclipse-temurin:17-jre",
@@ -65,62 +81,7 @@ CAPTURE_SCRIPT = (
 EMAIL_SCRIPT = ("printf 'To: %s\\nCc: %s\\nBcc: %s\\nSubject: %s\\n\\n%s\\n' \"$0\" \"$1\" \"$2\" \"$3\" \"$4\" "
                 "| sendmail -t")
 
-_INVALID_PARAM = re.compile(r"[^-a-zA-Z0-9_]+")
-_INVALID_TASK = re.compile(r"[^-a-zA-Z0-9]+")
-_INVALID_DNS = re.compile(r"[^a-z0-9-]+")
-_TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
-_TASK_OUTPUT = re.compile(r"^\s*tasks\.([-a-zA-Z0-9]+)\.outputs\.parameters\.([-a-zA-Z0-9_]+)\s*$")
-_EXPR_TASK_OUTPUT = re.compile(r"tasks(?:\.([-a-zA-Z0-9]+)|\[\s*'([-a-zA-Z0-9]+)'\s*\])\.outputs\.parameters"
-                               r"(?:\.([-a-zA-Z0-9_]+)|\[\s*'([-a-zA-Z0-9_]+)'\s*\])")
-_INPUT_REF = re.compile(r"inputs\.parameters(?:\.([-a-zA-Z0-9_]+)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
 _ACTION_DATA = re.compile(r"wf:actionData\(\s*['\"]([^'\"]+)['\"]\s*\)\s*\[\s*['\"]([^'\"]+)['\"]\s*\]")
-
-
-# ------------------------------------------------------------------------------------------ names
-
-
-def dns_name(text: str, limit: int = 63) -> str:
-    """A lowercase DNS-1123 label from any text; too long → truncated with a hash of the original so it stays
-    distinct."""
-    name = _INVALID_DNS.sub("-", text.lower()).strip("-")
-    name = re.sub(r"-{2,}", "-", name) or "oozie"
-    if len(name) > limit:
-        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-        name = name[: limit - 9].rstrip("-") + "-" + digest
-    return name
-
-
-def param_name(key: str) -> str:
-    """An Argo parameter name (``[-a-zA-Z0-9_]+``) for an Oozie property name."""
-    return _INVALID_PARAM.sub("-", key).strip("-") or "param"
-
-
-def task_name(node: str) -> str:
-    """An Argo task / template name (``[a-zA-Z0-9][-a-zA-Z0-9]*``) for an Oozie node name."""
-    return re.sub(r"-{2,}", "-", _INVALID_TASK.sub("-", node)).strip("-") or "node"
-
-
-class _Names:
-    """Hands out unique names: the first claimant gets the plain name, later ones ``-2``, ``-3``, ..."""
-
-    def __init__(self, reserved: Iterable[str] = (), limit: int = 128) -> None:
-        self.taken = set(reserved)
-        self.limit = limit
-
-    def claim(self, wanted: str) -> str:
-        name, n = wanted, 1
-        while name in self.taken:
-            n += 1
-            suffix = f"-{n}"
-            name = wanted[: self.limit - len(suffix)] + suffix
-        self.taken.add(name)
-        return name
-
-
-def _param_mapping(keys: Iterable[str]) -> dict[str, str]:
-    """Oozie property → Argo parameter name; sorted first so collisions resolve the same way every time."""
-    names = _Names()
-    return {key: names.claim(param_name(key)) for key in sorted(set(keys))}
 
 
 # ------------------------------------------------------------------------------------------ public API
@@ -139,8 +100,6 @@ def render_argo(
 ) -> tuple[dict[str, str], list[Issue]]:
     """Render ``app`` as Argo manifests: ``{relative file name: YAML text}`` (one manifest per file) and the
     issues found. Pure and deterministic: the same application renders byte-identical text."""
-    from airflow_provider_sparkk8s import yaml_text
-
     if spark_mode not in ("spark-submit", "spark-application"):
         raise ValueError(f"spark_mode: expected 'spark-submit' or 'spark-application', not {spark_mode!r}")
     options = _Options(namespace, {**DEFAULT_IMAGES, **(image_for or {})}, spark_image, spark_mode, service_account)
@@ -152,13 +111,11 @@ def render_argo(
         workflow = app.workflows[key]
         emitter = _WorkflowEmitter(app, workflow, templates, parameters, options, issues)
         manifests.append((f"{templates[key]}.workflowtemplate.yaml", emitter.render()))
-    cron_names = _Names(limit=52)  # CronWorkflow names leave room for the suffix Argo appends to its Workflows
+    cron_names = Names(limit=52)  # CronWorkflow names leave room for the suffix Argo appends to its Workflows
     for coordinator, bundled in _coordinators(app):
         manifests.extend(_render_coordinator(app, coordinator, bundled, templates, parameters, options, cron_names,
                                              argo_events, issues))
-    files = {name: yaml_text.dump(body, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
-             for name, body in manifests}
-    return files, issues
+    return dump_files(manifests), issues
 
 
 @dataclass(frozen=True)
@@ -171,7 +128,7 @@ class _Options:
 
 
 def _template_names(app: ir.Application, prefix: str) -> dict[str, str]:
-    names = _Names(limit=63)
+    names = Names(limit=63)
     return {key: names.claim(dns_name(prefix + app.workflows[key].name)) for key in sorted(app.workflows)}
 
 
@@ -313,8 +270,8 @@ class _WorkflowEmitter:
         self.options = options
         self.issues = issues
         self.defaults = parameters[self.key]
-        self.params = _param_mapping(self.defaults)
-        names = _Names(reserved=(MAIN, NOOP))
+        self.params = param_mapping(self.defaults)
+        names = Names(reserved=(MAIN, NOOP))
         self.task_of = {node: names.claim(task_name(node)) for node in workflow.nodes
                         if isinstance(workflow.nodes[node], (ir.Action, ir.Kill))}
         self.names = names
@@ -328,37 +285,15 @@ class _WorkflowEmitter:
     def render(self) -> dict[str, Any]:
         self._build_dag()
         wf = self.workflow
-        arguments = []
-        inputs = []
-        for key, name in self.params.items():
-            default = self.defaults[key]
-            arguments.append({"name": name} if default is None else {"name": name, "value": default})
-            inputs.append({"name": name} if default is None else {"name": name, "default": default})
-        dag: dict[str, Any] = {}
-        if any(".Failed" in (t.depends or "") for t in self.tasks):
-            dag["failFast"] = False  # a handled failure (error transition) must not stop the other paths
-        dag["tasks"] = [t.as_dict() for t in self.tasks]
-        main: dict[str, Any] = {"name": MAIN}
-        if inputs:
-            main["inputs"] = {"parameters": inputs}
-        main["dag"] = dag
-        templates = [main, *self.leaf_templates]
-        if self.uses_noop:
-            templates.append({"name": NOOP, "suspend": {"duration": "0"}})
-        spec: dict[str, Any] = {"entrypoint": MAIN}
-        if arguments:
-            spec["arguments"] = {"parameters": arguments}
-        if self.options.service_account:
-            spec["serviceAccountName"] = self.options.service_account
-        spec["templates"] = templates
-        return {
-            "apiVersion": API_VERSION,
-            "kind": "WorkflowTemplate",
-            "metadata": {"name": self.templates_by_key[self.key], "namespace": self.options.namespace,
-                         "annotations": {f"{ANNOTATION_PREFIX}oozie-workflow": wf.name,
-                                         f"{ANNOTATION_PREFIX}oozie-source": str(wf.source)}},
-            "spec": spec,
-        }
+        # a handled failure (error transition) must not stop the other paths
+        fail_fast = False if any(".Failed" in (t.depends or "") for t in self.tasks) else None
+        templates = [*self.leaf_templates, *([noop_template()] if self.uses_noop else [])]
+        annotations = {f"{ANNOTATION_PREFIX}oozie-workflow": wf.name,
+                       f"{ANNOTATION_PREFIX}oozie-source": str(wf.source)}
+        return workflow_template(self.templates_by_key[self.key], self.options.namespace, annotations,
+                                 {name: self.defaults[key] for key, name in self.params.items()},
+                                 [t.as_dict() for t in self.tasks], templates,
+                                 service_account=self.options.service_account, fail_fast=fail_fast)
 
     # -------------------------------------------------------------- control flow
     def _build_dag(self) -> None:
@@ -483,7 +418,7 @@ class _WorkflowEmitter:
     def _add(self, name: str, template: dict[str, Any], arrival: _Arrival) -> None:
         """Add a leaf template (and any templates it wraps) and the task running it, passing the parameters and
         task outputs its text references as inputs (templates cannot see the DAG's scope)."""
-        templates, needed = _lift_all(template)
+        templates, needed = lift_all(template)
         self.leaf_templates.extend(templates)
         self.tasks.append(_Task(name, name, depends=arrival.depends, when=arrival.when, arguments=needed))
 
@@ -497,7 +432,7 @@ class _WorkflowEmitter:
             child_params: Mapping[str, str] = {}
         else:
             ref = self.templates_by_key[key]
-            child_params = _param_mapping(self.all_parameters[key])
+            child_params = param_mapping(self.all_parameters[key])
         arguments: dict[str, str] = {}
         if body.propagate_configuration:
             for prop, mine in self.params.items():
@@ -643,7 +578,7 @@ def _strings(value: Any) -> Iterable[str]:
 
 
 def _add_outputs(template: dict[str, Any], keys: list[str]) -> None:
-    names = _Names()
+    names = Names()
     params = [{"name": names.claim(param_name(key)), "valueFrom": {"path": f"{OUTPUT_DIR}/{key}", "default": ""}}
               for key in keys]
     target = template
@@ -655,86 +590,7 @@ def _add_outputs(template: dict[str, Any], keys: list[str]) -> None:
     target["outputs"] = {"parameters": params}
 
 
-# ------------------------------------------------------------------------------------------ lifting
-
-
-def _lift_all(template: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The templates to add (a wrapper first, then its children) and the task arguments they need."""
-    children = template.pop("_children", [])
-    if not children:
-        lifted, needed = _lift(template)
-        return [lifted], needed
-    out: list[dict[str, Any]] = []
-    needed: dict[str, str] = {}
-    for child in children:
-        lifted, child_needed = _lift(child)
-        out.append(lifted)
-        needed.update(child_needed)
-    if needed:
-        template["inputs"] = {"parameters": [{"name": n} for n in needed]}
-        passed = {"parameters": [{"name": n, "value": f"{{{{inputs.parameters.{n}}}}}"} for n in needed]}
-        for group in template["steps"]:
-            for step in group:
-                child = next(c for c in out if c["name"] == step["template"])
-                if "inputs" in child:
-                    names = {p["name"] for p in child["inputs"]["parameters"]}
-                    step["arguments"] = {"parameters": [p for p in passed["parameters"] if p["name"] in names]}
-    return [template, *out], needed
-
-
-def _lift(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Replace references a leaf template cannot resolve itself (task outputs) by inputs, and declare the
-    workflow parameters it reads as inputs. Returns the template and {input name: value in the DAG's scope}."""
-    needed: dict[str, str] = {}
-
-    def rewrite(text: str) -> str:
-        def tag(match: re.Match[str]) -> str:
-            body = match.group(1)
-            output = _TASK_OUTPUT.match(body)
-            if output:
-                local = param_name(f"{output.group(1)}-{output.group(2)}")
-                needed[local] = match.group(0)
-                return f"{{{{inputs.parameters.{local}}}}}"
-            if body.startswith("="):  # an expression: task outputs inside it become inputs too
-                body = _EXPR_TASK_OUTPUT.sub(lift_expression_output, body)
-            for simple, quoted in _INPUT_REF.findall(body):
-                name = simple or quoted
-                needed.setdefault(name, f"{{{{inputs.parameters.{name}}}}}")
-            return f"{{{{{body}}}}}"
-
-        def lift_expression_output(match: re.Match[str]) -> str:
-            task, key = match.group(1) or match.group(2), match.group(3) or match.group(4)
-            local = param_name(f"{task}-{key}")
-            needed[local] = f"{{{{tasks.{task}.outputs.parameters.{key}}}}}"
-            return f"inputs.parameters['{local}']"
-
-        return _TAG.sub(tag, text)
-
-    lifted = _map_strings(template, rewrite)
-    if needed:
-        lifted = {"name": lifted["name"], "inputs": {"parameters": [{"name": n} for n in needed]},
-                  **{k: v for k, v in lifted.items() if k != "name"}}
-    return lifted, needed
-
-
-def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, dict):
-        return {k: _map_strings(v, fn) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_map_strings(v, fn) for v in value]
-    return value
-
-
 # ------------------------------------------------------------------------------------------ action builders
-
-
-def _container(image: str, argv: list[str], env: list[tuple[str, str]] | None = None) -> dict[str, Any]:
-    container: dict[str, Any] = {"image": image, "command": argv[:1], "args": argv[1:]}
-    if env:
-        container["env"] = [{"name": k, "value": v} for k, v in env]
-    return container
 
 
 def _hadoop_conf(em: _WorkflowEmitter, node: ir.Action, common: ir.ActionCommon, flag: str = "-D") -> list[str]:
@@ -759,7 +615,7 @@ def _build_shell(em: _WorkflowEmitter, node: ir.Action, body: ir.ShellAction, na
         em.note("approximated", "the action <configuration> is not passed to the shell command", node)
     if body.capture_output and node.name in em.captured:
         argv = ["sh", "-c", CAPTURE_SCRIPT, *argv]
-    return {"name": name, "container": _container(em.image("shell"), argv, env)}
+    return {"name": name, "container": container(em.image("shell"), argv, env)}
 
 
 def _build_java(em: _WorkflowEmitter, node: ir.Action, body: ir.JavaAction, name: str) -> dict[str, Any]:
@@ -773,7 +629,7 @@ def _build_java(em: _WorkflowEmitter, node: ir.Action, body: ir.JavaAction, name
         argv = ["sh", "-c", CAPTURE_SCRIPT, *argv]
         em.note("approximated", "capture-output: the main class must print key=value lines to stdout (Oozie "
                 "reads the file named by oozie.action.output.properties)", node)
-    return {"name": name, "container": _container(em.image("java"), argv)}
+    return {"name": name, "container": container(em.image("java"), argv)}
 
 
 def _build_map_reduce(em: _WorkflowEmitter, node: ir.Action, body: ir.MapReduceAction, name: str) -> dict[str, Any]:
@@ -793,7 +649,7 @@ def _build_map_reduce(em: _WorkflowEmitter, node: ir.Action, body: ir.MapReduceA
     if body.pipes:
         em.note("unsupported", "map-reduce <pipes> is not migrated", node)
     _report_cache(em, node, body.common)
-    return {"name": name, "container": _container(em.image("map-reduce"), argv)}
+    return {"name": name, "container": container(em.image("map-reduce"), argv)}
 
 
 def _build_pig(em: _WorkflowEmitter, node: ir.Action, body: ir.PigAction, name: str) -> dict[str, Any]:
@@ -803,7 +659,7 @@ def _build_pig(em: _WorkflowEmitter, node: ir.Action, body: ir.PigAction, name: 
         argv += ["-param", param]
     argv += em.tr.many(body.args, src, el)
     _report_cache(em, node, body.common)
-    return {"name": name, "container": _container(em.image("pig"), argv)}
+    return {"name": name, "container": container(em.image("pig"), argv)}
 
 
 def _build_hive(em: _WorkflowEmitter, node: ir.Action, body: ir.HiveAction, name: str) -> dict[str, Any]:
@@ -821,7 +677,7 @@ def _build_hive(em: _WorkflowEmitter, node: ir.Action, body: ir.HiveAction, name
         argv += ["--hivevar", param]
     argv += em.tr.many(body.args, src, el)
     _report_cache(em, node, body.common)
-    return {"name": name, "container": _container(em.image(body.kind), argv)}
+    return {"name": name, "container": container(em.image(body.kind), argv)}
 
 
 def _build_sqoop(em: _WorkflowEmitter, node: ir.Action, body: ir.SqoopAction, name: str) -> dict[str, Any]:
@@ -830,14 +686,14 @@ def _build_sqoop(em: _WorkflowEmitter, node: ir.Action, body: ir.SqoopAction, na
     # Hadoop generic options (-D) must follow the tool name.
     argv = ["sqoop", *words[:1], *_hadoop_conf(em, node, body.common), *words[1:]]
     _report_cache(em, node, body.common)
-    return {"name": name, "container": _container(em.image("sqoop"), argv)}
+    return {"name": name, "container": container(em.image("sqoop"), argv)}
 
 
 def _build_distcp(em: _WorkflowEmitter, node: ir.Action, body: ir.DistcpAction, name: str) -> dict[str, Any]:
     src, el = node.source, f"action {node.name}"
     argv = ["hadoop", "distcp", *_hadoop_conf(em, node, body.common), *em.tr.many(body.args, src, el)]
     env = [("HADOOP_CLIENT_OPTS", em.tr(body.java_opts, src, el))] if body.java_opts else None
-    return {"name": name, "container": _container(em.image("distcp"), argv, env)}
+    return {"name": name, "container": container(em.image("distcp"), argv, env)}
 
 
 def _fs_argv(em: _WorkflowEmitter, node: ir.Action, op: ir.FsOperation) -> list[str] | None:
@@ -868,8 +724,8 @@ def _build_fs(em: _WorkflowEmitter, node: ir.Action, body: ir.FsAction, name: st
     """One container per operation, run in order by a steps template (no shell)."""
     argvs = [argv for op in body.operations if (argv := _fs_argv(em, node, op)) is not None]
     if len(argvs) == 1:
-        return {"name": name, "container": _container(em.image("fs"), argvs[0])}
-    children = [{"name": f"{name}-op-{i}", "container": _container(em.image("fs"), argv)}
+        return {"name": name, "container": container(em.image("fs"), argvs[0])}
+    children = [{"name": f"{name}-op-{i}", "container": container(em.image("fs"), argv)}
                 for i, argv in enumerate(argvs, start=1)]
     if not children:  # an fs action without operations does nothing
         return {"name": name, "suspend": {"duration": "0"}}
@@ -884,7 +740,7 @@ def _build_email(em: _WorkflowEmitter, node: ir.Action, body: ir.EmailAction, na
             "email is sent with sendmail -t from the step's image (configure its mail relay)", node)
     values = [",".join(em.tr.many(v, src, el)) for v in (body.to, body.cc, body.bcc)]
     argv = ["sh", "-c", EMAIL_SCRIPT, *values, em.tr(body.subject, src, el), em.tr(body.body, src, el)]
-    return {"name": name, "container": _container(em.image("email"), argv)}
+    return {"name": name, "container": container(em.image("email"), argv)}
 
 
 def _build_ssh(em: _WorkflowEmitter, node: ir.Action, body: ir.SshAction, name: str) -> dict[str, Any]:
@@ -894,7 +750,7 @@ def _build_ssh(em: _WorkflowEmitter, node: ir.Action, body: ir.SshAction, name: 
     if body.capture_output and node.name in em.captured:
         argv = ["sh", "-c", CAPTURE_SCRIPT, *argv]
     em.note("approximated", "ssh needs the private key mounted in the step's pod", node)
-    return {"name": name, "container": _container(em.image("ssh"), argv)}
+    return {"name": name, "container": container(em.image("ssh"), argv)}
 
 
 def _build_git(em: _WorkflowEmitter, node: ir.Action, body: ir.GitAction, name: str) -> dict[str, Any]:
@@ -907,11 +763,11 @@ def _build_git(em: _WorkflowEmitter, node: ir.Action, body: ir.GitAction, name: 
         em.note("approximated", "git key-path must be mounted in the step's pod at the same path", node)
     em.note("approximated", "git clones into the destination path inside the container; copy it to shared "
             "storage if later steps need it", node)
-    return {"name": name, "container": _container(em.image("git"), argv, env)}
+    return {"name": name, "container": container(em.image("git"), argv, env)}
 
 
 def _build_spark(em: _WorkflowEmitter, node: ir.Action, body: ir.SparkAction, name: str) -> dict[str, Any]:
-    from airflow_provider_sparkk8s.spark_app import IN_CLUSTER_MASTER, SPARK_SUBMIT_IN_IMAGE, SparkApp
+    from airflow_provider_sparkk8s.spark_app import SparkApp
 
     src, el = node.source, f"action {node.name}"
     opts = body.spark_opts
@@ -941,14 +797,12 @@ def _build_spark(em: _WorkflowEmitter, node: ir.Action, body: ir.SparkAction, na
             executor_memory=tr(opts.executor_memory, src, el) or None, **sizes)
     except (TypeError, ValueError) as error:
         em.note("error", f"spark action cannot be converted: {error}", node)
-        return {"name": name, "container": _container(em.image("unknown"), ["sh", "-c", KILL_SCRIPT, str(error)])}
+        return {"name": name, "container": container(em.image("unknown"), ["sh", "-c", KILL_SCRIPT, str(error)])}
     if em.options.spark_mode == "spark-submit":
-        conf = spark.spark_conf(em.options.namespace)
-        argv = [SPARK_SUBMIT_IN_IMAGE, *spark.submit_args(IN_CLUSTER_MASTER, conf=conf)]
         em.note("approximated", "spark-submit in cluster mode exits 0 even when the driver fails: the step shows "
                 "the submission, not the application's result (spark_mode='spark-application' waits for it)", node)
-        return {"name": name, "container": _container(em.options.spark_image, argv)}
-    return _spark_application_template(em, spark, name)
+        return spark_submit_template(spark, name, em.options.namespace, em.options.spark_image)
+    return spark_application_template(spark, name, em.options.namespace)
 
 
 def _spark_sizes(em: _WorkflowEmitter, node: ir.Action, opts: ir.SparkOpts, conf: dict[str, str]) -> dict[str, Any]:
@@ -977,24 +831,6 @@ def _report_spark(em: _WorkflowEmitter, node: ir.Action, body: ir.SparkAction) -
         em.note("approximated", "--properties-file is not read: put its properties in --conf", node)
     if body.spark_opts.queue:
         em.note("approximated", "--queue (YARN) has no Kubernetes equivalent and is dropped", node)
-
-
-def _spark_application_template(em: _WorkflowEmitter, spark: Any, name: str) -> dict[str, Any]:
-    from airflow_provider_sparkk8s import yaml_text
-
-    labels = {"workflows.argoproj.io/workflow": "{{workflow.name}}"}
-    manifest = spark.spark_application(name, em.options.namespace, labels, {}, {})
-    metadata = manifest["metadata"]
-    metadata.pop("name")
-    metadata.pop("annotations")
-    manifest["metadata"] = {"generateName": f"{name}-", **metadata}  # one application per run and retry
-    return {"name": name, "resource": {
-        "action": "create",
-        "setOwnerReference": True,
-        "successCondition": "status.applicationState.state == COMPLETED",
-        "failureCondition": "status.applicationState.state == FAILED",
-        "manifest": yaml_text.dump(manifest, sort_keys=False, width=120),
-    }}
 
 
 _BUILDERS: dict[type, Callable[..., dict[str, Any]]] = {
@@ -1028,7 +864,7 @@ def _concurrency_policy(controls: ir.Controls, issue: Callable[[str, str], None]
 
 def _render_coordinator(app: ir.Application, coordinator: ir.Coordinator, bundled: ir.BundleCoordinator | None,
                         templates: Mapping[str, str], parameters: Mapping[str, Mapping[str, str | None]],
-                        options: _Options, names: _Names, argo_events: bool, issues: list[Issue]
+                        options: _Options, names: Names, argo_events: bool, issues: list[Issue]
                         ) -> list[tuple[str, dict]]:
     from airflow_provider_sparkk8s.migrate.oozie import schedule as schedules
 
@@ -1043,10 +879,10 @@ def _render_coordinator(app: ir.Application, coordinator: ir.Coordinator, bundle
         template = dns_name(coordinator.app_path.rstrip("/").removesuffix("/workflow.xml").rsplit("/", 1)[-1])
         issue("approximated", f"the workflow {coordinator.app_path!r} is not part of the input; the CronWorkflow "
               f"expects a WorkflowTemplate named {template!r}", "coordinator action")
-        mapping = _param_mapping(coordinator.configuration)
+        mapping = param_mapping(coordinator.configuration)
     else:
         template = templates[key]
-        mapping = _param_mapping(parameters[key])
+        mapping = param_mapping(parameters[key])
     tr = _Translator(mapping, {}, coordinator.name, True, issues, parameter_scope="workflow.parameters")
     arguments = {mapping.get(k, param_name(k)): tr(v, src, f"coordinator configuration {k}")
                  for k, v in coordinator.configuration.items()}
@@ -1057,7 +893,6 @@ def _render_coordinator(app: ir.Application, coordinator: ir.Coordinator, bundle
                    f"{ANNOTATION_PREFIX}oozie-frequency": coordinator.frequency.text or coordinator.frequency.cron,
                    f"{ANNOTATION_PREFIX}oozie-start": coordinator.start,
                    f"{ANNOTATION_PREFIX}oozie-end": coordinator.end}
-    spec: dict[str, Any] = {"schedules": [translation.argo_cron or PLACEHOLDER_CRON]}
     suspend = False
     if not translation.argo_cron:
         suspend = True
@@ -1068,12 +903,11 @@ def _render_coordinator(app: ir.Application, coordinator: ir.Coordinator, bundle
         issue("unsupported", "the frequency cannot be a CronWorkflow schedule: the CronWorkflow is suspended",
               "coordinator frequency")
     zone = translation.timezone or coordinator.timezone  # cron frequencies run in Oozie's server zone
-    if zone:
-        spec["timezone"] = zone
-    spec["concurrencyPolicy"] = _concurrency_policy(coordinator.controls, issue)
+    policy = _concurrency_policy(coordinator.controls, issue)
     timeout = coordinator.controls.timeout_minutes
+    deadline = None
     if timeout is not None and timeout > 0:
-        spec["startingDeadlineSeconds"] = timeout * 60
+        deadline = timeout * 60
         issue("approximated", f"timeout {timeout} min: startingDeadlineSeconds (a run that could not start in "
               "time is skipped; Oozie's timeout waits for input data)")
     if coordinator.controls.throttle is not None:
@@ -1085,14 +919,9 @@ def _render_coordinator(app: ir.Application, coordinator: ir.Coordinator, bundle
               "coordinator input-events")
     if bundled is not None and not bundled.enabled:
         suspend = True
-    if suspend:
-        spec["suspend"] = True
-    workflow_spec: dict[str, Any] = {"workflowTemplateRef": {"name": template}}
-    if arguments:
-        workflow_spec["arguments"] = {"parameters": [{"name": k, "value": v} for k, v in arguments.items()]}
-    spec["workflowSpec"] = workflow_spec
-    cron = {"apiVersion": API_VERSION, "kind": "CronWorkflow",
-            "metadata": {"name": name, "namespace": options.namespace, "annotations": annotations}, "spec": spec}
+    cron = cron_workflow(name, options.namespace, annotations, translation.argo_cron or PLACEHOLDER_CRON, template,
+                         timezone=zone, concurrency_policy=policy, starting_deadline_seconds=deadline,
+                         suspend=suspend, arguments=arguments)
     out: list[tuple[str, dict]] = [(f"{name}.cronworkflow.yaml", cron)]
     if argo_events and translation.calendar:
         out.extend(_argo_events(name, template, translation.calendar, arguments, options, src, issues))
@@ -1113,7 +942,4 @@ def _argo_events(name: str, template: str, calendar: Mapping[str, Any], argument
                             f"{', '.join(sorted(set(arguments) - set(static)))} keep the template's defaults; the "
                             "fire time is the event-time parameter", src, "coordinator configuration"))
     timetable = ArgoCalendarTimetable(calendar=dict(calendar), event_name="schedule")
-    event_source, sensor = timetable.to_argo_events(template, namespace=options.namespace,
-                                                    event_source_name=name, sensor_name=name, parameters=static,
-                                                    service_account=options.service_account)
-    return [(f"{name}.eventsource.yaml", event_source), (f"{name}.sensor.yaml", sensor)]
+    return calendar_events(name, template, timetable, static, options.namespace, options.service_account)
