@@ -4,7 +4,7 @@ VENV ?= .venv
 UV_VERSION = 0.13.9
 STAMP = $(VENV)/.installed
 
-.PHONY: test lint env clean lock bench demo
+.PHONY: test lint env clean lock bench demo reliability
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
@@ -24,6 +24,11 @@ demo: $(STAMP)
 # Every benchmark, then BENCHMARKS.md (about an hour on 2 cores). BENCH_ARGS: e.g. --quick, --only import_cost
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
+
+# Every reliability and security campaign at full size (tests/reliability/), then RELIABILITY.md. Exits non-zero on
+# any violated invariant. The short seeded version runs inside `make test`. RELIABILITY_ARGS: e.g. --only faults
+reliability: $(STAMP)
+	$(VENV)/bin/python -m tests.reliability.campaign --full --markdown RELIABILITY.md $(RELIABILITY_ARGS)
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

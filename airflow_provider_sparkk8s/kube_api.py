@@ -52,7 +52,7 @@ class KubeApiError(Exception):
                  path: str = "") -> None:
         self.status = status
         self.body = body if isinstance(body, dict) else {}
-        self.reason = self.body.get("reason", "")
+        self.reason = self.body.get("reason") or _phrase(status)  # the Argo Server's errors carry no reason
         self.message = self.body.get("message") or (body if isinstance(body, str) else "")
         self.retry_after = retry_after
         super().__init__(f"{method} {path}: HTTP {status} {self.reason}: {self.message}".strip())
@@ -77,6 +77,15 @@ class Backoff:
         self.attempt = 0
 
 
+def _phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def _retry_after(headers: Any) -> float | None:
     value = headers.get("Retry-After") if headers is not None else None
     try:
@@ -90,9 +99,12 @@ class KubeAPI:
 
     #: Names the cluster and credentials; waits through an API with a share key share the process-wide watches.
     share_key: Hashable | None = None
+    #: Opens a fresh client from the connection (credentials read again): a wait's reconnect after a 401.
+    reopen: Callable[[], AbstractAsyncContextManager[KubeAPI]] | None = None
 
     def __init__(self, api_client: Any) -> None:
         self.client = api_client
+        self._renewed: AsyncExitStack | None = None
 
     async def _client(self) -> Any:
         return self.client
@@ -103,10 +115,28 @@ class KubeAPI:
         if content_type:
             headers["Content-Type"] = content_type
         params = [(k, v) for k, v in (query or {}).items() if v is not None]
-        client = await self._client()
-        return await client.call_api(path, method, query_params=params, header_params=headers, body=body,
-                                          auth_settings=["BearerToken"], _preload_content=False,
-                                          _request_timeout=timeout)
+        for renew in (self.reopen is not None, False):
+            client = await self._client()
+            resp = await client.call_api(path, method, query_params=params, header_params=headers, body=body,
+                                         auth_settings=["BearerToken"], _preload_content=False,
+                                         _request_timeout=timeout)
+            if resp.status != 401 or not renew:
+                return resp
+            resp.release()
+            await self._renew()
+        raise AssertionError("unreachable")
+
+    async def _renew(self) -> None:
+        """After a 401 (an expired token): a fresh client, with the credentials read again, for this and every
+        later call; it is closed with this API (`aclose`)."""
+        assert self.reopen is not None
+        if self._renewed is None:
+            self._renewed = AsyncExitStack()
+        self.client = (await self._renewed.enter_async_context(self.reopen())).client
+
+    async def aclose(self) -> None:
+        if self._renewed is not None:
+            await self._renewed.aclose()
 
     async def request(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
                       content_type: str | None = None, timeout: float | None = 60) -> Any:
@@ -194,6 +224,15 @@ def is_connection_error(exc: Exception) -> bool:
     return isinstance(exc, aiohttp.ClientError)
 
 
+def is_certificate_error(exc: BaseException) -> bool:
+    """The server's certificate was not trusted: retrying cannot help (a CA bundle or the connection is wrong)."""
+    import ssl
+
+    import aiohttp
+
+    return isinstance(exc, ssl.SSLCertVerificationError | aiohttp.ClientConnectorCertificateError)
+
+
 async def _pause(delay: float, exc: Exception, on_error: Callable[[Exception, float], None] | None) -> None:
     if on_error is not None:
         on_error(exc, delay)
@@ -213,11 +252,11 @@ async def call_with_retries(fn: Callable[[], Any], attempts: int = 6) -> Any:
                 raise
             await _pause(backoff.next(exc.retry_after), exc, None)
         except (OSError, asyncio.TimeoutError) as exc:
-            if attempt == attempts - 1:
+            if is_certificate_error(exc) or attempt == attempts - 1:
                 raise
             await _pause(backoff.next(), exc, None)
         except Exception as exc:
-            if not is_connection_error(exc) or attempt == attempts - 1:
+            if not is_connection_error(exc) or is_certificate_error(exc) or attempt == attempts - 1:
                 raise
             await _pause(backoff.next(), exc, None)
     raise AssertionError("unreachable")

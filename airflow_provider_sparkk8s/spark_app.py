@@ -103,7 +103,10 @@ class SparkApp:
         for key in self.conf:
             if not isinstance(key, str) or not key or any(c.isspace() for c in key):
                 raise ValueError(f"conf: invalid Spark property name {key!r}")
-        self.conf = {k: _conf_value(v) for k, v in self.conf.items()}
+        try:
+            self.conf = {k: _conf_value(v) for k, v in self.conf.items()}
+        except TypeError as exc:
+            raise TypeError(f"conf: {exc}") from None
         for arg in ("jars", "py_files", "files", "archives", "packages", "image_pull_secrets"):
             value = getattr(self, arg)
             if isinstance(value, str):

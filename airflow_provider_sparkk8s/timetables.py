@@ -375,6 +375,8 @@ def _read_event_source(path: Path, event_name: str | None) -> tuple[str, Mapping
     """The (event name, calendar entry) chosen from the EventSource documents of a YAML file."""
     import yaml
 
+    from airflow_provider_sparkk8s.safe_yaml import safe_load_all
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -382,7 +384,7 @@ def _read_event_source(path: Path, event_name: str | None) -> tuple[str, Mapping
     except OSError as error:
         raise InvalidArgoCalendar(f"event_source_file {path}: cannot read it: {error.strerror or error}") from None
     try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        documents = [doc for doc in safe_load_all(text) if doc is not None]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -20,11 +20,19 @@ import json
 import logging
 import weakref
 from collections.abc import AsyncIterator, Callable, Hashable
-from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from .kube_api import Backoff, KubeAPI, KubeApiError, Resource, call_with_retries, is_connection_error
+from .kube_api import (
+    Backoff,
+    KubeAPI,
+    KubeApiError,
+    Resource,
+    call_with_retries,
+    is_certificate_error,
+    is_connection_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +282,8 @@ class Collection:
                 reopens += 1  # maybe a rotated token: a new client reads the credentials again
                 await self._pause(backoff.next(), exc)
             except Exception as exc:  # noqa: BLE001 - opening the client failed, or the stream broke for good
-                if not (isinstance(exc, OSError | asyncio.TimeoutError) or is_connection_error(exc)):
+                if is_certificate_error(exc) or not (isinstance(exc, OSError | asyncio.TimeoutError)
+                                                     or is_connection_error(exc)):
                     return self._fail_all(exc)
                 await self._pause(backoff.next(), exc)
 
@@ -308,6 +317,8 @@ class Collection:
                     raise
                 await self._pause(backoff.next(exc.retry_after), exc)
             except (OSError, asyncio.TimeoutError, ValueError) as exc:
+                if is_certificate_error(exc):
+                    raise  # an untrusted certificate stays untrusted: fail the waiters
                 await self._pause(backoff.next(), exc)
             except Exception as exc:
                 if not is_connection_error(exc):
@@ -372,6 +383,26 @@ async def wait_for(key: Hashable | None, open_source: Callable[[], AbstractAsync
     return await collection.wait(waiter)
 
 
+def reopening(first: Source, reopen: Callable[[], AbstractAsyncContextManager[Any]] | None,
+              source_on: Callable[[Any], Source]) -> Callable[[], AbstractAsyncContextManager[Source]]:
+    """A private wait's source: `first` (on the caller's client) when the wait opens; on every reopen (a
+    reconnect, above all after a 401 from an expired token) `source_on` a fresh client from `reopen`, which
+    reads the credentials again."""
+    opened = 0
+
+    @asynccontextmanager
+    async def open_source() -> AsyncIterator[Source]:
+        nonlocal opened
+        opened += 1
+        if opened == 1 or reopen is None:
+            yield first
+            return
+        async with reopen() as client:
+            yield source_on(client)
+
+    return open_source
+
+
 async def wait_for_object(
     api: KubeAPI,
     resource: Resource,
@@ -389,9 +420,11 @@ async def wait_for_object(
     watch of (cluster, resource, namespace, label_selector) — the object must match the selector; otherwise it
     watches just this object."""
     if api.share_key is None:
-        source = KubeSource(api, resource, namespace, field_selector=f"metadata.name={name}")
-        return await wait_for(None, lambda: nullcontext(source), name, decide, deadline=deadline,
-                              on_deadline=on_deadline, on_error=on_error, window=window)
+        def source_on(client: KubeAPI) -> Source:
+            return KubeSource(client, resource, namespace, field_selector=f"metadata.name={name}")
+
+        return await wait_for(None, reopening(source_on(api), api.reopen, source_on), name, decide,
+                              deadline=deadline, on_deadline=on_deadline, on_error=on_error, window=window)
     opener = api.opener  # type: ignore[attr-defined]
 
     @asynccontextmanager

@@ -23,8 +23,9 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseHook
 
+from ..identity import TASK_KEY
 from ..kube_api import PODS, KubeAPI, KubeApiError, Resource, call_with_retries
-from ..watch import wait_for, wait_for_object
+from ..watch import reopening, wait_for, wait_for_object
 
 WORKFLOWS = Resource("argoproj.io", "v1alpha1", "workflows", "Workflow")
 WORKFLOW_TEMPLATES = Resource("argoproj.io", "v1alpha1", "workflowtemplates", "WorkflowTemplate")
@@ -135,7 +136,10 @@ class _KubernetesTransport:
             return await call_with_retries(lambda: self.api.request("POST", WORKFLOWS.path(namespace),
                                                                       body=workflow))
         except KubeApiError as exc:
-            raise ArgoError(exc.message or str(exc), exc.status) from exc
+            existing = await _created_before(self, exc.status, namespace, workflow)
+            if existing is not None:
+                return existing
+            raise ArgoError(str(exc) if exc.status in (401, 403) else exc.message or str(exc), exc.status) from exc
 
     async def get(self, namespace: str, name: str) -> dict | None:
         try:
@@ -186,6 +190,7 @@ class _ArgoServerTransport:
 
     share_key: Any = None
     opener: Callable[[], Any] | None = None  # opens another transport to the same server, for shared watches
+    reopen: Callable[[], Any] | None = None  # a new transport (token read again): a wait's reconnect after a 401
 
     def __init__(self, session: Any, base_url: str, token: str | None, ssl: Any) -> None:
         self.session = session
@@ -200,6 +205,8 @@ class _ArgoServerTransport:
         """One request; a KubeApiError when the server says no."""
         async with self.session.request(method, self.base + path, params=query or None, json=body,
                                         headers=self.headers, ssl=self.ssl) as resp:
+            if resp.status == 401 and await self._renew_token():
+                return await self.raw(method, path, query, body)
             raw = await resp.read()
             try:
                 data = json.loads(raw) if raw else {}
@@ -210,11 +217,22 @@ class _ArgoServerTransport:
                 raise KubeApiError(resp.status, data, float(retry_after) if retry_after else None, method, path)
             return data
 
+    async def _renew_token(self) -> bool:
+        """After a 401 (an expired token): read the connection's token again. True when it changed."""
+        if self.reopen is None:
+            return False
+        async with self.reopen() as fresh:
+            changed = fresh.headers != self.headers
+            self.headers = fresh.headers
+        return changed
+
     async def _request(self, method: str, path: str, query: dict | None = None, body: Any = None) -> Any:
         try:
             return await call_with_retries(lambda: self.raw(method, path, query, body))
         except KubeApiError as exc:
-            raise ArgoError(exc.body.get("message") or str(exc), exc.status) from exc
+            # 401/403 say which request and status, so that a rejected token or a missing permission is plain.
+            message = str(exc) if exc.status in (401, 403) else exc.body.get("message") or str(exc)
+            raise ArgoError(message, exc.status) from exc
 
     async def get_template(self, kind: str, namespace: str, name: str) -> dict | None:
         path = (f"/api/v1/cluster-workflow-templates/{quote(name)}" if kind == "ClusterWorkflowTemplate"
@@ -230,10 +248,16 @@ class _ArgoServerTransport:
         """Submit a template reference through `/submit` (the server validates it as `argo submit` does);
         anything the submit options cannot carry goes through a plain create of the same manifest."""
         request = _submit_request(namespace, workflow)
-        if request is not None:
-            return await self._request("POST", f"/api/v1/workflows/{quote(namespace)}/submit", body=request)
-        return await self._request("POST", f"/api/v1/workflows/{quote(namespace)}",
-                                   body={"namespace": namespace, "workflow": workflow})
+        try:
+            if request is not None:
+                return await self._request("POST", f"/api/v1/workflows/{quote(namespace)}/submit", body=request)
+            return await self._request("POST", f"/api/v1/workflows/{quote(namespace)}",
+                                       body={"namespace": namespace, "workflow": workflow})
+        except ArgoError as exc:
+            existing = await _created_before(self, exc.status, namespace, workflow)
+            if existing is None:
+                raise
+            return existing
 
     async def get(self, namespace: str, name: str) -> dict | None:
         try:
@@ -259,8 +283,10 @@ class _ArgoServerTransport:
         process that uses this connection and namespace, when the transport is shared)."""
         opener = self.opener
         if opener is None:
-            events = _WorkflowEvents(self, ref.namespace, f"metadata.name={ref.name}")
-            key, open_source = None, lambda: contextlib.nullcontext(events)
+            def events_on(transport: _ArgoServerTransport) -> _WorkflowEvents:
+                return _WorkflowEvents(transport, ref.namespace, f"metadata.name={ref.name}")
+
+            key, open_source = None, reopening(events_on(self), self.reopen, events_on)
         else:
             @contextlib.asynccontextmanager
             async def open_source() -> AsyncIterator[_WorkflowEvents]:
@@ -282,6 +308,19 @@ class _ArgoServerTransport:
                     result = json.loads(line).get("result") or {}
                     out.append((result.get("podName", ""), result.get("content", "")))
         return out
+
+
+async def _created_before(transport: Any, status: int | None, namespace: str, workflow: dict) -> dict | None:
+    """After a 409 on create: the workflow an earlier attempt of this very call created (its response was
+    lost, so the retry found the name taken), or None when the name belongs to something else."""
+    meta = workflow.get("metadata") or {}
+    if status != 409 or not meta.get("name"):
+        return None
+    existing = await transport.get(namespace, meta["name"])
+    key = (meta.get("labels") or {}).get(TASK_KEY)
+    if existing is None or not key or (existing["metadata"].get("labels") or {}).get(TASK_KEY) != key:
+        return None
+    return existing
 
 
 async def _wait_workflow(wait: Callable[..., Any], ref: WorkflowRef, timeout: float | None,
@@ -436,6 +475,7 @@ class ArgoWorkflowsHook(BaseHook):
         async with self._argo_server() as transport:
             if shared:
                 transport.share_key, transport.opener = ("argo-server", self.argo_conn_id), self._argo_server
+            transport.reopen = self._argo_server
             yield transport
 
     @contextlib.asynccontextmanager

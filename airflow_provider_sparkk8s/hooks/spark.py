@@ -155,11 +155,31 @@ class SparkK8sHook(BaseHook):
     @contextlib.asynccontextmanager
     async def api(self) -> AsyncIterator[KubeAPI]:
         from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+        from kubernetes_asyncio.client import Configuration
 
+        configuration = Configuration()
         hook = AsyncKubernetesHook(conn_id=self.kubernetes_conn_id, cluster_context=self.cluster_context,
-                                   config_file=self.config_file, in_cluster=self.in_cluster)
+                                   config_file=self.config_file, in_cluster=self.in_cluster,
+                                   client_configuration=configuration)
+        # TLS is verified unless the connection says otherwise, explicitly and loudly (the async hook of the
+        # cncf provider ignores disable_verify_ssl: apply it here, as its sync hook and spark-submit do).
+        extras = await hook.get_conn_extras()
+        by_extra = _truthy(extras.get("disable_verify_ssl", extras.get("extra__kubernetes__disable_verify_ssl")))
+        if by_extra:
+            self.log.warning("TLS verification is disabled for connection %s (disable_verify_ssl): the API "
+                             "server's certificate is not checked", self.kubernetes_conn_id)
+            configuration.verify_ssl = False
         async with hook.get_conn() as client:
-            yield KubeAPI(client)
+            if not by_extra and not configuration.verify_ssl:
+                self.log.warning("TLS verification is disabled for connection %s (insecure-skip-tls-verify in "
+                                 "its kubeconfig): the API server's certificate is not checked",
+                                 self.kubernetes_conn_id)
+            api = KubeAPI(client)
+            api.reopen = self.api  # after a 401 (an expired token), calls go on with the credentials read again
+            try:
+                yield api
+            finally:
+                await api.aclose()
 
     def shared_api(self) -> SharedKubeAPI:
         """The API for triggers: its waits share the triggerer's watches of this cluster (see watch.py), and it
@@ -186,7 +206,7 @@ class SparkK8sHook(BaseHook):
         except KubeApiError as exc:
             if exc.status != 409:
                 raise
-        return await api.request("GET", resource.path(namespace, name)), False
+        return await call_with_retries(lambda: api.request("GET", resource.path(namespace, name))), False
 
     async def get(self, api: KubeAPI, resource: Resource, namespace: str, name: str) -> dict | None:
         try:
@@ -334,6 +354,9 @@ class SparkK8sHook(BaseHook):
             self.log.warning("TLS verification is disabled for connection %s (disable_verify_ssl)",
                              self.kubernetes_conn_id)
             conf["spark.kubernetes.trust.certificates"] = "true"
+        elif _truthy(cluster.get("insecure-skip-tls-verify")):
+            self.log.warning("TLS verification is disabled for connection %s (insecure-skip-tls-verify in its "
+                             "kubeconfig)", self.kubernetes_conn_id)
         yield f"k8s://{cluster['server']}", env, conf
 
     def submit_with_spark_submit(self, app: SparkApp, run: SparkRun, identity: TaskIdentity,
@@ -366,6 +389,7 @@ class SparkK8sHook(BaseHook):
                 emit(f"Submitting {app.name} with {Path(binary).name} to {master} (driver pod "
                      f"{run.namespace}/{run.driver_pod})")
                 tail: list[str] = []
+                cause = ""  # the exception spark-submit died of: its stack trace can push it out of the tail
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                                         text=True, errors="replace", start_new_session=True)
                 self.active_process = proc  # so a task kill can stop it (see SparkK8sOperator.on_kill)
@@ -376,6 +400,8 @@ class SparkK8sHook(BaseHook):
                         line = line.rstrip("\n")
                         emit(line)
                         tail = (tail + [line])[-LOG_TAIL_LINES:]
+                        if not cause and line.startswith("Exception in thread"):
+                            cause = line
                         if time.monotonic() > deadline:
                             raise subprocess.TimeoutExpired(argv, timeout)
                     code = proc.wait(max(1.0, deadline - time.monotonic()))
@@ -390,7 +416,8 @@ class SparkK8sHook(BaseHook):
                 finally:
                     self.active_process = None
                 if code != 0:
-                    raise SparkSubmitError(f"spark-submit exited with code {code}:\n" + "\n".join(tail))
+                    first = f" {cause}" if cause and cause not in tail else ""
+                    raise SparkSubmitError(f"spark-submit exited with code {code}:{first}\n" + "\n".join(tail))
         return run
 
     def _driver_conf(self, run: SparkRun, identity: TaskIdentity, app: SparkApp) -> dict[str, str]:

@@ -20,6 +20,8 @@ def write_all(out: Path, files: Mapping[str, str]) -> list[str]:
     """Write every file or none: all contents go to temporary files first, then each replaces its target
     (``os.replace`` is atomic). Returns the names written."""
     check_names(files)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output directory {out}: exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[str, Path]] = []
     try:

@@ -102,6 +102,7 @@ class ArgoWorkflowOperator(BaseOperator):
         self.ui_base_url = ui_base_url
         self.deferrable = deferrable
         self._ref: WorkflowRef | None = None
+        self._submitting: tuple[str, TaskIdentity] | None = None  # namespace and task while submitting
         self.published_links: dict[str, str] = {}
 
     @property
@@ -120,13 +121,15 @@ class ArgoWorkflowOperator(BaseOperator):
 
             import yaml
 
+            from ..safe_yaml import safe_load
+
             path = Path(self.render_template(doc, context))
             try:
                 text = path.read_text()
             except OSError as exc:
                 raise AirflowException(f"workflow: cannot read {path}: {exc.strerror}") from exc
             try:
-                doc = yaml.safe_load(self._render_manifest(text, context))
+                doc = safe_load(self._render_manifest(text, context))
             except yaml.YAMLError as exc:
                 raise AirflowException(f"workflow: {path} is not valid YAML: {exc}") from exc
         elif isinstance(doc, dict):
@@ -181,6 +184,7 @@ class ArgoWorkflowOperator(BaseOperator):
 
     # ------------------------------------------------------------------ execution
     def execute(self, context: Context) -> Any:
+        from .. import task_state
         from ..hooks.argo import ArgoError, WorkflowRef, check_parameters, outcome_of
         from ..identity import TaskIdentity
 
@@ -189,6 +193,8 @@ class ArgoWorkflowOperator(BaseOperator):
         namespace = self.namespace or hook.get_namespace()
         inline = self._inline_workflow(context)
         body = self._manifest(identity, namespace, inline)
+
+        recorded = task_state.recall(context, STATE_KEY, self.log)
 
         async def adopt_or_submit(transport: Any) -> Any:
             for wf in sorted(await transport.list(namespace, identity.selector("workflow")),
@@ -200,6 +206,12 @@ class ArgoWorkflowOperator(BaseOperator):
                 if outcome is None:
                     return ref
                 if ref.try_number == identity.try_number:
+                    return outcome
+                if (outcome.status == "success" and (recorded or {}).get("name") == ref.name
+                        and task_state.unreported_success(recorded, identity.try_number)):
+                    self.log.info("Workflow %s/%s of try %s succeeded, but that try ended before it could report "
+                                  "it; taking its outcome instead of submitting again", namespace, ref.name,
+                                  ref.try_number)
                     return outcome
             ref = (inline or {}).get("spec", {}).get("workflowTemplateRef")
             if inline is None or ref:  # the Kubernetes API would accept a missing template; fail before creating
@@ -217,13 +229,16 @@ class ArgoWorkflowOperator(BaseOperator):
             return WorkflowRef(namespace, created["metadata"]["name"], created["metadata"].get("uid", ""),
                                identity.try_number)
 
+        self._submitting = (namespace, identity)  # a kill before the create returns still finds the workflow
         try:
             result = hook.run(adopt_or_submit)
         except ArgoError as exc:
             raise AirflowException(f"Task {self.task_id}: {exc}") from exc
+        self._submitting = None
         if not isinstance(result, WorkflowRef):
-            self.log.info("Workflow %s/%s of this try already ended %s; not submitting again", namespace,
-                          result.ref.name, result.phase)
+            if result.ref.try_number == identity.try_number:
+                self.log.info("Workflow %s/%s of this try already ended %s; not submitting again", namespace,
+                              result.ref.name, result.phase)
             return self._finish(context, result.to_event())
         ref = result
         self.log.info("%s workflow %s/%s (%s)", "Adopting" if ref.adopted else "Submitted", ref.namespace, ref.name,
@@ -240,14 +255,10 @@ class ArgoWorkflowOperator(BaseOperator):
         outcome = hook.run(lambda transport: transport.wait(ref, self.wait_timeout, None))
         return self._finish(context, outcome.to_event())
 
-    def _remember(self, context: Context, ref: WorkflowRef) -> None:
-        store = context.get("task_state_store")
-        if store is None:
-            return
-        try:
-            store.set(STATE_KEY, ref.to_dict())
-        except Exception as exc:  # noqa: BLE001 - labels keep adoption working without it
-            self.log.warning("Could not record the workflow in the task state store: %s", exc)
+    def _remember(self, context: Context, ref: WorkflowRef, reported: bool = False) -> None:
+        from .. import task_state
+
+        task_state.record(context, STATE_KEY, ref.to_dict(), self.log, reported)
 
     def _publish(self, context: Context, hook: ArgoWorkflowsHook, ref: WorkflowRef) -> None:
         context["ti"].xcom_push(key="workflow_name", value=ref.name)
@@ -280,6 +291,7 @@ class ArgoWorkflowOperator(BaseOperator):
                   "progress": outcome.progress, "started_at": outcome.started_at,
                   "finished_at": outcome.finished_at, "outputs": outcome.outputs, "adopted": ref.adopted}
         if outcome.status == "success":
+            self._remember(context, ref, reported=True)  # a clear after this submits the workflow again
             return result
         if outcome.status == "timeout":
             done = hook.run(lambda transport: shutdown_workflow(transport, ref, self.kill_action))
@@ -290,19 +302,32 @@ class ArgoWorkflowOperator(BaseOperator):
 
     def on_kill(self) -> None:
         """Killed while waiting on the worker: stop (or terminate) the workflow; a finished one is left alone."""
-        if self._ref is None:
+        if self._ref is None and self._submitting is None:
             return
         import threading
 
-        from ..hooks.argo import shutdown_workflow
+        from ..hooks.argo import WorkflowRef, shutdown_workflow
 
-        ref, hook = self._ref, self.hook
+        ref, submitting, hook = self._ref, self._submitting, self.hook
+
+        async def shutdown(transport: Any) -> list[str]:
+            refs = [ref] if ref is not None else []
+            if submitting is not None:  # killed while submitting: whatever this try created, found by its labels
+                namespace, identity = submitting
+                refs = [WorkflowRef(namespace, wf["metadata"]["name"], wf["metadata"].get("uid", ""),
+                                    identity.try_number)
+                        for wf in await transport.list(namespace, identity.selector("workflow"))
+                        if wf["metadata"]["labels"].get("sparkk8s.io/try-number") == str(identity.try_number)]
+                if not refs:
+                    return [f"no workflow of this try in namespace {namespace} to stop"]
+            return [await shutdown_workflow(transport, r, self.kill_action) for r in refs]
 
         def stop() -> None:
             try:
-                self.log.info("%s", hook.run(lambda transport: shutdown_workflow(transport, ref, self.kill_action)))
+                for done in hook.run(shutdown):
+                    self.log.info("%s", done)
             except Exception as exc:  # noqa: BLE001 - on_kill must not raise
-                self.log.error("Could not stop workflow %s/%s: %s", ref.namespace, ref.name, exc)
+                self.log.error("Could not stop the workflow: %s", exc)
 
         # SIGTERM interrupts the wait's event loop on this thread; the call needs a loop of its own.
         worker = threading.Thread(target=stop, name="argo-on-kill", daemon=True)

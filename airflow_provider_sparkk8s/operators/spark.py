@@ -141,13 +141,13 @@ class SparkK8sOperator(BaseOperator):
         self.launcher = launcher
         self.name = name or self.task_id
         self.main_class = main_class
-        self.application_args = list(application_args or [])
+        self.application_args = _sequence("application_args", application_args)
         self.image = image
         self.image_pull_policy = image_pull_policy
         self.image_pull_secrets = image_pull_secrets or []
         self.namespace = namespace
         self.service_account = service_account
-        self.conf = dict(conf or {})
+        self.conf = _mapping("conf", conf)
         self.jars = jars or []
         self.py_files = py_files or []
         self.files = files or []
@@ -159,10 +159,10 @@ class SparkK8sOperator(BaseOperator):
         self.executor_memory = executor_memory
         self.executor_instances = executor_instances
         self.dynamic_allocation = dynamic_allocation
-        self.env_vars = dict(env_vars or {})
-        self.labels = dict(labels or {})
-        self.annotations = dict(annotations or {})
-        self.node_selector = dict(node_selector or {})
+        self.env_vars = _mapping("env_vars", env_vars)
+        self.labels = _mapping("labels", labels)
+        self.annotations = _mapping("annotations", annotations)
+        self.node_selector = _mapping("node_selector", node_selector)
         self.tolerations = list(tolerations or [])
         self.volumes = list(volumes or [])
         self.volume_mounts = list(volume_mounts or [])
@@ -191,6 +191,20 @@ class SparkK8sOperator(BaseOperator):
         self._submitting: SparkK8sHook | None = None
         self.published_links: dict[str, str] = {}
         self._published_app_id: str | None = None
+        self._check_application()
+
+    def _check_application(self) -> None:
+        """Validate the application when the DAG file is parsed, unless a value is only known when the task runs
+        (a Jinja template, an XCom): a bad argument then fails at parse time, naming the argument."""
+        from ..spark_app import SparkApp
+
+        values = {f: getattr(self, f) for f in _APP_FIELDS}
+        plain = (str, int, float, bool, list, tuple, dict, type(None))
+        if not self.application or not all(isinstance(v, plain) for v in values.values()) or "{{" in repr(values):
+            return
+        templates = {arg: value for arg in ("driver_pod_template", "executor_pod_template")
+                     if isinstance(value := getattr(self, arg), dict) and "{{" not in repr(value)}
+        SparkApp(name=self.name, **templates, **values)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -219,6 +233,8 @@ class SparkK8sOperator(BaseOperator):
 
         import yaml
 
+        from ..safe_yaml import safe_load
+
         path = Path(value)
         try:
             text = path.read_text()
@@ -226,7 +242,7 @@ class SparkK8sOperator(BaseOperator):
             raise AirflowException(f"{arg}: cannot read {path}: {exc.strerror}") from exc
         rendered = self.render_template(text, context)
         try:
-            doc = yaml.safe_load(rendered)
+            doc = safe_load(rendered)
         except yaml.YAMLError as exc:
             raise AirflowException(f"{arg}: {path} is not valid YAML: {exc}") from exc
         if not isinstance(doc, dict) or doc.get("kind") != kind:
@@ -235,6 +251,7 @@ class SparkK8sOperator(BaseOperator):
 
     # ------------------------------------------------------------------ execution
     def execute(self, context: Context) -> Any:
+        from .. import task_state
         from ..hooks.spark import SparkRun
         from ..identity import TaskIdentity
 
@@ -245,8 +262,8 @@ class SparkK8sOperator(BaseOperator):
                                   "SparkApplication", context)
         app = self._spark_app(context) if self.application else None
 
-        remembered = self._remembered(context)
-        adopted = hook.run(lambda api: self._adopt(hook, api, namespace, identity, remembered))
+        recorded = task_state.recall(context, STATE_KEY, self.log)
+        adopted = hook.run(lambda api: self._adopt(hook, api, namespace, identity, recorded))
         if isinstance(adopted, dict):  # this try already ran to the end
             return self._finish(context, adopted)
         if adopted is not None:
@@ -273,13 +290,25 @@ class SparkK8sOperator(BaseOperator):
         return self._finish(context, outcome.to_event(), logs_shown=True)
 
     async def _adopt(self, hook: SparkK8sHook, api: Any, namespace: str, identity: TaskIdentity,
-                     remembered: SparkRun | None = None) -> Any:
-        """A run to adopt (still running), the outcome of this try's finished run, or None to submit.
+                     recorded: dict[str, Any] | None = None) -> Any:
+        """A run to adopt (still running), the outcome of a finished run to take, or None to submit.
 
-        The run recorded in Airflow's task state store is checked first (one GET); the label search finds
-        the rest, including a run whose worker died before it could record anything."""
-        if remembered is not None and await hook.is_finished(api, remembered) is None:
-            return remembered
+        The run recorded in Airflow's task state store is checked first (one GET): still running, it is
+        adopted; ended in success that no try reported (its worker died after the end), its outcome is taken.
+        The label search finds the rest, including a run whose worker died before it could record anything."""
+        from .. import task_state
+        from ..hooks.spark import SparkRun
+
+        if recorded is not None and recorded.get("launcher") == self.launcher:
+            remembered = SparkRun.from_dict({**recorded, "adopted": True})
+            outcome = await hook.is_finished(api, remembered)
+            if outcome is None:
+                return remembered
+            if outcome.status == "success" and task_state.unreported_success(recorded, identity.try_number):
+                self.log.info("%s of try %s succeeded, but that try ended before it could report it; taking its "
+                              "outcome instead of running the application again", remembered.describe(),
+                              remembered.try_number)
+                return outcome.to_event()
         for run in await hook.find_runs(api, namespace, identity, self.launcher):
             outcome = await hook.is_finished(api, run)
             if outcome is None:
@@ -342,29 +371,10 @@ class SparkK8sOperator(BaseOperator):
         driver["podName"] = f"{run.application}-driver"
         return body
 
-    def _remembered(self, context: Context) -> SparkRun | None:
-        from ..hooks.spark import SparkRun
+    def _remember(self, context: Context, run: SparkRun, reported: bool = False) -> None:
+        from .. import task_state
 
-        store = context.get("task_state_store")  # Airflow 3.3+: survives retries, unlike XCom
-        try:
-            data = store.get(STATE_KEY) if store is not None else None
-        except Exception as exc:  # noqa: BLE001 - the label search still finds the application
-            self.log.warning("Could not read the task state store: %s", exc)
-            return None
-        if isinstance(data, dict) and data.get("launcher") == self.launcher:
-            run = SparkRun.from_dict(data)
-            run.adopted = True
-            return run
-        return None
-
-    def _remember(self, context: Context, run: SparkRun) -> None:
-        store = context.get("task_state_store")
-        if store is None:
-            return
-        try:
-            store.set(STATE_KEY, run.to_dict())
-        except Exception as exc:  # noqa: BLE001 - labels keep adoption working without it
-            self.log.warning("Could not record %s in the task state store: %s", run.describe(), exc)
+        task_state.record(context, STATE_KEY, run.to_dict(), self.log, reported)
 
     def _publish(self, context: Context, hook: SparkK8sHook, run: SparkRun) -> None:
         """Push what downstream tasks, sensors and the extra links need before waiting."""
@@ -443,6 +453,7 @@ class SparkK8sOperator(BaseOperator):
                   "launcher": run.launcher, "state": outcome.state, "application": run.application,
                   "launcher_pod": run.launcher_pod, "adopted": run.adopted}
         if outcome.status == "success":
+            self._remember(context, run, reported=True)  # a clear after this runs the application again
             if self.delete_on_success:
                 self._delete(hook, run)
             return result
@@ -482,3 +493,15 @@ class SparkK8sOperator(BaseOperator):
         worker.start()
         worker.join(timeout=30)
 
+
+
+def _sequence(arg: str, value: Any) -> list[Any]:
+    if isinstance(value, str):  # list("a b") would silently split it into characters
+        raise TypeError(f"{arg}: expected a list of strings, got str {value[:80]!r}")
+    return list(value or [])
+
+
+def _mapping(arg: str, value: Any) -> dict[str, Any]:
+    if value is not None and not isinstance(value, dict):
+        raise TypeError(f"{arg}: expected a dict, got {type(value).__name__}")
+    return dict(value or {})

@@ -68,7 +68,7 @@ from .argo_controller import (
     ArgoError,
     merge_parameters,
 )
-from .faults import RequestInfo, RequestRecord
+from .faults import RequestInfo, RequestRecord, cut_response, stall_watch
 from .store import now_rfc3339
 
 if TYPE_CHECKING:
@@ -245,6 +245,9 @@ class ArgoServer:
 
     async def _guarded(self, request: web.Request, handler: Any, info: RequestInfo) -> web.StreamResponse:
         self._authenticate(request)
+        if self.emu.rbac.enforced(request[USER]):
+            body = await self._body(request) if info.resource == "argo/workflows/submit" else {}
+            self.emu.rbac.check_argo_server(request[USER], info, body)
         faults = self.emu.faults.take(info)
         request[FAULTS] = faults
         for fault in faults:
@@ -260,7 +263,9 @@ class ArgoServer:
                 code = HTTP_GRPC.get(fault.status, 13 if fault.status >= 500 else 2)
                 return _json({"code": code, "message": fault.message or f"injected fault: {fault.status}"},
                              fault.status, headers)
-        return await handler(request)
+        response = await handler(request)
+        cut_response(request, faults)
+        return response
 
     def _authenticate(self, request: web.Request) -> None:
         tokens = self.emu.tokens
@@ -468,6 +473,8 @@ class ArgoServer:
         deadline = loop.time() + self.emu.watch_timeout
         sent = 0
         try:
+            if await stall_watch(request, request.get(FAULTS, [])):
+                return resp
             while loop.time() < deadline:
                 try:
                     event = await asyncio.wait_for(watcher.queue.get(), timeout=deadline - loop.time())

@@ -18,6 +18,7 @@ from typing import Any
 from .argo_controller import ArgoController
 from .faults import Faults, RequestLog
 from .pods import PodSimulator
+from .rbac import Authorizer, service_account_user
 from .resources import ResourceType
 from .spark_operator import SparkOperator
 from .spark_submit_pods import SparkSubmitPods
@@ -34,7 +35,8 @@ class KubeEmulator:
         host, port: where to listen (port 0 picks a free port).
         tls: serve HTTPS with a self-signed CA written beside the kubeconfig (``ca.crt``).
         token: require ``Authorization: Bearer <token>`` (401 otherwise). ``tokens`` maps more tokens to
-            user names.
+            user names. Every user but ``admin`` (the user of ``token``) is authorised by the RBAC objects in
+            the store (``rbac.py``); ``service_account_token`` adds a token for a ServiceAccount.
         workdir: where the kubeconfig and certificates go (a private temporary directory by default,
             removed on stop).
         kubeconfig: an explicit path for the kubeconfig file.
@@ -95,6 +97,7 @@ class KubeEmulator:
         self.store = Store(watch_window=watch_window)
         self.faults = Faults()
         self.requests = RequestLog()
+        self.rbac = Authorizer(self.store)
         self.pods = PodSimulator(self, enabled=simulate_pods)
         self.spark_operator = SparkOperator(self, enabled=simulate_spark_operator)
         self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
@@ -212,13 +215,22 @@ class KubeEmulator:
         await asyncio.to_thread(self.stop)
 
     # ------------------------------------------------------------------ configuration for clients
-    def kubeconfig(self, namespace: str = "default") -> dict[str, Any]:
+    def service_account_token(self, namespace: str, name: str) -> str:
+        """A new bearer token for ServiceAccount namespace/name: its requests are authorised by RBAC."""
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+        self.tokens[token] = service_account_user(namespace, name)
+        return token
+
+    def kubeconfig(self, namespace: str = "default", token: str | None = None) -> dict[str, Any]:
         import base64
 
         cluster: dict[str, Any] = {"server": self.url}
         if self.tls and self.ca_path is not None:
             cluster["certificate-authority-data"] = base64.b64encode(self.ca_path.read_bytes()).decode()
-        user: dict[str, Any] = {"token": self.token} if self.token else {}
+        token = token or self.token
+        user: dict[str, Any] = {"token": token} if token else {}
         return {
             "apiVersion": "v1",
             "kind": "Config",
@@ -231,15 +243,16 @@ class KubeEmulator:
             "preferences": {},
         }
 
-    def write_kubeconfig(self, path: str | os.PathLike, namespace: str = "default") -> Path:
-        """Write a kubeconfig for this server (mode 0600, it may hold a token)."""
+    def write_kubeconfig(self, path: str | os.PathLike, namespace: str = "default", token: str | None = None
+                         ) -> Path:
+        """Write a kubeconfig for this server (mode 0600, it may hold a token; `token` instead of the admin's)."""
         import yaml
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            yaml.safe_dump(self.kubeconfig(namespace), fh, sort_keys=False)
+            yaml.safe_dump(self.kubeconfig(namespace, token), fh, sort_keys=False)
         return path
 
     def airflow_connection(self, namespace: str = "default") -> dict[str, Any]:
@@ -247,12 +260,12 @@ class KubeEmulator:
         return {"conn_type": "kubernetes",
                 "extra": {"kube_config_path": str(self.kubeconfig_path), "namespace": namespace}}
 
-    def argo_connection(self, namespace: str = "default") -> dict[str, Any]:
+    def argo_connection(self, namespace: str = "default", token: str | None = None) -> dict[str, Any]:
         """An Airflow `argo_workflows` connection (JSON form) pointing at the Argo Server emulation."""
         extra: dict[str, Any] = {"namespace": namespace}
         if self.tls and self.ca_path is not None:
             extra["ca_bundle"] = str(self.ca_path)
-        return {"conn_type": "argo_workflows", "host": self.argo_server_url, "password": self.token or "",
+        return {"conn_type": "argo_workflows", "host": self.argo_server_url, "password": token or self.token or "",
                 "extra": extra}
 
     def airflow_env(self, conn_id: str = "kubernetes_default", namespace: str = "default") -> dict[str, str]:

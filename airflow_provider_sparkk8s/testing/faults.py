@@ -2,18 +2,27 @@
 
 Rules match requests by method, verb, resource, namespace, name and a path regex. A rule can fail the
 request with a status (500, 503, 429 with Retry-After, 401, 403, ...), delay it, reset the connection,
-cut a watch after N events or seconds, or answer the next watch with 410 Gone. `times` bounds how
-often a rule fires (None = until removed).
+cut the connection after the request was served (the response is lost: a retry must not do the work
+twice), cut a watch after N events or seconds, stall a watch (headers sent, then silence, then a cut), or answer
+the next watch with 410 Gone. `times` bounds how often a rule fires (None = until removed).
+`rotate_token` expires the emulator's bearer token and writes its successor into the kubeconfig.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import secrets
 import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .emulator import KubeEmulator
 
 _REASONS = {
     400: "BadRequest",
@@ -55,10 +64,14 @@ class Fault:
     message: str | None = None
     retry_after: float | None = None
     latency: float = 0.0
-    reset: bool = False
+    reset: bool = False  # cut the connection before the request is served
+    reset_after: bool = False  # serve the request, then cut the connection instead of answering
     drop_watch_after_events: int | None = None
     drop_watch_after_seconds: float | None = None
     gone: bool = False  # answer a watch with an ERROR event carrying 410
+    # a stalled watch: the response starts, nothing (no event, no bookmark) follows for this many seconds,
+    # then the connection is cut, as when a proxy or a dead node black-holes the stream
+    stall_watch_seconds: float | None = None
     times: int | None = None
     id: int = 0
     fired: int = 0
@@ -128,6 +141,42 @@ class Faults:
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [asdict(f) for f in self._rules]
+
+
+def cut_response(request: web.Request, faults: list[Fault]) -> None:
+    """After the handler ran: lose its response by cutting the connection when a `reset_after` rule fired."""
+    if any(f.reset_after for f in faults):
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("injected connection reset after the request was served")
+
+
+async def stall_watch(request: web.Request, faults: list[Fault]) -> bool:
+    """Hold a prepared watch response silent for the longest matching stall, then cut the connection.
+    True when the watch was stalled (the handler must then end without writing)."""
+    stall = max((f.stall_watch_seconds for f in faults if f.stall_watch_seconds is not None), default=None)
+    if stall is None:
+        return False
+    await asyncio.sleep(stall)
+    if request.transport is not None:
+        request.transport.abort()
+    return True
+
+
+def rotate_token(emulator: KubeEmulator, new_token: str | None = None) -> str:
+    """Token expiry: the server stops accepting the current bearer token (requests carrying it get 401) and
+    accepts a new one for the same user, which is written into the emulator's kubeconfig, as a credential
+    plugin or a projected service-account token refreshes it. Returns the new token."""
+    old = emulator.token
+    if old is None:
+        raise ValueError("rotate_token: the emulator was started without a token (token=...)")
+    new_token = new_token or secrets.token_urlsafe(24)
+    emulator.tokens[new_token] = emulator.tokens.get(old, "admin")
+    emulator.token = new_token
+    if emulator.kubeconfig_path is not None:
+        emulator.write_kubeconfig(emulator.kubeconfig_path)
+    emulator.tokens.pop(old, None)  # after the kubeconfig has the successor: a reload never finds no valid token
+    return new_token
 
 
 @dataclass

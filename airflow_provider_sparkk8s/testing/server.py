@@ -14,7 +14,7 @@ import yaml
 from aiohttp import web
 
 from . import errors
-from .faults import Fault, RequestInfo, RequestRecord
+from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .openapi import openapi_v3_group_version, openapi_v3_index
 from .resources import ResourceType
 from .tables import table, wants_table
@@ -119,6 +119,7 @@ class Server:
     async def _guarded(self, request: web.Request, handler: Any, info: RequestInfo) -> web.StreamResponse:
         if request.path not in ("/healthz", "/livez", "/readyz"):
             self._authenticate(request)
+            self.emu.rbac.check_request(request[USER], info, request.query, request.headers.get("Content-Type", ""))
         if request.path.startswith(ADMIN_PREFIX):
             return await handler(request)
         faults = self.emu.faults.take(info)
@@ -136,7 +137,9 @@ class Server:
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(int(fault.retry_after))
                 return _json(fault.status_body(), fault.status, headers)
-        return await handler(request)
+        response = await handler(request)
+        cut_response(request, faults)
+        return response
 
     def _authenticate(self, request: web.Request) -> None:
         tokens = self.emu.tokens
@@ -351,6 +354,8 @@ class Server:
         try:
             if gone:
                 await send(json.dumps({"type": "ERROR", "object": gone_status}))
+                return resp
+            if await stall_watch(request, faults):
                 return resp
             assert watcher is not None
             deadline = loop.time() + timeout

@@ -88,4 +88,19 @@ def test_a_failed_create_is_retried_without_a_second_workflow(argo: KubeEmulator
     result = run_dag(operator(False, conn, workflow_template="slow"), OPERATOR_IMPORTS)
     assert result.states == {"wf": "success"}
     assert fault.fired == 1
-    assert len(workflows(argo)) == 1 and creates(argo) == 1
+    assert len(workflows(argo)) == 1
+    attempts = [r.status for r in argo.requests.snapshot() if r.verb == "create" and r.resource == resource]
+    assert attempts == [0, 409]  # the lost answer (no status), then the retry that found the name taken
+
+
+@pytest.mark.parametrize("conn", TRANSPORTS)
+def test_a_create_whose_response_was_lost_is_not_a_conflict(argo: KubeEmulator, run_dag, conn) -> None:
+    # The server creates the workflow but the connection drops before the answer: the retry gets 409.
+    resource = "argo/workflows/submit" if conn else "workflows"
+    fault = argo.faults.add(verb="create", resource=resource, reset_after=True, times=1)
+    result = run_dag(operator(False, conn, workflow_template="slow"), OPERATOR_IMPORTS)
+    assert result.states == {"wf": "success"}
+    assert fault.fired == 1
+    assert len(workflows(argo)) == 1
+    attempts = [r.status for r in argo.requests.snapshot() if r.verb == "create" and r.resource == resource]
+    assert attempts == [0, 409]  # the lost answer (no status), then the retry that found the name taken

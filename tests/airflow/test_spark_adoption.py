@@ -114,7 +114,9 @@ def test_running_application_of_an_earlier_try_is_adopted_by_the_next_try(spark_
     ti = result.dag_run.get_task_instance("pi")
     assert ti.try_number == 2
     assert "HTTP 403" in result.output
-    assert "created by try 1 of this task and still running" in result.output
+    # On a slow machine the application may end before try 2 looks: try 2 then takes its success.
+    assert ("created by try 1 of this task and still running" in result.output
+            or "succeeded, but that try ended before it could report it" in result.output)
     assert result.xcom("pi")["adopted"] is True
     assert len(drivers(spark_cluster)) == 1
     assert drivers(spark_cluster)[0]["metadata"]["labels"]["sparkk8s.io/try-number"] == "1"

@@ -156,3 +156,28 @@ def test_compacted_history_mid_wait_relists(spark_cluster: KubeEmulator, run_dag
     # One list to look for an application to adopt, one to start waiting: any more followed a 410.
     assert spark_cluster.requests.count(verb="list", resource="sparkapplications") > 2
     assert_one_submission(spark_cluster, "spark-operator")
+
+
+def test_an_expired_token_is_read_again_while_waiting(kube_emulator_factory, run_dag) -> None:
+    from airflow_provider_sparkk8s.testing.faults import rotate_token
+
+    cluster = kube_emulator_factory(namespaces=[NS], token="first-token")
+    rotated = threading.Event()
+
+    def rotate_once_the_driver_runs() -> None:
+        while not rotated.is_set():
+            if any((p.get("status") or {}).get("phase") == "Running"
+                   for p in cluster.list("v1", "Pod", NS, "spark-role=driver")):
+                rotate_token(cluster)  # the kubeconfig now holds the new token; the old one gets 401
+                rotated.set()
+            rotated.wait(0.05)
+
+    thread = threading.Thread(target=rotate_once_the_driver_runs, daemon=True)
+    thread.start()
+    result = run_dag(task("pod", {"run-seconds": "3"}), IMPORTS)
+    rotated.set()
+    thread.join(5)
+    assert result.states == {"pi": "success"}
+    statuses = [r.status for r in cluster.requests.snapshot()]
+    assert 401 in statuses  # the waiting task did hold the expired token
+    assert_one_submission(cluster, "pod")

@@ -23,7 +23,7 @@ KILL_DEADLINE = 5.0  # seconds from "mark failed" until the application is gone
 
 
 def spark_dag(dag_id: str, *, launcher: str, deferrable: bool, run_seconds: float | None = None,
-              retries: int = 0) -> str:
+              retries: int = 0, retry_delay: float = 1) -> str:
     """A DAG with one SparkK8sOperator whose driver runs `run_seconds`, or forever when None."""
     behaviour = ({"emulator.sparkk8s.io/outcome": "running"} if run_seconds is None
                  else {"emulator.sparkk8s.io/run-seconds": str(run_seconds)})
@@ -45,7 +45,7 @@ with DAG({dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1), catchup=Fal
         annotations={behaviour!r},
         conf={{"spark.executor.instances": "1"}},
         retries={retries},
-        retry_delay=timedelta(seconds=1),
+        retry_delay=timedelta(seconds={retry_delay}),
     )
 """
 
@@ -166,24 +166,48 @@ def test_triggerer_restart_keeps_the_application_and_the_task_completes(airflow_
     assert run.xcom()["state"] == "Succeeded"
 
 
+@pytest.mark.parametrize(("run_seconds", "retry_delay", "retry_finds"), [
+    (60, 1, "Adopting"),
+    (3, 20, "taking its outcome instead of running the application again"),
+], ids=["retry-while-running", "retry-after-it-succeeded"])
 def test_killed_task_process_is_retried_and_adopts_the_application(airflow_stack: AirflowStack,
-                                                                   e2e_kube: KubeEmulator) -> None:
-    """SIGKILL of the task process (no on_kill can run): the retry finds the running application by its
-    labels and waits for it instead of submitting a second one."""
-    run = SparkDag(airflow_stack, e2e_kube, launcher="pod", deferrable=False, run_seconds=25, retries=1)
+                                                                   e2e_kube: KubeEmulator, run_seconds: float,
+                                                                   retry_delay: float, retry_finds: str) -> None:
+    """SIGKILL of the task process (no on_kill can run): the retry finds the application the lost try
+    submitted and waits for it, or takes its success when it has already ended, instead of submitting a
+    second one."""
+    run = SparkDag(airflow_stack, e2e_kube, launcher="pod", deferrable=False, run_seconds=run_seconds, retries=1,
+                   retry_delay=retry_delay)
     driver = run.wait_for_running_driver()
     ti = run.wait_for_state("running")
     pid = airflow_stack.task_process(ti["id"])
     assert pid is not None, f"no task process for task instance {ti['id']}"
     os.kill(pid, signal.SIGKILL)
 
-    ti = run.wait_for_state("success", timeout=90)
+    ti = run.wait_for_state("success", timeout=run_seconds + retry_delay + 90)
     assert ti["try_number"] == 2
     assert [p["metadata"]["uid"] for p in run.drivers()] == [driver["metadata"]["uid"]]
     assert len(run.objects("launcher")) == 1
     result = run.xcom()
     assert result["adopted"] is True and result["state"] == "Succeeded"
-    assert "Adopting" in run.log(2)
+    # A very slow retry may find a long driver already ended: then it takes the outcome, which is right too.
+    assert retry_finds in run.log(2) or "taking its outcome" in run.log(2)
+
+
+def test_cleared_task_runs_its_application_again(airflow_stack: AirflowStack, e2e_kube: KubeEmulator) -> None:
+    """Clearing a task whose application succeeded (and reported it) is a request to run it again: the next
+    try submits a new application rather than taking the old outcome."""
+    run = SparkDag(airflow_stack, e2e_kube, launcher="pod", deferrable=False, run_seconds=1)
+    run.wait_for_state("success", timeout=90)
+    [first] = run.drivers()
+    airflow_stack.api("POST", f"/dags/{run.dag_id}/clearTaskInstances",
+                      json={"dag_run_id": run.run_id, "task_ids": [TASK], "dry_run": False, "only_failed": False})
+    airflow_stack.wait(lambda: run.ti()["try_number"] == 2 and run.ti()["state"] == "success", 90,
+                       "the second try to succeed")
+    drivers = run.drivers()
+    assert len(drivers) == 2 and first["metadata"]["uid"] in {p["metadata"]["uid"] for p in drivers}
+    assert run.xcom()["adopted"] is False
+    assert "Created launcher pod" in run.log(2)
 
 
 def test_scheduler_sigterm_waits_for_the_running_task(airflow_stack: AirflowStack, e2e_kube: KubeEmulator) -> None:

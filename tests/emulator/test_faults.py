@@ -1,4 +1,4 @@
-"""Fault injection as a client sees it: resets, latency, dropped and expired watches."""
+"""Fault injection as a client sees it: resets, latency, dropped, stalled and expired watches, rotated tokens."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
+from airflow_provider_sparkk8s.testing.faults import rotate_token
 
 
 @pytest.fixture
@@ -100,3 +101,59 @@ def test_pod_behaviour_over_the_admin_endpoint(kube_emulator: KubeEmulator, v1: 
         time.sleep(0.05)
     terminated = pod.status.container_statuses[0].state.terminated
     assert (pod.status.phase, terminated.reason, terminated.exit_code) == ("Failed", "OOMKilled", 137)
+
+
+def test_stalled_watch_sends_nothing_then_cuts_the_connection(kube_emulator: KubeEmulator, v1: CoreV1Api) -> None:
+    kube_emulator.faults.add(verb="watch", resource="configmaps", stall_watch_seconds=0.8, times=1)
+    rv = v1.list_namespaced_config_map("default").metadata.resource_version
+    kube_emulator.apply(configmap("during-the-stall"))  # an event the stalled stream never delivers
+    started = time.monotonic()
+    seen = []
+    with pytest.raises((urllib3.exceptions.HTTPError, ValueError)):
+        for event in kubernetes.watch.Watch().stream(v1.list_namespaced_config_map, "default", resource_version=rv,
+                                                     allow_watch_bookmarks=True, timeout_seconds=10):
+            seen.append(event)
+    assert seen == []
+    assert 0.7 < time.monotonic() - started < 5
+    # the next watch from the same resourceVersion delivers what the stalled one held back
+    events = kubernetes.watch.Watch().stream(v1.list_namespaced_config_map, "default", resource_version=rv,
+                                             timeout_seconds=5)
+    assert next(events)["object"].metadata.name == "during-the-stall"
+
+
+def test_stalled_argo_server_event_stream_sends_nothing_then_cuts(kube_emulator: KubeEmulator) -> None:
+    kube_emulator.faults.add(verb="watch", resource="argo/workflows", stall_watch_seconds=0.5, times=1)
+    started = time.monotonic()
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        urllib3.request("GET", f"{kube_emulator.argo_server_url}/api/v1/workflow-events/default",
+                        preload_content=True, retries=False, timeout=urllib3.Timeout(read=10))
+    assert 0.4 < time.monotonic() - started < 5
+
+
+def test_rotated_token_is_refused_and_the_new_kubeconfig_works(kube_emulator_factory) -> None:
+    kube = kube_emulator_factory(token="first-token")
+    before = CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+    before.list_namespaced_config_map("default")
+    new = rotate_token(kube)
+    assert new != "first-token"
+    with pytest.raises(ApiException) as exc:
+        before.list_namespaced_config_map("default")  # a client still holding the expired token
+    assert exc.value.status == 401
+    reloaded = CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+    reloaded.list_namespaced_config_map("default")
+    assert [r.status for r in kube.requests.snapshot() if r.resource == "configmaps"] == [200, 401, 200]
+
+
+def test_rotating_without_a_token_is_an_error(kube_emulator: KubeEmulator) -> None:
+    with pytest.raises(ValueError, match="without a token"):
+        rotate_token(kube_emulator)
+
+
+def test_reset_after_serving_loses_the_response_but_not_the_work(kube_emulator: KubeEmulator, v1: CoreV1Api) -> None:
+    kube_emulator.faults.add(reset_after=True, verb="create", resource="configmaps", times=1)
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        v1.create_namespaced_config_map("default", configmap("a"))
+    assert kube_emulator.get("v1", "ConfigMap", "a") is not None  # created, though the client never heard
+    with pytest.raises(ApiException) as exc:
+        v1.create_namespaced_config_map("default", configmap("a"))
+    assert exc.value.status == 409

@@ -36,6 +36,7 @@ from .xml import XmlElement, read_xml
 WORKFLOW_VERSIONS = ("0.1", "0.2", "0.2.5", "0.3", "0.4", "0.4.5", "0.5", "1.0")
 COORDINATOR_VERSIONS = ("0.1", "0.2", "0.3", "0.4", "0.5")
 BUNDLE_VERSIONS = ("0.1", "0.2")
+MAX_APP_NAME = 250  # application names become DAG ids (Airflow allows 250 characters); Oozie stores 255
 # Extension action schemas, as shipped by Oozie (client/src/main/resources/*-action-*.xsd).
 ACTION_VERSIONS = {
     "spark": ("0.1", "0.2", "1.0"),
@@ -144,7 +145,7 @@ class _Reader:
             candidates = [self.input_path]
         else:
             candidates = [self.root / name for name in ("bundle.xml", "coordinator.xml", "workflow.xml")]
-            candidates = [c for c in candidates if c.is_file()]
+            candidates = [c for c in candidates if c.exists()]  # a present but unreadable file is an error
             if not candidates:
                 self.errors.append(Issue("error", "no workflow.xml, coordinator.xml or bundle.xml in the application "
                                          "directory", Source(self.input_path.name or str(self.input_path))))
@@ -165,10 +166,10 @@ class _Reader:
         job_path = self.properties_file or self.root / "job.properties"
         defaults_path = self.root / "config-default.xml"
         try:
-            if self.properties_file is not None or job_path.is_file():
+            if self.properties_file is not None or job_path.exists():
                 job = read_properties(job_path, self.display_name(job_path))
             defaults = (read_configuration_xml(defaults_path, self.display_name(defaults_path))
-                        if defaults_path.is_file() else PropertySet())
+                        if defaults_path.exists() else PropertySet())
             parameters = merge(*(self._parameter_layer(element) for _, _, element in reversed(roots)))
             self.properties, unresolved = resolve(job, defaults, parameters)
         except MigrationError as exc:
@@ -251,6 +252,11 @@ class _Reader:
             self.error(f"unsupported schema '{element.namespace or '(no namespace)'}' for <{element.local}> "
                        f"(supported: {', '.join(f'uri:oozie:{kind}:{v}' for v in supported)})",
                        element.source, element.local)
+            return None
+        name = element.attrib.get("name", "")
+        if len(name) > MAX_APP_NAME:
+            self.error(f"application name is {len(name)} characters long; at most {MAX_APP_NAME} are supported (an "
+                       "Airflow DAG id is at most 250)", element.source, element.local)
             return None
         properties = dict(self.properties.values)
         for name, value in _parameters(element).items():

@@ -110,6 +110,14 @@ def parse_xml(data: bytes, display: str) -> XmlElement:
     builder = _Builder(display)
     parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     builder.expat = parser.parser
+
+    def doctype(name: str, system_id: str | None, public_id: str | None, has_internal_subset: bool) -> None:
+        # An external DTD is never read, so the entities it would declare silently vanish from values.
+        if system_id or public_id:
+            raise _error(display, builder.expat.CurrentLineNumber, f"refused unsafe XML: external DTD "
+                         f"{system_id or public_id!r}; external DTDs are not allowed in Oozie files")
+
+    parser.parser.StartDoctypeDeclHandler = doctype
     try:
         parser.feed(data)
         root = parser.close()
