@@ -6,6 +6,8 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -81,11 +83,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _migrate_oozie(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from .migrate import migrate_oozie, write_report
-    from .migrate.oozie.ir import MigrationError
-    from .migrate.report import Report
+    from .migrate import migrate_oozie
 
     options: dict[str, object] = {"image_for": dict(args.action_image or [])}
     if args.namespace:
@@ -97,29 +95,12 @@ def _migrate_oozie(args: argparse.Namespace) -> int:
     else:
         options["spark_mode"] = args.spark_mode
         options["argo_events"] = args.argo_events
-    try:
-        report = migrate_oozie(args.source, to=args.to, out=args.out, properties_file=args.properties,
-                               report_file=args.report, **options)
-    except MigrationError as error:
-        report = Report(source=Path(args.source).name, target=args.to, issues=error.issues)
-        if args.report:
-            write_report(Path(args.report), report)
-        sys.stderr.write(report.to_text())
-        return 1
-    except (OSError, ValueError) as error:
-        print(f"sparkk8s migrate oozie: {error}", file=sys.stderr)
-        return 1
-    sys.stdout.write(report.to_text())
-    return 0
+    return _run_migration("oozie", args.source, args.to, args.report, "Oozie", lambda: migrate_oozie(
+        args.source, to=args.to, out=args.out, properties_file=args.properties, report_file=args.report, **options))
 
 
 def _migrate_airflow(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from .migrate import write_report
     from .migrate.airflow import migrate_airflow
-    from .migrate.oozie.ir import MigrationError
-    from .migrate.report import Report
 
     options: dict[str, object] = {"dag_ids": args.dag_id, "partial": args.partial,
                                   "workflow_templates": args.workflow_templates,
@@ -128,16 +109,29 @@ def _migrate_airflow(args: argparse.Namespace) -> int:
         options["namespace"] = args.namespace
     if args.image:
         options["spark_image"] = args.image
+    return _run_migration("airflow", args.dags_path, "argo", args.report, "Airflow", lambda: migrate_airflow(
+        args.dags_path, out=args.out, report_file=args.report, **options))
+
+
+def _run_migration(command: str, source: str, target: str, report_file: str | None, origin: str,
+                   migrate: Callable[[], Any]) -> int:
+    """Run a migration; print its report (stdout), or what stopped it (stderr, exit 1: nothing written)."""
+    from pathlib import Path
+
+    from .migrate import write_report
+    from .migrate.oozie.ir import MigrationError
+    from .migrate.report import Report
+
     try:
-        report = migrate_airflow(args.dags_path, out=args.out, report_file=args.report, **options)
+        report = migrate()
     except MigrationError as error:
-        report = Report(source=Path(args.dags_path).name, target="argo", issues=error.issues, origin="Airflow")
-        if args.report:
-            write_report(Path(args.report), report)
+        report = Report(source=Path(source).name, target=target, issues=error.issues, origin=origin)
+        if report_file:
+            write_report(Path(report_file), report)
         sys.stderr.write(report.to_text())
         return 1
     except (OSError, ValueError) as error:
-        print(f"sparkk8s migrate airflow: {error}", file=sys.stderr)
+        print(f"sparkk8s migrate {command}: {error}", file=sys.stderr)
         return 1
     sys.stdout.write(report.to_text())
     return 0

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tests.reliability import support
 from tests.reliability.campaign import Result
 
 NS = "spark-jobs"
@@ -86,14 +87,6 @@ def _spark_home() -> str:
     return str(Path(pyspark.__file__).parent)
 
 
-def _spark_submit_available() -> bool:
-    import shutil
-
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("java") is not None
 
 
 def _spark_submit_reading(where: str, value: str) -> str:
@@ -155,12 +148,12 @@ def run(size: str, seed: int) -> Result:
         tasks: dict[str, tuple[str, str]] = {}  # task id -> (kind, launcher or transport)
         for deferrable in modes:
             suffix = "_deferred" if deferrable else ""
-            launchers = ["pod", "spark-operator"] + (["spark-submit"] if _spark_submit_available() else [])
+            launchers = ["pod", "spark-operator"] + (["spark-submit"] if support.spark_submit_available() else [])
             for launcher in launchers:
                 tasks[f"spark_{launcher.replace('-', '_')}{suffix}"] = ("spark", launcher)
             for conn in (None, "argo_workflows_default"):
                 tasks[f"argo_{'server' if conn else 'k8s'}{suffix}"] = ("argo", conn or "")
-        if not _spark_submit_available():
+        if not support.spark_submit_available():
             result.figures["spark-submit"] = "skipped (no pyspark or java)"
         body = "\n".join(
             _spark_task(task_id, target, slots, task_id.endswith("_deferred")) if kind == "spark" else

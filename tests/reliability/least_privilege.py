@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from tests.reliability import support
 from tests.reliability.campaign import Result
 from tests.reliability.rbac_support import (
     MANIFESTS,
@@ -402,14 +403,6 @@ def replace_rbac(kube: Any, docs: list[dict]) -> None:
     kube.apply(docs)
 
 
-def spark_submit_available() -> bool:
-    from airflow_provider_sparkk8s.hooks.spark import SparkK8sHook, SparkSubmitError
-
-    try:
-        SparkK8sHook(K8S_CONN).spark_submit_binary()
-    except SparkSubmitError:
-        return False
-    return shutil.which("java") is not None
 
 
 def removals(docs: list[dict]) -> list[tuple[int, int, str, str]]:
@@ -423,7 +416,7 @@ def removals(docs: list[dict]) -> list[tuple[int, int, str, str]]:
 
 
 def shipped_roles(kube: Any, workdir: Path, rng: random.Random, size: str, result: Result, seed: int) -> None:
-    with_submit = size == "full" and spark_submit_available()
+    with_submit = size == "full" and support.spark_submit_available()
     if size == "full" and not with_submit:
         result.figures["spark-submit"] = "skipped (no java or spark-submit)"
     selected = flows(with_submit)

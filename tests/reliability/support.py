@@ -519,3 +519,19 @@ def running(kube: KubeEmulator, namespace: str, dag_id: str, target: str) -> boo
     else:
         objects = kube.list("v1", "Pod", namespace, f"{selector},spark-role=driver")
     return any((o.get("status") or {}).get("phase") == "Running" for o in objects)
+
+
+def spark_submit_available() -> bool:
+    """Whether spark-submit can run here (pyspark ships it; it needs Java). Under CI=true a missing one is an
+    error, as for every other prerequisite of the suite."""
+    from airflow_provider_sparkk8s.hooks.spark import SparkK8sHook, SparkSubmitError
+
+    try:
+        SparkK8sHook().spark_submit_binary()
+    except SparkSubmitError:
+        found = False
+    else:
+        found = shutil.which("java") is not None
+    if not found and os.environ.get("CI", "").lower() == "true":
+        raise RuntimeError("spark-submit or Java is missing under CI=true")
+    return found

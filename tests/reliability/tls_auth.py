@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.reliability import support
 from tests.reliability.campaign import Result
 from tests.reliability.rbac_support import MANIFESTS
 from tests.reliability.support import environment
@@ -231,14 +232,6 @@ def prepare(workdir: Path) -> Setup:
     return Setup(kube, workdir, other_ca, "tls-driver", wf["metadata"]["name"])
 
 
-def spark_submit_available() -> bool:
-    from airflow_provider_sparkk8s.hooks.spark import SparkK8sHook, SparkSubmitError
-
-    try:
-        SparkK8sHook(K8S_CONN).spark_submit_binary()
-    except SparkSubmitError:
-        return False
-    return shutil.which("java") is not None
 
 
 def trials(size: str, rng: random.Random) -> list[tuple[str, str, str]]:
@@ -271,7 +264,7 @@ def run(size: str, seed: int) -> Result:
     failed_in: list[tuple[float, str]] = []
     try:
         plan = trials(size, rng)
-        if size == "full" and not spark_submit_available():
+        if size == "full" and not support.spark_submit_available():
             plan = [t for t in plan if t[0] != "spark-submit"]
             result.figures["spark-submit"] = "skipped (no java or spark-submit)"
         for n, (path, case, token) in enumerate(plan):
