@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 import random
 import shutil
 import sys
@@ -469,8 +468,7 @@ def shipped_roles(kube: Any, workdir: Path, rng: random.Random, size: str, resul
 
 
 def run(size: str, seed: int) -> Result:
-    if "airflow" not in sys.modules:
-        os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="sparkk8s-campaign-airflow-"))
+    support.airflow_home()  # the session's, or a private one removed at exit
     result = Result("least_privilege")
     rng = random.Random(seed)
     workdir = Path(tempfile.mkdtemp(prefix="sparkk8s-rbac-campaign-"))

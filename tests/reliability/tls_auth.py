@@ -255,8 +255,7 @@ def trials(size: str, rng: random.Random) -> list[tuple[str, str, str]]:
 
 
 def run(size: str, seed: int) -> Result:
-    if "airflow" not in sys.modules:
-        os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="sparkk8s-campaign-airflow-"))
+    support.airflow_home()  # the session's, or a private one removed at exit
     result = Result("tls_auth")
     rng = random.Random(seed)
     workdir = Path(tempfile.mkdtemp(prefix="sparkk8s-tls-campaign-"))
