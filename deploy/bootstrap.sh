@@ -6,7 +6,9 @@
 #   3. install Argo Workflows and Argo Events from their pinned release manifests (INSTALL_ARGO) and the
 #      Kubeflow spark-operator from its pinned Helm chart (INSTALL_SPARK_OPERATOR);
 #   4. apply dags_examples/manifests (RBAC, the WorkflowTemplate, the calendar EventSource);
-#   5. hand the kubeconfig to Airflow (AIRFLOW_KUBECONFIG), last, so Airflow never sees a half-set-up cluster.
+#   5. hand Airflow (AIRFLOW_KUBECONFIG), last, so it never sees a half-set-up cluster, a kubeconfig for the
+#      `airflow-worker` service account (deploy/manifests/airflow-identity.yaml): it can do what the example
+#      Roles grant and no more, never what the cluster-admin kubeconfig of k3s can.
 # Every step is idempotent: `docker compose up` runs it again on an existing cluster.
 set -euo pipefail
 
@@ -101,13 +103,40 @@ apply_examples() {
 }
 
 hand_off() {
+  kubectl apply -f "$DEPLOY_DIR/airflow-identity.yaml"
+  local secret=(kubectl -n airflow get secret airflow-worker-token -o)
+  wait_until "the token of service account airflow/airflow-worker" \
+    test -n "$("${secret[@]}" jsonpath='{.data.token}' 2>/dev/null)"
+  local token ca tmp="$AIRFLOW_KUBECONFIG.tmp"
+  token=$("${secret[@]}" jsonpath='{.data.token}' | base64 -d)
+  ca=$(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
   mkdir -p "$(dirname "$AIRFLOW_KUBECONFIG")"
-  local tmp="$AIRFLOW_KUBECONFIG.tmp"
-  install -m 0640 "$KUBECONFIG" "$tmp"
+  rm -f "$tmp"
+  (umask 027 && cat >"$tmp" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: k3s
+  cluster:
+    server: "$K3S_API_URL"
+    certificate-authority-data: "$ca"
+users:
+- name: airflow-worker
+  user:
+    token: "$token"
+contexts:
+- name: airflow-worker
+  context: {cluster: k3s, user: airflow-worker, namespace: spark-jobs}
+current-context: airflow-worker
+EOF
+  )
   # Airflow runs as ${AIRFLOW_UID}:0, so group 0 can read it whatever the uid (only root can chgrp to 0).
   chgrp 0 "$tmp" 2>/dev/null || true
+  # The identity works and RBAC binds it: what the Spark tasks do first.
+  kubectl --kubeconfig "$tmp" -n spark-jobs get pods -o name >/dev/null \
+    || fail "the airflow-worker service account cannot list pods in spark-jobs"
   mv -f "$tmp" "$AIRFLOW_KUBECONFIG"
-  log "wrote $AIRFLOW_KUBECONFIG (server $K3S_API_URL)"
+  log "wrote $AIRFLOW_KUBECONFIG (server $K3S_API_URL, service account airflow/airflow-worker)"
 }
 
 main() {

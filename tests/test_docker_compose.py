@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from airflow_provider_sparkk8s.kube_api import KubeApiError
 from tests.conftest import require, require_tool
 
 REPO = Path(__file__).resolve().parent.parent
@@ -464,6 +465,10 @@ def test_bootstrap_against_the_emulator(kube_emulator_factory: Any, tmp_path: Pa
 
     config = yaml.safe_load(handed.read_text())
     assert [c["cluster"]["server"] for c in config["clusters"]] == [api_url]
+    # Airflow gets the least-privilege airflow-worker identity, not the admin credentials k3s wrote.
+    [user] = config["users"]
+    assert user["name"] == "airflow-worker" and user["user"]["token"] != "bootstrap-token"
+    assert "airflow/airflow-worker" in result.stdout
     assert stat.S_IMODE(handed.stat().st_mode) == 0o640
     assert not list(handed.parent.glob("*.tmp"))
 
@@ -478,6 +483,9 @@ def test_bootstrap_against_the_emulator(kube_emulator_factory: Any, tmp_path: Pa
     template = hook.run(lambda api: api.request(
         "GET", "/apis/argoproj.io/v1alpha1/namespaces/argo/workflowtemplates/spark-app-workflow-template"))
     assert template["spec"]["entrypoint"] == "spark-submit"  # over TLS with the token: the emulator demands it
+    with pytest.raises(KubeApiError, match="403") as denied:  # what the example Roles do not grant
+        hook.run(lambda api: api.request("GET", "/api/v1/namespaces/argo/secrets"))
+    assert 'cannot list resource "secrets"' in str(denied.value)
 
 
 def test_bootstrap_fails_when_k3s_never_writes_its_kubeconfig(tmp_path: Path) -> None:

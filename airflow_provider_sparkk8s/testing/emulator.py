@@ -20,6 +20,7 @@ from .faults import Faults, RequestLog
 from .pods import PodSimulator
 from .rbac import Authorizer, service_account_user
 from .resources import ResourceType
+from .service_account_tokens import ServiceAccountTokens
 from .spark_operator import SparkOperator
 from .spark_submit_pods import SparkSubmitPods
 from .store import Store
@@ -36,7 +37,8 @@ class KubeEmulator:
         tls: serve HTTPS with a self-signed CA written beside the kubeconfig (``ca.crt``).
         token: require ``Authorization: Bearer <token>`` (401 otherwise). ``tokens`` maps more tokens to
             user names. Every user but ``admin`` (the user of ``token``) is authorised by the RBAC objects in
-            the store (``rbac.py``); ``service_account_token`` adds a token for a ServiceAccount.
+            the store (``rbac.py``); ``service_account_token`` adds a token for a ServiceAccount, as does a
+            ``kubernetes.io/service-account-token`` Secret (``service_account_tokens.py``).
         workdir: where the kubeconfig and certificates go (a private temporary directory by default,
             removed on stop).
         kubeconfig: an explicit path for the kubeconfig file.
@@ -102,6 +104,7 @@ class KubeEmulator:
         self.spark_operator = SparkOperator(self, enabled=simulate_spark_operator)
         self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
         self.argo = ArgoController(self, enabled=simulate_argo)
+        self.service_account_tokens = ServiceAccountTokens(self)
         self.argo_server = argo_server
         self.argo_server_port = argo_server_port
         self._argo_runner: Any = None
@@ -162,6 +165,7 @@ class KubeEmulator:
             self.spark_operator.attach(loop)
             self.spark_submit.attach(loop)
             self.argo.attach(loop)
+            self.service_account_tokens.attach(loop)
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
