@@ -6,9 +6,17 @@ STAMP = $(VENV)/.installed
 
 .PHONY: test lint env clean lock bench demo reliability
 
+# Two passes: the tests that stand alone share both cores (pytest-xdist); then the ones that run a whole Airflow
+# deployment or the reliability campaigns (markers e2e, serial) run alone, as their deadlines assume. A pass that
+# PYTEST_ARGS leaves empty (pytest exit code 5) is not a failure.
+PYTEST = $(VENV)/bin/python -m pytest -p no:cacheprovider --durations=15
+
 test: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
-	$(VENV)/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	status=0; \
+	$(PYTEST) -n 2 --dist worksteal -m "not (e2e or serial)" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
+	$(PYTEST) -m "e2e or serial" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
+	exit $$status
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples

@@ -1,4 +1,5 @@
-"""End-to-end fixtures: a real Airflow 3 deployment (tests/stack.py) against the Kubernetes API emulator.
+"""Fixtures for a real Airflow 3 deployment (tests/stack.py) against the Kubernetes API emulator, a pytest plugin
+of the whole suite (tests/conftest.py) so the end-to-end tests and the reliability campaigns share one.
 
 Both are session-scoped: starting Airflow's four components takes about a minute on a 2-core machine.
 The emulator runs in the test process (so tests inspect its store directly); the Airflow processes reach

@@ -133,12 +133,6 @@ class SparkK8sHook(BaseHook):
         self.active_process: subprocess.Popen | None = None
 
     # ------------------------------------------------------------------ connection
-    def _sync_hook(self) -> Any:
-        from airflow.providers.cncf.kubernetes.hooks.kubernetes import KubernetesHook
-
-        return KubernetesHook(conn_id=self.kubernetes_conn_id, cluster_context=self.cluster_context,
-                              config_file=self.config_file, in_cluster=self.in_cluster)
-
     def _extras(self) -> dict[str, Any]:
         try:
             extra = self.get_connection(self.kubernetes_conn_id).extra_dejson

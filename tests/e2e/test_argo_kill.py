@@ -11,8 +11,8 @@ import pytest
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.airflow.argo_support import LONG
-from tests.e2e.conftest import NAMESPACE
 from tests.stack import AirflowStack
+from tests.stack_fixtures import NAMESPACE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

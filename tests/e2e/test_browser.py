@@ -22,7 +22,6 @@ import pytest
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.conftest import require
 from tests.e2e.browser_support import UI_TIMEOUT_MS, Steps, artifacts_root, chromium_path, login
-from tests.e2e.conftest import ARGO_UI_URL, HISTORY_URL
 from tests.e2e.test_params_dag import (
     ARGO_NS,
     ARGO_TASK,
@@ -34,6 +33,7 @@ from tests.e2e.test_params_dag import (
     workflow_of_run,
 )
 from tests.stack import AirflowStack
+from tests.stack_fixtures import ARGO_UI_URL, HISTORY_URL
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page

@@ -13,8 +13,8 @@ import pytest
 
 from airflow_provider_sparkk8s.identity import TASK_KEY, TaskIdentity
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.e2e.conftest import NAMESPACE
 from tests.stack import AirflowStack
+from tests.stack_fixtures import NAMESPACE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

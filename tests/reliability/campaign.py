@@ -22,7 +22,10 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
+FINDINGS = Path(__file__).with_name("findings.md")  # what the campaigns found and fixed, and the known limits
 CAMPAIGNS = ("faults", "crashes", "kills", "hostile_input", "secrets", "injection", "tls_auth", "least_privilege")
 
 
@@ -43,10 +46,12 @@ class Result:
         return not self.violations and not self.error
 
 
-def run_campaign(name: str, size: str, seed: int) -> Result:
+def run_campaign(name: str, size: str, seed: int, **running: Any) -> Result:
+    """`running`: for the campaigns that run DAGs in Airflow, a running ``stack`` and the emulator ``kube`` it
+    points at, instead of starting their own."""
     began = time.monotonic()
     try:
-        result = importlib.import_module(f"tests.reliability.{name}").run(size, seed)
+        result = importlib.import_module(f"tests.reliability.{name}").run(size, seed, **running)
     except Exception:  # noqa: BLE001 - one broken campaign must not hide the others' results
         result = Result(name, error=traceback.format_exc(limit=8))
     result.seconds = time.monotonic() - began
@@ -85,7 +90,7 @@ def markdown(results: list[Result], report: str, details: list[str], command: st
     for r in results:
         doc = (importlib.import_module(f"tests.reliability.{r.name}").__doc__ or "").strip()
         lines += [f"### {r.name}", "", doc or "(no description)", ""]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n" + FINDINGS.read_text(encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

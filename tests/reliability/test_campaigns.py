@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.campaign import CAMPAIGNS, run_campaign
+from tests.reliability.campaign import CAMPAIGNS, Result, markdown, run_campaign, table
+
+pytestmark = pytest.mark.serial  # timing invariants (kill deadlines, backoff bounds) on a machine of their own
 
 SEED = 20261126
+IN_AIRFLOW = {"crashes", "kills"}  # these run their DAGs in the suite's Airflow stack instead of starting one
 
 
 @pytest.mark.parametrize("name", CAMPAIGNS)
-def test_campaign_holds_every_invariant(name: str) -> None:
-    result = run_campaign(name, "short", SEED)
+def test_campaign_holds_every_invariant(name: str, request: pytest.FixtureRequest) -> None:
+    running = ({"stack": request.getfixturevalue("airflow_stack"), "kube": request.getfixturevalue("e2e_kube")}
+               if name in IN_AIRFLOW else {})
+    result = run_campaign(name, "short", SEED, **running)
     assert not result.error, f"the {name} campaign crashed:\n{result.error}"
     assert result.trials > 0, f"the {name} campaign ran no trial"
     assert result.violations == [], f"{len(result.violations)} violation(s) in {result.trials} trials"
+
+
+def test_the_report_has_the_table_every_violation_and_the_findings() -> None:
+    results = [Result("kills", trials=4, violations=["trial 2 (seed 7): workflow still Running 9.1 s after the kill"],
+                      figures={"kill-to-gone s": "p50 1.2"}, seconds=61),
+               Result("faults", trials=10, error="Traceback ...\nRuntimeError: boom")]
+    report = table(results)
+    text = markdown(results, report, ["- kills: trial 2 (seed 7): workflow still Running 9.1 s after the kill"],
+                    "python -m tests.reliability.campaign --full", "full", 7, 120)
+    assert "| kills | 4 | 1 | kill-to-gone s: p50 1.2 | 61 |" in text
+    assert "| faults | 10 | CRASHED | - | 0 |" in text
+    assert "- kills: trial 2 (seed 7): workflow still Running 9.1 s after the kill" in text
+    assert "`python -m tests.reliability.campaign --full` (full size, seed 7)" in text
+    assert "### kills" in text and "## Known limits" in text  # each campaign's description, then the findings
