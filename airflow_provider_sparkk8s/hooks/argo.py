@@ -427,12 +427,28 @@ class ArgoWorkflowsHook(BaseHook):
         self.argo_conn_id = argo_conn_id
         self.kubernetes_conn_id = kubernetes_conn_id
         self.namespace = namespace
+        self._settings: dict[str, Any] | None = None  # the Argo Server connection as read last
+        self._kube: Any = None  # the SparkK8sHook of the Kubernetes transport, which keeps its client settings
+
+    def _kube_hook(self) -> Any:
+        if self._kube is None:
+            from .spark import SparkK8sHook
+
+            self._kube = SparkK8sHook(self.kubernetes_conn_id)
+        return self._kube
 
     @property
     def transport_name(self) -> str:
         return "argo-server" if self.argo_conn_id else "kubernetes"
 
-    def _argo_settings(self) -> dict[str, Any]:
+    def _argo_settings(self, lookup: bool = True) -> dict[str, Any]:
+        """The Argo Server connection's settings; `lookup=False` takes the ones read last, if any (see run())."""
+        if not lookup and self._settings is not None:
+            return self._settings
+        self._settings = self._read_argo_settings()
+        return self._settings
+
+    def _read_argo_settings(self) -> dict[str, Any]:
         conn = self.get_connection(self.argo_conn_id)
         extra = conn.extra_dejson
         host = conn.host or ""
@@ -449,42 +465,37 @@ class ArgoWorkflowsHook(BaseHook):
             return self.namespace
         if self.argo_conn_id:
             return self._argo_settings().get("namespace") or "argo"
-        from .spark import SparkK8sHook
-
-        return SparkK8sHook(self.kubernetes_conn_id).get_namespace()
+        return self._kube_hook().get_namespace()
 
     def ui_base_url(self) -> str | None:
         if self.argo_conn_id:
             settings = self._argo_settings()
             return settings.get("ui_url") or settings.get("url")
-        from .spark import SparkK8sHook
-
-        return SparkK8sHook(self.kubernetes_conn_id).connection_extra("argo_ui_base_url")
+        return self._kube_hook().connection_extra("argo_ui_base_url")
 
     @contextlib.asynccontextmanager
-    async def transport(self, shared: bool = False) -> AsyncIterator[Any]:
+    async def transport(self, shared: bool = False, lookup: bool = True) -> AsyncIterator[Any]:
         """The transport of this hook's connection. A `shared` one (for triggers) waits through the process's
-        shared watches instead of a stream of its own."""
+        shared watches instead of a stream of its own. `lookup=False`: with the connection as read last, if it
+        was (for kill handlers, see SparkK8sHook.api)."""
         if not self.argo_conn_id:
-            from .spark import SparkK8sHook
-
-            kube = SparkK8sHook(self.kubernetes_conn_id)
-            async with kube.shared_api() if shared else kube.api() as api:
+            kube = self._kube_hook()
+            async with kube.shared_api() if shared else kube.api(lookup) as api:
                 yield _KubernetesTransport(api)
             return
-        async with self._argo_server() as transport:
+        async with self._argo_server(lookup) as transport:
             if shared:
                 transport.share_key, transport.opener = ("argo-server", self.argo_conn_id), self._argo_server
             transport.reopen = self._argo_server
             yield transport
 
     @contextlib.asynccontextmanager
-    async def _argo_server(self) -> AsyncIterator[_ArgoServerTransport]:
+    async def _argo_server(self, lookup: bool = True) -> AsyncIterator[_ArgoServerTransport]:
         import ssl as ssl_lib
 
         import aiohttp
 
-        settings = await asyncio.to_thread(self._argo_settings)
+        settings = await asyncio.to_thread(self._argo_settings, lookup)
         if not settings["url"]:
             raise ArgoError(f"connection {self.argo_conn_id!r} has no Argo Server URL (host)")
         ssl: Any = None
@@ -499,11 +510,11 @@ class ArgoWorkflowsHook(BaseHook):
         async with aiohttp.ClientSession(timeout=timeout) as session:
             yield _ArgoServerTransport(session, settings["url"], settings["token"], ssl)
 
-    def run(self, fn: Callable[[Any], Any]) -> Any:
-        """Run `await fn(transport)` from synchronous code (the worker)."""
+    def run(self, fn: Callable[[Any], Any], lookup: bool = True) -> Any:
+        """Run `await fn(transport)` from synchronous code (the worker). `lookup`: see transport()."""
 
         async def main() -> Any:
-            async with self.transport() as transport:
+            async with self.transport(lookup=lookup) as transport:
                 return await fn(transport)
 
         return asyncio.run(main())

@@ -131,6 +131,7 @@ class SparkK8sHook(BaseHook):
         self.config_file = config_file
         self.in_cluster = in_cluster
         self.active_process: subprocess.Popen | None = None
+        self._client_configuration: Any = None  # the settings of the last client api() loaded
 
     # ------------------------------------------------------------------ connection
     def _extras(self) -> dict[str, Any]:
@@ -147,7 +148,20 @@ class SparkK8sHook(BaseHook):
         return self._extras().get(key)
 
     @contextlib.asynccontextmanager
-    async def api(self) -> AsyncIterator[KubeAPI]:
+    async def api(self, lookup: bool = True) -> AsyncIterator[KubeAPI]:
+        """A client of this hook's connection. `lookup=False`: with the settings this hook loaded last, if any,
+        without asking Airflow for the connection again. For kill handlers: SIGTERM can interrupt the task in the
+        middle of a request to Airflow's supervisor, and a connection lookup would wait for that one forever."""
+        if not lookup and self._client_configuration is not None:
+            from kubernetes_asyncio.client import ApiClient
+
+            async with ApiClient(self._client_configuration) as client:
+                api = KubeAPI(client)
+                try:
+                    yield api
+                finally:
+                    await api.aclose()
+            return
         from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
         from kubernetes_asyncio.client import Configuration
 
@@ -168,6 +182,7 @@ class SparkK8sHook(BaseHook):
                 self.log.warning("TLS verification is disabled for connection %s (insecure-skip-tls-verify in "
                                  "its kubeconfig): the API server's certificate is not checked",
                                  self.kubernetes_conn_id)
+            self._client_configuration = configuration
             api = KubeAPI(client)
             api.reopen = self.api  # after a 401 (an expired token), calls go on with the credentials read again
             try:
@@ -181,11 +196,11 @@ class SparkK8sHook(BaseHook):
         return SharedKubeAPI(self.api, ("kubernetes", self.kubernetes_conn_id, self.cluster_context,
                                         self.config_file, self.in_cluster))
 
-    def run(self, fn: Callable[[KubeAPI], Any]) -> Any:
-        """Run `await fn(api)` from synchronous code (the worker)."""
+    def run(self, fn: Callable[[KubeAPI], Any], lookup: bool = True) -> Any:
+        """Run `await fn(api)` from synchronous code (the worker). `lookup`: see api()."""
 
         async def main() -> Any:
-            async with self.api() as api:
+            async with self.api(lookup) as api:
                 return await fn(api)
 
         return asyncio.run(main())

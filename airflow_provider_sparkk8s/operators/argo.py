@@ -103,6 +103,7 @@ class ArgoWorkflowOperator(BaseOperator):
         self.deferrable = deferrable
         self._ref: WorkflowRef | None = None
         self._submitting: tuple[str, TaskIdentity] | None = None  # namespace and task while submitting
+        self._hook: ArgoWorkflowsHook | None = None  # the hook of this try: on_kill reuses its loaded connection
         self.published_links: dict[str, str] = {}
 
     @property
@@ -189,7 +190,7 @@ class ArgoWorkflowOperator(BaseOperator):
         from ..identity import TaskIdentity
 
         identity = TaskIdentity.from_context(context)
-        hook = self.hook
+        hook = self._hook = self.hook
         namespace = self.namespace or hook.get_namespace()
         inline = self._inline_workflow(context)
         body = self._manifest(identity, namespace, inline)
@@ -308,7 +309,7 @@ class ArgoWorkflowOperator(BaseOperator):
 
         from ..hooks.argo import WorkflowRef, shutdown_workflow
 
-        ref, submitting, hook = self._ref, self._submitting, self.hook
+        ref, submitting, hook = self._ref, self._submitting, self._hook or self.hook
 
         async def shutdown(transport: Any) -> list[str]:
             refs = [ref] if ref is not None else []
@@ -324,7 +325,9 @@ class ArgoWorkflowOperator(BaseOperator):
 
         def stop() -> None:
             try:
-                for done in hook.run(shutdown):
+                # Without a connection lookup: SIGTERM may have interrupted this thread in the middle of a
+                # request to Airflow's supervisor, which a lookup would wait for until the task is SIGKILLed.
+                for done in hook.run(shutdown, lookup=False):
                     self.log.info("%s", done)
             except Exception as exc:  # noqa: BLE001 - on_kill must not raise
                 self.log.error("Could not stop the workflow: %s", exc)

@@ -189,6 +189,7 @@ class SparkK8sOperator(BaseOperator):
         self.deferrable = deferrable
         self._run: SparkRun | None = None
         self._submitting: SparkK8sHook | None = None
+        self._hook: SparkK8sHook | None = None  # the hook of this try: on_kill reuses its loaded connection
         self.published_links: dict[str, str] = {}
         self._published_app_id: str | None = None
         self._check_application()
@@ -256,7 +257,7 @@ class SparkK8sOperator(BaseOperator):
         from ..identity import TaskIdentity
 
         identity = TaskIdentity.from_context(context)
-        hook = self.hook
+        hook = self._hook = self.hook
         namespace = self.namespace or hook.get_namespace()
         manifest = self._document(self.spark_application_manifest, "spark_application_manifest",
                                   "SparkApplication", context)
@@ -465,8 +466,8 @@ class SparkK8sOperator(BaseOperator):
             message += f"\nLast {source} log lines:\n" + "\n".join(outcome.log_tail)
         raise AirflowException(message)
 
-    def _delete(self, hook: SparkK8sHook, run: SparkRun) -> None:
-        deleted = hook.run(lambda api: hook.delete_run(api, run))
+    def _delete(self, hook: SparkK8sHook, run: SparkRun, lookup: bool = True) -> None:
+        deleted = hook.run(lambda api: hook.delete_run(api, run), lookup)
         if deleted:
             self.log.info("Deleted %s", ", ".join(deleted))
 
@@ -480,11 +481,13 @@ class SparkK8sOperator(BaseOperator):
             return
         import threading
 
-        run = self._run
+        run, hook = self._run, self._hook or self.hook
 
         def delete() -> None:
             try:
-                self._delete(self.hook, run)
+                # Without a connection lookup: SIGTERM may have interrupted this thread in the middle of a
+                # request to Airflow's supervisor, which a lookup would wait for until the task is SIGKILLed.
+                self._delete(hook, run, lookup=False)
             except Exception as exc:  # noqa: BLE001 - on_kill must not raise
                 self.log.error("Could not delete %s: %s", run.describe(), exc)
 
