@@ -469,7 +469,11 @@ class ArgoServer:
                 if f.strip().startswith("result.object."))
         drop_after = min((f.drop_watch_after_events for f in request.get(FAULTS, [])
                           if f.drop_watch_after_events is not None), default=None)
-        resp = await self._stream(request)
+        try:
+            resp = await self._stream(request)
+        except ConnectionResetError:  # the client left before the headers were sent
+            self.store.stop_watch(watcher)
+            raise
         deadline = loop.time() + self.emu.watch_timeout
         sent = 0
         try:
