@@ -269,7 +269,14 @@ def retries(records: list[RequestRecord], retry_after: dict[int, float]) -> list
                                                                                     record.namespace)
             return (r.method, r.path, r.verb) == (record.method, record.path, record.verb)
 
-        out.append(Retry(record, next((r for r in ordered[i + 1:] if same(r)), None), retry_after.get(id(record))))
+        later = [r for r in ordered[i + 1:] if same(r)]
+        wait = retry_after.get(id(record))
+        if wait is not None:
+            # Another caller may read the same object meanwhile (a wait's final read while a confirming read
+            # backs off): the retry is the first same request after the Retry-After, when there is one.
+            honoured = [r for r in later if r.started >= record.started + record.duration + wait - 0.05]
+            later = honoured or later
+        out.append(Retry(record, later[0] if later else None, wait))
     return out
 
 

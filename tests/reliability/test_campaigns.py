@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_sparkk8s.testing.faults import RequestRecord
+from tests.reliability import support
 from tests.reliability.campaign import CAMPAIGNS, Result, markdown, run_campaign, table
 
 pytestmark = pytest.mark.serial  # timing invariants (kill deadlines, backoff bounds) on a machine of their own
@@ -34,3 +36,16 @@ def test_the_report_has_the_table_every_violation_and_the_findings() -> None:
     assert "- kills: trial 2 (seed 7): workflow still Running 9.1 s after the kill" in text
     assert "`python -m tests.reliability.campaign --full` (full size, seed 7)" in text
     assert "### kills" in text and "## Known limits" in text  # each campaign's description, then the findings
+
+
+def test_the_retry_of_a_429_is_the_same_request_after_its_retry_after() -> None:
+    def get(started: float, status: int) -> RequestRecord:
+        return RequestRecord("GET", "/api/v1/namespaces/ns/pods/p", "", status, started, 0.0, "get", "pods", "ns", "p")
+
+    throttled = get(10.0, 429)
+    # Another caller reads the pod 0.4 s later; the throttled call itself comes back after its Retry-After.
+    [retry] = support.retries([throttled, get(10.4, 200), get(11.0, 200)], {id(throttled): 1.0})
+    assert retry.delay == 1.0
+    # A caller that comes back early, with nobody after it, is what the campaign flags.
+    [early] = support.retries([throttled, get(10.4, 200)], {id(throttled): 1.0})
+    assert early.delay is not None and round(early.delay, 2) == 0.4 and early.retry_after == 1.0
