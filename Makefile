@@ -7,8 +7,8 @@ STAMP = $(VENV)/.installed
 .PHONY: test lint env clean lock bench demo reliability
 
 # Two passes: the tests that stand alone share both cores (pytest-xdist); then the ones that run a whole Airflow
-# deployment or the reliability campaigns (markers e2e, serial) run alone, as their deadlines assume. A pass that
-# PYTEST_ARGS leaves empty (pytest exit code 5) is not a failure.
+# deployment or a campaign with timing invariants (markers e2e, serial) run alone, as their deadlines assume.
+# A pass that PYTEST_ARGS leaves empty (pytest exit code 5) is not a failure.
 PYTEST = $(VENV)/bin/python -m pytest -p no:cacheprovider --durations=15
 
 test: $(STAMP)
