@@ -279,7 +279,7 @@ class ArgoWorkflowOperator(BaseOperator):
         outcome: WorkflowOutcome = WorkflowOutcome.from_event(event)
         ref = outcome.ref
         self._ref = ref
-        hook = self.hook
+        hook = self._hook = self._hook or self.hook
         if not self.published_links:
             self._publish(context, hook, ref)
         if self.get_logs and outcome.phase != "Deleted":

@@ -441,7 +441,7 @@ class SparkK8sOperator(BaseOperator):
         outcome = SparkOutcome.from_event(event)
         run = outcome.run
         self._run = run
-        hook = self.hook
+        hook = self._hook = self._hook or self.hook
         # Resumed after deferral in a fresh operator instance, or the Spark application id became known only
         # now (spark-operator): push the keys and links downstream tasks and sensors need.
         if not self.published_links or run.spark_app_id != self._published_app_id:
