@@ -18,7 +18,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow.sdk import BaseHook
@@ -26,6 +26,9 @@ from airflow.sdk import BaseHook
 from ..identity import TASK_KEY
 from ..kube_api import PODS, KubeAPI, KubeApiError, Resource, call_with_retries
 from ..watch import reopening, wait_for, wait_for_object
+
+if TYPE_CHECKING:
+    from .spark import SparkK8sHook
 
 WORKFLOWS = Resource("argoproj.io", "v1alpha1", "workflows", "Workflow")
 WORKFLOW_TEMPLATES = Resource("argoproj.io", "v1alpha1", "workflowtemplates", "WorkflowTemplate")
@@ -428,9 +431,9 @@ class ArgoWorkflowsHook(BaseHook):
         self.kubernetes_conn_id = kubernetes_conn_id
         self.namespace = namespace
         self._settings: dict[str, Any] | None = None  # the Argo Server connection as read last
-        self._kube: Any = None  # the SparkK8sHook of the Kubernetes transport, which keeps its client settings
+        self._kube: SparkK8sHook | None = None  # the Kubernetes transport's hook, which keeps its client settings
 
-    def _kube_hook(self) -> Any:
+    def _kube_hook(self) -> SparkK8sHook:
         if self._kube is None:
             from .spark import SparkK8sHook
 

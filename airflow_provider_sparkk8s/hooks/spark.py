@@ -152,16 +152,25 @@ class SparkK8sHook(BaseHook):
         """A client of this hook's connection. `lookup=False`: with the settings this hook loaded last, if any,
         without asking Airflow for the connection again. For kill handlers: SIGTERM can interrupt the task in the
         middle of a request to Airflow's supervisor, and a connection lookup would wait for that one forever."""
-        if not lookup and self._client_configuration is not None:
+        reuse = not lookup and self._client_configuration is not None
+        if reuse:
             from kubernetes_asyncio.client import ApiClient
 
-            async with ApiClient(self._client_configuration) as client:
-                api = KubeAPI(client)
-                try:
-                    yield api
-                finally:
-                    await api.aclose()
-            return
+            opened: Any = ApiClient(self._client_configuration)
+        else:
+            opened = self._connect()
+        async with opened as client:
+            api = KubeAPI(client)
+            if not reuse:  # after a 401 (an expired token), calls go on with the credentials read again
+                api.reopen = self.api
+            try:
+                yield api
+            finally:
+                await api.aclose()
+
+    @contextlib.asynccontextmanager
+    async def _connect(self) -> AsyncIterator[Any]:
+        """A client from the connection, looked up now; its settings are kept for `api(lookup=False)`."""
         from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
         from kubernetes_asyncio.client import Configuration
 
@@ -183,12 +192,7 @@ class SparkK8sHook(BaseHook):
                                  "its kubeconfig): the API server's certificate is not checked",
                                  self.kubernetes_conn_id)
             self._client_configuration = configuration
-            api = KubeAPI(client)
-            api.reopen = self.api  # after a 401 (an expired token), calls go on with the credentials read again
-            try:
-                yield api
-            finally:
-                await api.aclose()
+            yield client
 
     def shared_api(self) -> SharedKubeAPI:
         """The API for triggers: its waits share the triggerer's watches of this cluster (see watch.py), and it

@@ -33,13 +33,13 @@ class ServiceAccountTokens:
 
     def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
         # Called with the store's lock held: hand the work to the loop.
-        if self._loop is None or event_type != "ADDED" or rt.plural not in ("secrets", "serviceaccounts"):
+        if self._loop is None or event_type != "ADDED" or rt.group != "":
             return
-        namespace = obj["metadata"]["namespace"]
-        if rt.group == "" and rt.plural == "secrets" and obj.get("type") == TOKEN_TYPE:
-            self._loop.call_soon_threadsafe(self._fill, namespace, obj["metadata"]["name"])
-        elif rt.group == "" and rt.plural == "serviceaccounts":  # its token Secret may have been applied first
-            self._loop.call_soon_threadsafe(self._fill_for_account, namespace, obj["metadata"]["name"])
+        meta = obj["metadata"]
+        if rt.plural == "secrets" and obj.get("type") == TOKEN_TYPE:
+            self._loop.call_soon_threadsafe(self._fill, meta["namespace"], meta["name"])
+        elif rt.plural == "serviceaccounts":  # its token Secret may have been applied first
+            self._loop.call_soon_threadsafe(self._fill_for_account, meta["namespace"], meta["name"])
 
     def _fill_for_account(self, namespace: str, account: str) -> None:
         for secret in self.emu.store.list(self.emu.store.rt("v1", "Secret"), namespace)["items"]:
