@@ -67,7 +67,7 @@ class SparkApp:
     image: str | None = None
     image_pull_policy: str | None = None
     image_pull_secrets: list[str] = field(default_factory=list)
-    service_account: str | None = None
+    service_account_name: str | None = None
     conf: dict[str, str] = field(default_factory=dict)
     jars: list[str] = field(default_factory=list)
     py_files: list[str] = field(default_factory=list)
@@ -154,8 +154,8 @@ class SparkApp:
             c["spark.kubernetes.container.image.pullPolicy"] = self.image_pull_policy
         if self.image_pull_secrets:
             c["spark.kubernetes.container.image.pullSecrets"] = ",".join(self.image_pull_secrets)
-        if self.service_account:
-            c["spark.kubernetes.authenticate.driver.serviceAccountName"] = self.service_account
+        if self.service_account_name:
+            c["spark.kubernetes.authenticate.driver.serviceAccountName"] = self.service_account_name
         for key, value in (("spark.driver.cores", self.driver_cores), ("spark.driver.memory", self.driver_memory),
                            ("spark.executor.cores", self.executor_cores),
                            ("spark.executor.memory", self.executor_memory),
@@ -238,8 +238,8 @@ class SparkApp:
             return spec
 
         driver = role(driver_labels, self.driver_cores, self.driver_memory)
-        if self.service_account:
-            driver["serviceAccount"] = self.service_account
+        if self.service_account_name:
+            driver["serviceAccount"] = self.service_account_name
         executor = role({}, self.executor_cores, self.executor_memory)
         if self.driver_pod_template:
             driver["template"] = self.driver_pod_template

@@ -457,7 +457,7 @@ class SparkK8sHook(BaseHook):
             self.log.warning("Spark properties %s will be visible in the launcher pod's arguments; prefer "
                              "Kubernetes secrets (spark.kubernetes.driver.secretKeyRef.*)", ", ".join(secret_keys))
         labels = {**app.labels, **identity.labels("launcher")}
-        account = service_account or app.service_account
+        account = service_account or app.service_account_name
         pod: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Pod",

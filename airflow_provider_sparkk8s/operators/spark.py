@@ -11,62 +11,167 @@ One application description, three launchers:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from airflow.sdk import BaseOperator
 from airflow.sdk import conf as airflow_conf
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from ..arguments import (
+    INTEGER,
+    MANIFEST,
+    MANIFEST_SUFFIXES,
+    MAPPING,
+    MAPPINGS,
+    NUMBER,
+    STRING,
+    STRINGS,
+    STRINGS_OR_CSV,
+    Kind,
+    check_arguments,
+    check_rendered,
+    describe,
+    is_templated,
+    read_template_file,
+    renamed,
+)
 from ..links import SPARK_DRIVER_UI_URL_KEY, SPARK_HISTORY_URL_KEY, SparkDriverUILink, SparkHistoryServerLink
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
     from ..hooks.spark import SparkK8sHook, SparkOutcome, SparkRun
     from ..identity import TaskIdentity
     from ..spark_app import SparkApp
 
-LAUNCHERS = ("spark-submit", "pod", "spark-operator")
+Launcher = Literal["spark-submit", "pod", "spark-operator"]
+LAUNCHERS: tuple[str, ...] = get_args(Launcher)
+# What to do with the driver pod (and SparkApplication or launcher pod) when the application ends: the values of
+# cncf.kubernetes' OnFinishAction.
+OnFinishAction = Literal["delete_pod", "delete_succeeded_pod", "keep_pod"]
+ON_FINISH_ACTIONS: tuple[str, ...] = get_args(OnFinishAction)
 STATE_KEY = "sparkk8s_spark_run"  # the submitted application, in Airflow's task state store
 # The spark-operator names the UI Service "<application>-ui-svc", and a Service name is at most 63 characters.
 APP_NAME_MAX = 63 - len("-ui-svc")
 _APP_FIELDS = (
     "application", "main_class", "application_args", "image", "image_pull_policy", "image_pull_secrets",
-    "service_account", "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores",
+    "service_account_name", "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores",
     "driver_memory", "executor_cores", "executor_memory", "executor_instances", "dynamic_allocation", "env_vars",
     "labels", "annotations", "node_selector", "tolerations", "volumes", "volume_mounts", "spark_version",
 )
+_POD_TEMPLATES = ("driver_pod_template", "executor_pod_template")
+_MANIFESTS = ("spark_application_manifest", *_POD_TEMPLATES)
+ARGUMENTS: dict[str, Kind] = {
+    "application": STRING, "name": STRING, "main_class": STRING, "application_args": STRINGS, "image": STRING,
+    "image_pull_policy": STRING, "image_pull_secrets": STRINGS_OR_CSV, "namespace": STRING,
+    "service_account_name": STRING, "conf": MAPPING, "jars": STRINGS_OR_CSV, "py_files": STRINGS_OR_CSV,
+    "files": STRINGS_OR_CSV, "archives": STRINGS_OR_CSV, "packages": STRINGS_OR_CSV, "driver_cores": NUMBER,
+    "driver_memory": STRING, "executor_cores": INTEGER, "executor_memory": STRING, "executor_instances": INTEGER,
+    "dynamic_allocation": MAPPING, "env_vars": MAPPING, "labels": MAPPING, "annotations": MAPPING,
+    "node_selector": MAPPING, "tolerations": MAPPINGS, "volumes": MAPPINGS, "volume_mounts": MAPPINGS,
+    "driver_pod_template": MANIFEST, "executor_pod_template": MANIFEST, "spark_version": STRING,
+    "kubernetes_conn_id": STRING, "cluster_context": STRING, "config_file": STRING, "spark_home": STRING,
+    "spark_binary": STRING, "launcher_image": STRING, "launcher_service_account_name": STRING,
+    "spark_application_manifest": MANIFEST, "restart_policy": MAPPING, "history_server_url": STRING,
+    "driver_ui_url": STRING,
+}
 
 
 class SparkK8sOperator(BaseOperator):
-    """Run a Spark application in cluster mode on Kubernetes.
+    """Run a Spark application in cluster mode on Kubernetes and wait until it ends.
+
+    Every templated argument (see ``template_fields``) also takes a Jinja string or an XComArg; its type is then
+    checked after rendering, before anything is created. A Jinja string renders to a string unless the DAG sets
+    ``render_template_as_native_obj=True``: use that (or an XComArg) for lists and dicts.
 
     :param application: the application: a jar or .py, as a ``local://``, ``s3a://``, ``https://`` ... URI.
-    :param launcher: ``spark-submit`` (default), ``pod`` or ``spark-operator``.
-    :param name: the Spark application name (default: the task id).
-    :param conf: Spark properties; values are strings.
-    :param startup_timeout: seconds the driver may stay Pending (unschedulable, image pull errors) before
-        the task fails and the application is deleted.
+        Required, unless ``spark_application_manifest`` describes it.
+    :param launcher: ``spark-submit`` (default: spark-submit runs on the worker), ``pod`` (spark-submit runs in a
+        launcher pod in the cluster; the worker needs neither Java nor Spark) or ``spark-operator`` (a
+        SparkApplication for the Kubeflow spark-operator).
+    :param name: the Spark application name (default: the task id); the driver pod and SparkApplication names
+        derive from it.
+    :param main_class: the main class of a JVM application (``--class``).
+    :param application_args: arguments of the application, a list of strings.
+    :param image: the Spark image of the driver and executors (``spark.kubernetes.container.image``).
+    :param image_pull_policy: ``Always``, ``IfNotPresent`` or ``Never``.
+    :param image_pull_secrets: names of the Secrets to pull the image with: a list, or a comma-separated string.
+    :param namespace: where the application runs (default: the connection's namespace, else ``default``).
+    :param service_account_name: the service account of the driver pod. Not templated, as in
+        KubernetesPodOperator: Airflow masks every rendered field whose name contains ``service_account``.
+    :param conf: Spark properties; values are strings (numbers and booleans are converted).
+    :param jars: jars for the driver and executor class paths (``--jars``).
+    :param py_files: .zip, .egg or .py files for the Python path (``--py-files``).
+    :param files: files placed in the working directory of each executor (``--files``).
+    :param archives: archives extracted into the working directory of each executor (``--archives``).
+    :param packages: Maven coordinates of jars to include (``--packages``).
+    :param driver_cores: cores of the driver (``spark.driver.cores``).
+    :param driver_memory: memory of the driver, e.g. ``2g`` (``spark.driver.memory``).
+    :param executor_cores: cores of each executor (``spark.executor.cores``).
+    :param executor_memory: memory of each executor, e.g. ``4g`` (``spark.executor.memory``).
+    :param executor_instances: number of executors (``spark.executor.instances``).
+    :param dynamic_allocation: dynamic allocation settings as the spark-operator names them, e.g.
+        ``{"enabled": True, "minExecutors": 1, "maxExecutors": 5}``.
+    :param env_vars: environment variables of the driver and executors.
+    :param labels: labels of the driver and executor pods.
+    :param annotations: annotations of the driver and executor pods.
+    :param node_selector: node selector of the driver and executor pods.
+    :param tolerations: tolerations of the driver and executor pods (Kubernetes Toleration objects as dicts).
+    :param volumes: volumes (Kubernetes Volume objects as dicts: ``hostPath``, ``emptyDir``,
+        ``persistentVolumeClaim`` or ``nfs``), mounted by ``volume_mounts``.
+    :param volume_mounts: mounts of ``volumes`` in the driver and executors (Kubernetes VolumeMount objects).
+    :param driver_pod_template: a Pod Spark starts the driver from, for what Spark properties cannot express: a
+        dict, or the path of a .yaml/.yml/.json file, found (and rendered with Jinja) as Airflow finds template
+        files: relative to the DAG folder or a directory of the DAG's ``template_searchpath``.
+    :param executor_pod_template: the same for the executors.
+    :param spark_version: the Spark version of the image (the SparkApplication's ``sparkVersion``).
+    :param kubernetes_conn_id: the ``kubernetes`` connection of the cluster.
+    :param cluster_context: the kubeconfig context to use (default: the connection's).
+    :param config_file: a kubeconfig file to use instead of the connection's.
+    :param in_cluster: use the service account of the pod the task runs in (default: the connection's setting).
+    :param spark_home: where spark-submit is installed on the worker (``spark-submit`` launcher; default:
+        ``$SPARK_HOME``, else the ``PATH``).
+    :param spark_binary: the spark-submit command to run (``spark-submit`` launcher).
+    :param submit_timeout: seconds spark-submit may take to create the driver (``spark-submit`` launcher).
+    :param launcher_image: the image of the launcher pod (``pod`` launcher; default: ``image``).
+    :param launcher_service_account_name: the service account of the launcher pod (``pod`` launcher), which
+        creates the driver pod; default: ``service_account_name``.
+    :param spark_application_manifest: for ``spark-operator``: a SparkApplication used instead of one built
+        from the arguments: a dict, or the path of a .yaml/.yml/.json file found as ``driver_pod_template`` is.
+    :param restart_policy: the SparkApplication's ``restartPolicy`` (``spark-operator``; default
+        ``{"type": "Never"}``).
+    :param startup_timeout_seconds: seconds the driver may stay Pending (unschedulable, image pull errors)
+        before the task fails and the application is deleted.
     :param get_logs: write the driver's log into the task log.
-    :param delete_on_success / delete_on_failure: remove the driver pod (and SparkApplication or launcher
-        pod) when the application ends; failed ones are kept by default for inspection.
-    :param history_server_url / driver_ui_url: URL templates for the extra links (``{spark_app_id}``,
-        ``{namespace}``, ``{driver_pod}``, ``{app_name}``); default from the connection's extras
-        ``spark_history_server_url`` / ``spark_driver_ui_url``.
-    :param spark_application_manifest: for ``spark-operator``: a SparkApplication (dict, or path to a
-        .yaml/.json file rendered with Jinja) used instead of one built from the arguments.
-    :param driver_pod_template / executor_pod_template: Spark pod templates (a Pod as a dict, or a
-        .yaml/.json path rendered with Jinja), for what Spark properties cannot express.
+    :param on_finish_action: what to do with the driver pod (and the SparkApplication or launcher pod) when the
+        application ends: ``keep_pod`` (default), ``delete_succeeded_pod`` or ``delete_pod``, as in
+        KubernetesPodOperator. An application that did not start in time is always deleted.
+    :param history_server_url: URL template of the Spark History Server extra link (``{spark_app_id}``,
+        ``{namespace}``, ``{driver_pod}``, ``{app_name}``); default: the connection's extra
+        ``spark_history_server_url``.
+    :param driver_ui_url: URL template of the Spark driver UI extra link, with the same fields; default: the
+        connection's extra ``spark_driver_ui_url``.
+    :param deferrable: wait in the triggerer instead of holding a worker slot (default: Airflow's
+        ``[operators] default_deferrable``).
+    :param service_account: deprecated name of ``service_account_name``.
+    :param launcher_service_account: deprecated name of ``launcher_service_account_name``.
+    :param startup_timeout: deprecated name of ``startup_timeout_seconds``.
+    :param delete_on_success: deprecated: ``on_finish_action="delete_succeeded_pod"``.
+    :param delete_on_failure: deprecated: with ``delete_on_success``, ``on_finish_action="delete_pod"``.
     """
 
     template_fields: Sequence[str] = (
-        "application", "main_class", "application_args", "name", "image", "namespace", "service_account",
-        "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores", "driver_memory",
-        "executor_cores", "executor_memory", "executor_instances", "env_vars", "labels", "annotations",
-        "spark_application_manifest", "driver_pod_template", "executor_pod_template",
+        "application", "main_class", "application_args", "name", "image", "image_pull_policy",
+        "image_pull_secrets", "namespace", "conf", "jars", "py_files", "files", "archives", "packages",
+        "driver_cores", "driver_memory", "executor_cores", "executor_memory", "executor_instances",
+        "dynamic_allocation", "env_vars", "labels", "annotations", "node_selector", "tolerations", "volumes",
+        "volume_mounts", "spark_application_manifest", "driver_pod_template", "executor_pod_template",
+        "spark_version", "kubernetes_conn_id", "cluster_context", "config_file", "launcher_image",
     )
-    template_fields_renderers = {"conf": "json", "env_vars": "json", "spark_application_manifest": "yaml"}
+    template_fields_renderers = {"conf": "json", "env_vars": "json", "spark_application_manifest": "yaml",
+                                 "driver_pod_template": "yaml", "executor_pod_template": "yaml"}
     operator_extra_links = (SparkHistoryServerLink(), SparkDriverUILink())
     ui_color = "#f9d6a5"
 
@@ -74,21 +179,21 @@ class SparkK8sOperator(BaseOperator):
         self,
         *,
         application: str = "",
-        launcher: str = "spark-submit",
+        launcher: Launcher = "spark-submit",
         name: str | None = None,
         main_class: str | None = None,
         application_args: list[str] | None = None,
         image: str | None = None,
         image_pull_policy: str | None = None,
-        image_pull_secrets: list[str] | None = None,
+        image_pull_secrets: list[str] | str | None = None,
         namespace: str | None = None,
-        service_account: str | None = None,
+        service_account_name: str | None = None,
         conf: dict[str, Any] | None = None,
-        jars: list[str] | None = None,
-        py_files: list[str] | None = None,
-        files: list[str] | None = None,
-        archives: list[str] | None = None,
-        packages: list[str] | None = None,
+        jars: list[str] | str | None = None,
+        py_files: list[str] | str | None = None,
+        files: list[str] | str | None = None,
+        archives: list[str] | str | None = None,
+        packages: list[str] | str | None = None,
         driver_cores: float | None = None,
         driver_memory: str | None = None,
         executor_cores: int | None = None,
@@ -113,59 +218,72 @@ class SparkK8sOperator(BaseOperator):
         spark_binary: str | None = None,
         submit_timeout: float = 600,
         launcher_image: str | None = None,
-        launcher_service_account: str | None = None,
+        launcher_service_account_name: str | None = None,
         spark_application_manifest: dict[str, Any] | str | None = None,
         restart_policy: dict[str, Any] | None = None,
-        startup_timeout: float = 600,
+        startup_timeout_seconds: float = 600,
         get_logs: bool = True,
-        delete_on_success: bool = False,
-        delete_on_failure: bool = False,
+        on_finish_action: OnFinishAction = "keep_pod",
         history_server_url: str | None = None,
         driver_ui_url: str | None = None,
         deferrable: bool = airflow_conf.getboolean("operators", "default_deferrable", fallback=False),
+        service_account: str | None = None,
+        launcher_service_account: str | None = None,
+        startup_timeout: float | None = None,
+        delete_on_success: bool | None = None,
+        delete_on_failure: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        task = self.task_id
+        service_account_name = renamed(task, "service_account", "service_account_name", service_account,
+                                       service_account_name)
+        launcher_service_account_name = renamed(task, "launcher_service_account", "launcher_service_account_name",
+                                                launcher_service_account, launcher_service_account_name)
+        startup_timeout_seconds = renamed(task, "startup_timeout", "startup_timeout_seconds", startup_timeout,
+                                          startup_timeout_seconds, 600)
+        on_finish_action = _on_finish_action(task, on_finish_action, delete_on_success, delete_on_failure)
         if launcher not in LAUNCHERS:
-            raise ValueError(f"launcher: expected one of {', '.join(LAUNCHERS)}, not {launcher!r}")
+            raise ValueError(f"Task {task}: launcher: expected one of {', '.join(LAUNCHERS)}, not {launcher!r}")
         if not application and not (launcher == "spark-operator" and spark_application_manifest):
-            raise ValueError("application: required (or spark_application_manifest with launcher='spark-operator')")
+            raise ValueError(f"Task {task}: application: required (or spark_application_manifest with "
+                             "launcher='spark-operator')")
         if spark_application_manifest is not None and launcher != "spark-operator":
-            raise ValueError("spark_application_manifest: only used with launcher='spark-operator'")
+            raise ValueError(f"Task {task}: spark_application_manifest: only used with launcher='spark-operator'")
         if launcher == "pod" and not (image or launcher_image):
-            raise ValueError("image: the pod launcher runs spark-submit from the Spark image; set image")
-        for arg, value in (("startup_timeout", startup_timeout), ("submit_timeout", submit_timeout)):
-            if not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{arg}: expected a positive number of seconds, not {value!r}")
+            raise ValueError(f"Task {task}: image: the pod launcher runs spark-submit from the Spark image; set image")
+        for arg, value in (("startup_timeout_seconds", startup_timeout_seconds), ("submit_timeout", submit_timeout)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"Task {task}: {arg}: expected a positive number of seconds, not {value!r}")
         self.application = application
         self.launcher = launcher
         self.name = name or self.task_id
         self.main_class = main_class
-        self.application_args = _sequence("application_args", application_args)
+        self.application_args = application_args if application_args is not None else []
         self.image = image
         self.image_pull_policy = image_pull_policy
-        self.image_pull_secrets = image_pull_secrets or []
+        self.image_pull_secrets = image_pull_secrets if image_pull_secrets is not None else []
         self.namespace = namespace
-        self.service_account = service_account
-        self.conf = _mapping("conf", conf)
-        self.jars = jars or []
-        self.py_files = py_files or []
-        self.files = files or []
-        self.archives = archives or []
-        self.packages = packages or []
+        self.service_account_name = service_account_name
+        self.conf = conf if conf is not None else {}
+        self.jars = jars if jars is not None else []
+        self.py_files = py_files if py_files is not None else []
+        self.files = files if files is not None else []
+        self.archives = archives if archives is not None else []
+        self.packages = packages if packages is not None else []
         self.driver_cores = driver_cores
         self.driver_memory = driver_memory
         self.executor_cores = executor_cores
         self.executor_memory = executor_memory
         self.executor_instances = executor_instances
         self.dynamic_allocation = dynamic_allocation
-        self.env_vars = _mapping("env_vars", env_vars)
-        self.labels = _mapping("labels", labels)
-        self.annotations = _mapping("annotations", annotations)
-        self.node_selector = _mapping("node_selector", node_selector)
-        self.tolerations = list(tolerations or [])
-        self.volumes = list(volumes or [])
-        self.volume_mounts = list(volume_mounts or [])
+        self.env_vars = env_vars if env_vars is not None else {}
+        self.labels = labels if labels is not None else {}
+        self.annotations = annotations if annotations is not None else {}
+        self.node_selector = node_selector if node_selector is not None else {}
+        self.tolerations = tolerations if tolerations is not None else []
+        self.volumes = volumes if volumes is not None else []
+        self.volume_mounts = volume_mounts if volume_mounts is not None else []
         self.driver_pod_template = driver_pod_template
         self.executor_pod_template = executor_pod_template
         self.spark_version = spark_version
@@ -177,13 +295,12 @@ class SparkK8sOperator(BaseOperator):
         self.spark_binary = spark_binary
         self.submit_timeout = submit_timeout
         self.launcher_image = launcher_image
-        self.launcher_service_account = launcher_service_account
+        self.launcher_service_account_name = launcher_service_account_name
         self.spark_application_manifest = spark_application_manifest
         self.restart_policy = restart_policy
-        self.startup_timeout = startup_timeout
+        self.startup_timeout_seconds = startup_timeout_seconds
         self.get_logs = get_logs
-        self.delete_on_success = delete_on_success
-        self.delete_on_failure = delete_on_failure
+        self.on_finish_action = on_finish_action
         self.history_server_url = history_server_url
         self.driver_ui_url = driver_ui_url
         self.deferrable = deferrable
@@ -192,20 +309,36 @@ class SparkK8sOperator(BaseOperator):
         self._hook: SparkK8sHook | None = None  # the hook of this try: on_kill reuses its loaded connection
         self.published_links: dict[str, str] = {}
         self._published_app_id: str | None = None
+        check_arguments(self, ARGUMENTS)
         self._check_application()
 
     def _check_application(self) -> None:
         """Validate the application when the DAG file is parsed, unless a value is only known when the task runs
-        (a Jinja template, an XCom): a bad argument then fails at parse time, naming the argument."""
+        (a Jinja template, an XCom): a bad argument then fails at parse time, naming the task and the argument."""
         from ..spark_app import SparkApp
 
         values = {f: getattr(self, f) for f in _APP_FIELDS}
-        plain = (str, int, float, bool, list, tuple, dict, type(None))
-        if not self.application or not all(isinstance(v, plain) for v in values.values()) or "{{" in repr(values):
+        if not self.application or any(is_templated(v, deep=True) for v in (*values.values(), self.name)):
             return
-        templates = {arg: value for arg in ("driver_pod_template", "executor_pod_template")
-                     if isinstance(value := getattr(self, arg), dict) and "{{" not in repr(value)}
-        SparkApp(name=self.name, **templates, **values)
+        templates = {arg: value for arg in _POD_TEMPLATES
+                     if isinstance(value := getattr(self, arg), dict) and not is_templated(value, deep=True)}
+        try:
+            SparkApp(name=self.name, **templates, **values)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"Task {self.task_id}: {exc}") from None
+
+    def _do_render_template_fields(self, parent: Any, template_fields: Iterable[str], context: Context,
+                                   jinja_env: jinja2.Environment, seen_oids: set[int]) -> None:
+        # A manifest path is read as Airflow reads the files of template_ext (from the DAG folder and
+        # template_searchpath) and then rendered; template_ext itself is not set because it would take any
+        # string ending in .yaml or .json in any field for a file (application_args, conf values, files).
+        # Hooked here because a mapped task renders through this method only.
+        if parent is self:
+            for arg in _MANIFESTS:
+                value = getattr(self, arg)
+                if isinstance(value, str) and value.endswith(MANIFEST_SUFFIXES):
+                    setattr(self, arg, read_template_file(self, arg, value, jinja_env))
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -218,40 +351,36 @@ class SparkK8sOperator(BaseOperator):
     def _spark_app(self, context: Context) -> SparkApp:
         from ..spark_app import SparkApp
 
-        templates = {arg: self._document(getattr(self, arg), arg, "Pod", context)
-                     for arg in ("driver_pod_template", "executor_pod_template")}
+        templates = {arg: self._document(getattr(self, arg), arg, "Pod", context) for arg in _POD_TEMPLATES}
+        values = {f: value for f in _APP_FIELDS if (value := getattr(self, f)) is not None}
         try:
-            return SparkApp(name=self.name, **templates, **{f: getattr(self, f) for f in _APP_FIELDS})
+            return SparkApp(name=self.name, **templates, **values)
         except (TypeError, ValueError) as exc:
             raise AirflowException(f"Task {self.task_id}: invalid Spark application: {exc}") from exc
 
-    def _document(self, value: dict[str, Any] | str | None, arg: str, kind: str, context: Context
+    def _document(self, value: Mapping[str, Any] | str | None, arg: str, kind: str, context: Context
                   ) -> dict[str, Any] | None:
-        """A manifest argument: a dict, or a .yaml/.json file rendered with Jinja. Errors name the argument."""
-        if value is None or isinstance(value, dict):
-            return value
-        from pathlib import Path
-
+        """A rendered manifest argument: a dict, or the YAML/JSON text of its file. Errors name the argument."""
+        if value is None or isinstance(value, Mapping):
+            return None if value is None else dict(value)
         import yaml
 
         from ..safe_yaml import safe_load
 
-        path = Path(value)
         try:
-            text = path.read_text()
-        except OSError as exc:
-            raise AirflowException(f"{arg}: cannot read {path}: {exc.strerror}") from exc
-        rendered = self.render_template(text, context)
-        try:
-            doc = safe_load(rendered)
+            doc = safe_load(value)
         except yaml.YAMLError as exc:
-            raise AirflowException(f"{arg}: {path} is not valid YAML: {exc}") from exc
+            raise AirflowFailException(f"Task {self.task_id}: {arg}: not valid YAML: {exc}") from exc
         if not isinstance(doc, dict) or doc.get("kind") != kind:
-            raise AirflowException(f"{arg}: {path} is not a {kind} manifest")
+            found = f"kind {doc.get('kind')!r}" if isinstance(doc, dict) else describe(doc)
+            raise AirflowFailException(f"Task {self.task_id}: {arg}: expected a {kind} manifest (a dict, or the path "
+                                       f"of a {'/'.join(MANIFEST_SUFFIXES)} file in the DAG folder or "
+                                       f"template_searchpath), got {found}")
         return doc
 
     # ------------------------------------------------------------------ execution
     def execute(self, context: Context) -> Any:
+        check_rendered(self, ARGUMENTS)
         from .. import task_state
         from ..hooks.spark import SparkRun
         from ..identity import TaskIdentity
@@ -284,7 +413,7 @@ class SparkK8sOperator(BaseOperator):
         if self.deferrable:
             from ..triggers.spark import SparkK8sTrigger
 
-            self.defer(trigger=SparkK8sTrigger(run.to_dict(), self.kubernetes_conn_id, self.startup_timeout,
+            self.defer(trigger=SparkK8sTrigger(run.to_dict(), self.kubernetes_conn_id, self.startup_timeout_seconds,
                                                self.cluster_context, self.config_file, self.in_cluster),
                        method_name="execute_complete")
         outcome = hook.run(lambda api: self._wait_following_logs(hook, api, run))
@@ -340,7 +469,8 @@ class SparkK8sOperator(BaseOperator):
             assert app is not None
             run.launcher_pod = run.driver_pod.removesuffix("-driver") + "-launcher"
             created = hook.run(lambda api: hook.create_launcher(api, app, run, identity,
-                                                                self.launcher_service_account, self.launcher_image))
+                                                                self.launcher_service_account_name,
+                                                                self.launcher_image))
             self.log.info("%s launcher pod %s/%s", "Created" if created else "Found", run.namespace, run.launcher_pod)
         else:
             run.application = run.driver_pod.removesuffix("-driver")
@@ -413,7 +543,7 @@ class SparkK8sOperator(BaseOperator):
 
             follower = asyncio.ensure_future(follow())
         try:
-            outcome = await hook.wait(api, run, self.startup_timeout)
+            outcome = await hook.wait(api, run, self.startup_timeout_seconds)
         except BaseException:
             if follower is not None:
                 follower.cancel()
@@ -455,10 +585,10 @@ class SparkK8sOperator(BaseOperator):
                   "launcher_pod": run.launcher_pod, "adopted": run.adopted}
         if outcome.status == "success":
             self._remember(context, run, reported=True)  # a clear after this runs the application again
-            if self.delete_on_success:
+            if self.on_finish_action in ("delete_pod", "delete_succeeded_pod"):
                 self._delete(hook, run)
             return result
-        if outcome.state == "StartupTimeout" or self.delete_on_failure:
+        if outcome.state == "StartupTimeout" or self.on_finish_action == "delete_pod":
             self._delete(hook, run)
         message = outcome.message
         if outcome.log_tail:
@@ -497,14 +627,19 @@ class SparkK8sOperator(BaseOperator):
         worker.join(timeout=30)
 
 
-
-def _sequence(arg: str, value: Any) -> list[Any]:
-    if isinstance(value, str):  # list("a b") would silently split it into characters
-        raise TypeError(f"{arg}: expected a list of strings, got str {value[:80]!r}")
-    return list(value or [])
-
-
-def _mapping(arg: str, value: Any) -> dict[str, Any]:
-    if value is not None and not isinstance(value, dict):
-        raise TypeError(f"{arg}: expected a dict, got {type(value).__name__}")
-    return dict(value or {})
+def _on_finish_action(task_id: str, action: Any, delete_on_success: bool | None, delete_on_failure: bool | None
+                      ) -> str:
+    """on_finish_action, from its deprecated predecessors delete_on_success / delete_on_failure when given."""
+    action = str(getattr(action, "value", action))  # also cncf.kubernetes' OnFinishAction enum
+    if delete_on_success is not None or delete_on_failure is not None:
+        success, failure = bool(delete_on_success), bool(delete_on_failure)
+        if failure and not success:
+            raise ValueError(f"Task {task_id}: delete_on_failure=True without delete_on_success has no "
+                             "on_finish_action equivalent; use on_finish_action='delete_pod'")
+        action = renamed(task_id, "delete_on_success/delete_on_failure", "on_finish_action",
+                         "delete_pod" if failure else "delete_succeeded_pod" if success else "keep_pod", action,
+                         "keep_pod", stacklevel=5)
+    if action not in ON_FINISH_ACTIONS:
+        raise ValueError(f"Task {task_id}: on_finish_action: expected one of {', '.join(ON_FINISH_ACTIONS)}, "
+                         f"not {action!r}")
+    return action
