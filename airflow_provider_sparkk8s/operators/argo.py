@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import jinja2
 from airflow.sdk import BaseOperator
 from airflow.sdk import conf as airflow_conf
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from ..arguments import (
+    INTEGER,
+    MANIFEST,
+    MANIFEST_SUFFIXES,
+    MAPPING,
+    STRING,
+    Kind,
+    check_arguments,
+    check_rendered,
+    read_template_file,
+    renamed,
+)
 from ..links import ARGO_UI_URL_KEY, ArgoWorkflowsUILink
 
 if TYPE_CHECKING:
@@ -19,32 +31,57 @@ if TYPE_CHECKING:
     from ..hooks.argo import ArgoWorkflowsHook, WorkflowOutcome, WorkflowRef
     from ..identity import TaskIdentity
 
-KILL_ACTIONS = ("stop", "terminate")
+KillAction = Literal["stop", "terminate"]
+KILL_ACTIONS: tuple[str, ...] = get_args(KillAction)
 STATE_KEY = "sparkk8s_argo_workflow"
+ARGUMENTS: dict[str, Kind] = {
+    "workflow_template": STRING, "cluster_workflow_template": STRING, "workflow": MANIFEST, "parameters": MAPPING,
+    "namespace": STRING, "entrypoint": STRING, "service_account_name": STRING, "labels": MAPPING,
+    "annotations": MAPPING, "generate_name": STRING, "priority": INTEGER, "argo_conn_id": STRING,
+    "kubernetes_conn_id": STRING, "ui_base_url": STRING,
+}
 
 
 class ArgoWorkflowOperator(BaseOperator):
     """Submit an Argo Workflow and wait until it ends.
 
-    Name exactly one of ``workflow_template``, ``cluster_workflow_template`` or ``workflow`` (a Workflow
-    manifest: dict, or a .yaml/.json path rendered with Jinja).
+    Name exactly one of ``workflow_template``, ``cluster_workflow_template`` or ``workflow``. Every templated
+    argument (see ``template_fields``) also takes a Jinja string or an XComArg; its type is then checked after
+    rendering, before anything is created.
 
-    :param parameters: workflow arguments; values are stringified. Unknown names, missing required values
-        and enum violations fail before anything is created.
+    :param workflow_template: the name of a WorkflowTemplate (in ``namespace``) to run.
+    :param cluster_workflow_template: the name of a ClusterWorkflowTemplate to run.
+    :param workflow: a Workflow manifest: a dict, or the path of a .yaml/.yml/.json file found as Airflow finds
+        template files (relative to the DAG folder or a directory of the DAG's ``template_searchpath``). It is
+        rendered with Jinja; names Airflow does not know stay Argo placeholders (``{{inputs.parameters.x}}``).
+    :param parameters: workflow arguments; values are stringified (lists and dicts as JSON). Unknown names,
+        missing required values and enum violations fail before anything is created.
+    :param namespace: where the workflow runs (default: the connection's namespace).
+    :param entrypoint: the template to start from instead of the workflow's entrypoint.
+    :param service_account_name: the workflow's ``spec.serviceAccountName``. Not templated: Airflow masks every
+        rendered field whose name contains ``service_account``.
+    :param labels: labels added to the workflow.
+    :param annotations: annotations added to the workflow.
+    :param generate_name: the prefix of the workflow's name (default: the template's name, else the task id).
+    :param priority: the workflow's ``spec.priority``.
     :param argo_conn_id: an ``argo_workflows`` connection: submit through the Argo Server. Without it the
         Kubernetes API of ``kubernetes_conn_id`` is used.
+    :param kubernetes_conn_id: the ``kubernetes`` connection used when ``argo_conn_id`` is not set.
     :param wait_timeout: seconds to wait for the workflow to end (workflows can hang in Running); then the
-        task fails and the workflow is stopped.
+        task fails and the workflow is stopped. Default: no limit.
     :param kill_action: what a user kill does to a running workflow: ``stop`` (exit handlers run) or
         ``terminate``. Completed workflows are left alone.
+    :param get_logs: write the logs of the workflow's pods into the task log when it ends.
+    :param ui_base_url: the Argo UI base URL of the extra link (default: the connection's).
+    :param deferrable: wait in the triggerer instead of holding a worker slot (default: Airflow's
+        ``[operators] default_deferrable``).
+    :param service_account: deprecated name of ``service_account_name``.
     """
 
-    # `workflow` is rendered in execute(), not by Airflow: Argo's own {{inputs.parameters.x}} placeholders must
-    # survive Jinja (see _render_manifest).
-    template_fields: Sequence[str] = ("workflow_template", "cluster_workflow_template", "parameters",
-                                      "namespace", "entrypoint", "service_account", "labels", "annotations",
-                                      "generate_name")
-    template_fields_renderers = {"parameters": "json"}
+    template_fields: Sequence[str] = ("workflow_template", "cluster_workflow_template", "workflow", "parameters",
+                                      "namespace", "entrypoint", "labels", "annotations", "generate_name",
+                                      "priority", "argo_conn_id", "kubernetes_conn_id")
+    template_fields_renderers = {"parameters": "json", "workflow": "yaml"}
     operator_extra_links = (ArgoWorkflowsUILink(),)
     ui_color = "#d4e6f7"
 
@@ -57,7 +94,7 @@ class ArgoWorkflowOperator(BaseOperator):
         parameters: dict[str, Any] | None = None,
         namespace: str | None = None,
         entrypoint: str | None = None,
-        service_account: str | None = None,
+        service_account_name: str | None = None,
         labels: dict[str, str] | None = None,
         annotations: dict[str, str] | None = None,
         generate_name: str | None = None,
@@ -65,33 +102,35 @@ class ArgoWorkflowOperator(BaseOperator):
         argo_conn_id: str | None = None,
         kubernetes_conn_id: str = "kubernetes_default",
         wait_timeout: float | None = None,
-        kill_action: str = "stop",
+        kill_action: KillAction = "stop",
         get_logs: bool = True,
         ui_base_url: str | None = None,
         deferrable: bool = airflow_conf.getboolean("operators", "default_deferrable", fallback=False),
+        service_account: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        task = self.task_id
+        service_account_name = renamed(task, "service_account", "service_account_name", service_account,
+                                       service_account_name)
         given = [n for n, v in (("workflow_template", workflow_template),
                                 ("cluster_workflow_template", cluster_workflow_template), ("workflow", workflow)) if v]
         if len(given) != 1:
-            raise ValueError("ArgoWorkflowOperator: set exactly one of workflow_template, cluster_workflow_template, "
+            raise ValueError(f"Task {task}: set exactly one of workflow_template, cluster_workflow_template, "
                              "workflow" + (f" (got {', '.join(given)})" if given else ""))
         if kill_action not in KILL_ACTIONS:
-            raise ValueError(f"kill_action: expected stop or terminate, not {kill_action!r}")
-        if parameters is not None and not isinstance(parameters, dict):
-            raise ValueError(f"parameters: expected a dict of name -> value, got {type(parameters).__name__}")
+            raise ValueError(f"Task {task}: kill_action: expected stop or terminate, not {kill_action!r}")
         if wait_timeout is not None and (not isinstance(wait_timeout, (int, float)) or wait_timeout <= 0):
-            raise ValueError(f"wait_timeout: expected a positive number of seconds, not {wait_timeout!r}")
+            raise ValueError(f"Task {task}: wait_timeout: expected a positive number of seconds, not {wait_timeout!r}")
         self.workflow_template = workflow_template
         self.cluster_workflow_template = cluster_workflow_template
         self.workflow = workflow
-        self.parameters = dict(parameters or {})
+        self.parameters = parameters if parameters is not None else {}
         self.namespace = namespace
         self.entrypoint = entrypoint
-        self.service_account = service_account
-        self.labels = dict(labels or {})
-        self.annotations = dict(annotations or {})
+        self.service_account_name = service_account_name
+        self.labels = labels if labels is not None else {}
+        self.annotations = annotations if annotations is not None else {}
         self.generate_name = generate_name
         self.priority = priority
         self.argo_conn_id = argo_conn_id
@@ -105,6 +144,16 @@ class ArgoWorkflowOperator(BaseOperator):
         self._submitting: tuple[str, TaskIdentity] | None = None  # namespace and task while submitting
         self._hook: ArgoWorkflowsHook | None = None  # the hook of this try: on_kill reuses its loaded connection
         self.published_links: dict[str, str] = {}
+        check_arguments(self, ARGUMENTS)
+
+    def _do_render_template_fields(self, parent: Any, template_fields: Iterable[str], context: Context,
+                                   jinja_env: jinja2.Environment, seen_oids: set[int]) -> None:
+        # `workflow` renders with names Airflow does not know kept as Argo placeholders; its file is found as
+        # Airflow finds the files of template_ext. Hooked here because a mapped task renders through this only.
+        if parent is self and "workflow" in template_fields:
+            template_fields = [f for f in template_fields if f != "workflow"]
+            self.workflow = self._render_workflow(self.workflow, context, jinja_env)
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
 
     @property
     def hook(self) -> ArgoWorkflowsHook:
@@ -113,48 +162,50 @@ class ArgoWorkflowOperator(BaseOperator):
         return ArgoWorkflowsHook(self.argo_conn_id, self.kubernetes_conn_id, self.namespace)
 
     # ------------------------------------------------------------------ building the workflow
+    def _render_workflow(self, value: Any, context: Context, jinja_env: jinja2.Environment) -> Any:
+        """The workflow with Airflow's Jinja rendered: a dict, or the text of its file; an XComArg's value as is."""
+        if isinstance(value, str) and value.endswith(MANIFEST_SUFFIXES):
+            value = read_template_file(self, "workflow", value, jinja_env)
+        elif not isinstance(value, (str, dict, list)) and callable(getattr(value, "resolve", None)):
+            return value.resolve(context)
+        return self._render_manifest(value, context, jinja_env)
+
     def _inline_workflow(self, context: Context) -> dict[str, Any] | None:
-        if self.workflow is None:
+        """The rendered `workflow` as a validated Workflow manifest (None without one)."""
+        if not self.workflow:
             return None
         doc = self.workflow
         if isinstance(doc, str):
-            from pathlib import Path
-
             import yaml
 
             from ..safe_yaml import safe_load
 
-            path = Path(self.render_template(doc, context))
             try:
-                text = path.read_text()
-            except OSError as exc:
-                raise AirflowException(f"workflow: cannot read {path}: {exc.strerror}") from exc
-            try:
-                doc = safe_load(self._render_manifest(text, context))
+                doc = safe_load(doc)
             except yaml.YAMLError as exc:
-                raise AirflowException(f"workflow: {path} is not valid YAML: {exc}") from exc
-        elif isinstance(doc, dict):
-            doc = self._render_manifest(doc, context)
+                raise AirflowFailException(f"Task {self.task_id}: workflow: not valid YAML: {exc}") from exc
         if not isinstance(doc, dict) or doc.get("kind") != "Workflow":
-            raise AirflowException("workflow: expected a Workflow manifest (kind: Workflow)")
-        _validate_workflow(doc)
+            raise AirflowFailException(f"Task {self.task_id}: workflow: expected a Workflow manifest (kind: Workflow)"
+                                       f", as a dict or the path of a {'/'.join(MANIFEST_SUFFIXES)} file")
+        _validate_workflow(self.task_id, doc)
         return copy.deepcopy(doc)
 
-    def _render_manifest(self, value: Any, context: Context) -> Any:
+    def _render_manifest(self, value: Any, context: Context, jinja_env: jinja2.Environment) -> Any:
         """Render Jinja in a manifest (strings of a dict, or a file's text) with the Airflow context; names
         Airflow does not know stay Argo placeholders: {{inputs.parameters.x}}, {{steps.my-step.outputs.result}}."""
         if isinstance(value, dict):
-            return {k: self._render_manifest(v, context) for k, v in value.items()}
+            return {k: self._render_manifest(v, context, jinja_env) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._render_manifest(v, context) for v in value]
+            return [self._render_manifest(v, context, jinja_env) for v in value]
         if not isinstance(value, str) or "{{" not in value and "{%" not in value:
             return value
-        env = self.get_template_env().overlay(undefined=_ArgoPlaceholder)
+        env = jinja_env.overlay(undefined=_ArgoPlaceholder)
         try:
             return env.from_string(value).render(**context)
         except jinja2.TemplateError as exc:
-            raise AirflowException(f"workflow: cannot render {value[:80]!r}: {exc} (wrap Argo expressions "
-                                   "that are not valid Jinja in {% raw %}...{% endraw %})") from exc
+            raise AirflowFailException(f"Task {self.task_id}: workflow: cannot render {value[:80]!r}: {exc} (wrap "
+                                       "Argo expressions that are not valid Jinja in {% raw %}...{% endraw %})"
+                                       ) from exc
 
     def _manifest(self, identity: TaskIdentity, namespace: str, inline: dict[str, Any] | None) -> dict[str, Any]:
         params = {k: _stringify(v) for k, v in self.parameters.items()}
@@ -177,14 +228,15 @@ class ArgoWorkflowOperator(BaseOperator):
                                                                         for k, v in params.items()]
         if self.entrypoint:
             spec["entrypoint"] = self.entrypoint
-        if self.service_account:
-            spec["serviceAccountName"] = self.service_account
+        if self.service_account_name:
+            spec["serviceAccountName"] = self.service_account_name
         if self.priority is not None:
             spec["priority"] = self.priority
         return body
 
     # ------------------------------------------------------------------ execution
     def execute(self, context: Context) -> Any:
+        check_rendered(self, ARGUMENTS)
         from .. import task_state
         from ..hooks.argo import ArgoError, WorkflowRef, check_parameters, outcome_of
         from ..identity import TaskIdentity
@@ -373,7 +425,7 @@ def _stringify(value: Any) -> str:
     return str(value)
 
 
-def _validate_workflow(doc: dict[str, Any]) -> None:
+def _validate_workflow(task_id: str, doc: dict[str, Any]) -> None:
     """Validate an inline Workflow with Hera's models (Argo's own schema), naming the offending field."""
     from hera.workflows.models import Workflow
     from pydantic import ValidationError
@@ -383,13 +435,14 @@ def _validate_workflow(doc: dict[str, Any]) -> None:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise AirflowException(f"workflow: invalid manifest at {where}: {first['msg']}") from exc
+        raise AirflowFailException(f"Task {task_id}: workflow: invalid manifest at {where}: {first['msg']}") from exc
     spec = doc.get("spec") or {}
     if not spec.get("workflowTemplateRef"):
         names = {t.get("name") for t in spec.get("templates") or []}
         if not spec.get("entrypoint"):
-            raise AirflowException("workflow: invalid manifest at spec.entrypoint: required without a "
-                                   "workflowTemplateRef")
+            raise AirflowFailException(f"Task {task_id}: workflow: invalid manifest at spec.entrypoint: required "
+                                       "without a workflowTemplateRef")
         if spec["entrypoint"] not in names:
-            raise AirflowException(f"workflow: invalid manifest at spec.entrypoint: {spec['entrypoint']!r} is not "
-                                   f"one of spec.templates ({', '.join(sorted(n for n in names if n))})")
+            raise AirflowFailException(f"Task {task_id}: workflow: invalid manifest at spec.entrypoint: "
+                                       f"{spec['entrypoint']!r} is not one of spec.templates "
+                                       f"({', '.join(sorted(n for n in names if n))})")

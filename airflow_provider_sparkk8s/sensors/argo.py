@@ -11,22 +11,34 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk import conf as airflow_conf
 from airflow.sdk.exceptions import AirflowFailException
 
+from ..arguments import STRING, check_arguments, check_rendered
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..hooks.argo import ArgoWorkflowsHook, WorkflowRef
 
+ARGUMENTS = {arg: STRING for arg in ("workflow_name", "label_selector", "namespace", "argo_conn_id",
+                                     "kubernetes_conn_id")}
+
 
 class ArgoWorkflowSensor(BaseSensorOperator):
     """Succeed when the workflow succeeds; fail (or skip, with ``soft_fail``) when it fails or errors.
 
-    :param workflow_name: the workflow's name, or
+    Name exactly one of ``workflow_name`` or ``label_selector``. Every templated argument also takes a Jinja
+    string or an XComArg (e.g. the ``workflow_name`` XCom of an ArgoWorkflowOperator).
+
+    :param workflow_name: the workflow's name.
     :param label_selector: a label selector; the newest matching workflow is followed (e.g.
         ``events.argoproj.io/sensor=calendar-sensor``).
-    :param argo_conn_id / kubernetes_conn_id: transport, as for ArgoWorkflowOperator.
+    :param namespace: where the workflow runs (default: the connection's namespace).
+    :param argo_conn_id: an ``argo_workflows`` connection: read through the Argo Server. Without it the
+        Kubernetes API of ``kubernetes_conn_id`` is used.
+    :param kubernetes_conn_id: the ``kubernetes`` connection used when ``argo_conn_id`` is not set.
+    :param deferrable: wait in the triggerer (one watch, nothing polls); otherwise each poke is one GET.
     """
 
-    template_fields: Sequence[str] = ("workflow_name", "label_selector", "namespace")
+    template_fields: Sequence[str] = tuple(ARGUMENTS)
 
     def __init__(self, *, workflow_name: str | None = None, label_selector: str | None = None,
                  namespace: str | None = None, argo_conn_id: str | None = None,
@@ -35,13 +47,14 @@ class ArgoWorkflowSensor(BaseSensorOperator):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if bool(workflow_name) == bool(label_selector):
-            raise ValueError("ArgoWorkflowSensor: set exactly one of workflow_name, label_selector")
+            raise ValueError(f"Task {self.task_id}: set exactly one of workflow_name, label_selector")
         self.workflow_name = workflow_name
         self.label_selector = label_selector
         self.namespace = namespace
         self.argo_conn_id = argo_conn_id
         self.kubernetes_conn_id = kubernetes_conn_id
         self.deferrable = deferrable
+        check_arguments(self, ARGUMENTS)
 
     @property
     def hook(self) -> ArgoWorkflowsHook:
@@ -82,6 +95,7 @@ class ArgoWorkflowSensor(BaseSensorOperator):
         return PokeReturnValue(True, self._result(outcome))
 
     def execute(self, context: Context) -> Any:
+        check_rendered(self, ARGUMENTS)
         if not self.deferrable:
             return super().execute(context)
         return self.defer_on_workflow(context)

@@ -11,10 +11,18 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk import conf as airflow_conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from ..arguments import MAPPING, STRING, Kind, check_arguments, check_rendered, is_templated
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..calendar import ArgoCalendar
+
+ARGUMENTS: dict[str, Kind] = {
+    "calendar": MAPPING, "event_source": STRING, "event_name": STRING, "namespace": STRING,
+    "kubernetes_conn_id": STRING,
+    "after": Kind("a datetime or an ISO 8601 string", lambda v: isinstance(v, (datetime, str))),
+}
 
 
 class ArgoCalendarSensor(BaseSensorOperator):
@@ -24,6 +32,14 @@ class ArgoCalendarSensor(BaseSensorOperator):
     under ``spec.calendar.<name>`` of an EventSource) or an EventSource read from the cluster
     (``event_source``, ``event_name``, ``namespace``, ``kubernetes_conn_id``).
 
+    Every templated argument also takes a Jinja string or an XComArg; its type is then checked after rendering.
+
+    :param calendar: an inline calendar entry: ``schedule`` or ``interval``, ``timezone``, ``exclusionDates``,
+        ``metadata``, as Argo Events reads them.
+    :param event_source: the name of an EventSource in the cluster whose calendar to follow.
+    :param event_name: the calendar event of ``event_source`` (default: its only one).
+    :param namespace: the namespace of ``event_source`` (default: the connection's namespace).
+    :param kubernetes_conn_id: the ``kubernetes`` connection the EventSource is read with.
     :param after: the previous fire, as Argo would see it: a datetime or ISO 8601 string (templated);
         default the run's data interval start (else its logical date, else when it was due to run).
     :param deferrable: wait in the triggerer (nothing polls); otherwise poke, sleeping out the last
@@ -35,7 +51,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
     ``fire_time`` holds the scheduled instant as ISO 8601 UTC.
     """
 
-    template_fields: Sequence[str] = ("calendar", "event_source", "event_name", "namespace", "after")
+    template_fields: Sequence[str] = tuple(ARGUMENTS)
     ui_color = "#c3e6f5"
 
     def __init__(self, *, calendar: Mapping[str, Any] | None = None, event_source: str | None = None,
@@ -45,9 +61,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if (calendar is None) == (event_source is None):
-            raise ValueError(f"{type(self).__name__} {self.task_id}: set exactly one of calendar, event_source")
-        if calendar is not None and "{{" not in repr(calendar):  # templated specs are checked when rendered
-            self._parse_inline(calendar)
+            raise ValueError(f"Task {self.task_id}: set exactly one of calendar, event_source")
         self.calendar = calendar
         self.event_source = event_source
         self.event_name = event_name
@@ -58,6 +72,9 @@ class ArgoCalendarSensor(BaseSensorOperator):
         self._started = time.monotonic()
         self._fire: datetime | None = None
         self._argo_calendar: ArgoCalendar | None = None
+        check_arguments(self, ARGUMENTS)
+        if calendar is not None and not is_templated(calendar, deep=True):  # else checked when rendered
+            self._parse_inline(calendar)
 
     # ------------------------------------------------------------------ the calendar
     def _parse_inline(self, spec: Mapping[str, Any]) -> ArgoCalendar:
@@ -66,7 +83,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
         try:
             return ArgoCalendar.from_spec(spec)
         except ValueError as error:
-            raise ValueError(f"{type(self).__name__} {self.task_id}: calendar: {error}") from None
+            raise ValueError(f"Task {self.task_id}: calendar: {error}") from None
 
     def _load(self) -> tuple[ArgoCalendar, str]:
         """The calendar and how to name it in messages."""
@@ -125,6 +142,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
 
     # ------------------------------------------------------------------ waiting
     def execute(self, context: Context) -> Any:
+        check_rendered(self, ARGUMENTS)
         self._started = time.monotonic()
         fire = self._resolve(context)
         if fire <= datetime.now(timezone.utc):
