@@ -58,7 +58,7 @@ with DAG("{dag_id}", schedule=None, start_date=datetime(2026, 1, 1), catchup=Fal
     TimedSparkK8sOperator(
         task_id="pi", launcher="{launcher}", application="local:///opt/spark/examples/src/main/python/pi.py",
         application_args=["10"], image="apache/spark:4.0.1", namespace="{namespace}", executor_instances=1,
-        deferrable=False, retries=0, startup_timeout=60, submit_timeout=120,
+        deferrable=False, retries=0, startup_timeout_seconds=60, submit_timeout=120,
         execution_timeout=timedelta(seconds={task_timeout}),
     )
 '''

@@ -50,7 +50,7 @@ with DAG(
         },
         image="apache/spark:4.0.1",
         namespace="spark-jobs",
-        service_account="spark",
+        service_account_name="spark",
         deferrable=True,
     )
     ArgoWorkflowOperator(

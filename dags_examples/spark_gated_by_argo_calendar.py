@@ -42,6 +42,6 @@ with DAG(
         env_vars={"CALENDAR_EVENT_TIME": "{{ ti.xcom_pull(task_ids='calendar_event')['eventTime'] }}"},
         image="apache/spark:4.0.1",
         namespace="spark-jobs",
-        service_account="spark",
+        service_account_name="spark",
     )
     calendar_event >> pi

@@ -36,7 +36,7 @@ with DAG(
         application_args=["100"],
         image="apache/spark:4.0.1",
         namespace="spark-jobs",
-        service_account="spark",
+        service_account_name="spark",
         # The run's logical date is the calendar fire time (data interval: exactly that instant).
         env_vars={"FIRE_TIME": "{{ logical_date.isoformat() }}"},
     )

@@ -27,6 +27,6 @@ with DAG(
         application_args=["100"],
         image="apache/spark:4.0.1",
         namespace="spark-jobs",
-        service_account="spark",
+        service_account_name="spark",
         executor_instances=2,
     )

@@ -26,7 +26,7 @@ with DAG(
         application_args=["100"],
         image="apache/spark:4.0.1",
         namespace="spark-jobs",
-        service_account="spark",
+        service_account_name="spark",
         executor_instances=2,
         restart_policy={"type": "OnFailure", "onFailureRetries": 2, "onFailureRetryInterval": 10,
                         "onSubmissionFailureRetries": 1, "onSubmissionFailureRetryInterval": 10},
@@ -34,7 +34,7 @@ with DAG(
     # A downstream gate on the same application, e.g. in another DAG: wait by SparkApplication name.
     confirmed = SparkK8sSensor(
         task_id="confirm_pi",
-        spark_application="{{ ti.xcom_pull(task_ids='pi')['application'] }}",
+        application_name="{{ ti.xcom_pull(task_ids='pi')['application'] }}",
         namespace="spark-jobs",
         poke_interval=10,
         timeout=3600,

@@ -58,7 +58,7 @@ def test_success_pushes_the_workflow_and_its_outputs_to_xcom(argo: KubeEmulator,
 def test_overrides_and_airflow_identity_go_into_the_workflow(argo: KubeEmulator, run_dag, conn) -> None:
     result = run_dag(operator(False, conn, workflow_template="pipeline",
                               parameters={"dataset": 2026, "mode": "full"}, labels={"team": "data"},
-                              annotations={"example.com/ticket": "DATA-1"}, service_account="argo-runner",
+                              annotations={"example.com/ticket": "DATA-1"}, service_account_name="argo-runner",
                               priority=5, generate_name="nightly-"), OPERATOR_IMPORTS)
     assert result.states == {"wf": "success"}
     [wf] = workflows(argo)

@@ -66,7 +66,7 @@ def delete_running_driver(spark_cluster: KubeEmulator) -> Iterator[Callable[[], 
 @pytest.mark.parametrize("launcher", LAUNCHERS)
 def test_unschedulable_driver_fails_after_startup_timeout_with_the_scheduler_message_and_is_deleted(
         spark_cluster: KubeEmulator, run_dag, launcher: str) -> None:
-    result = run_dag(task(launcher, {"outcome": "unschedulable"}, startup_timeout=2), IMPORTS)
+    result = run_dag(task(launcher, {"outcome": "unschedulable"}, startup_timeout_seconds=2), IMPORTS)
     assert result.states == {"pi": "failed"}
     assert "-driver did not start in time: still Pending (Unschedulable): " + SCHEDULER_MESSAGE in result.output
     assert left_behind(spark_cluster) == []
@@ -75,7 +75,7 @@ def test_unschedulable_driver_fails_after_startup_timeout_with_the_scheduler_mes
 @pytest.mark.parametrize("launcher", LAUNCHERS)
 def test_image_pull_backoff_driver_fails_after_startup_timeout_and_is_deleted(spark_cluster: KubeEmulator, run_dag,
                                                                               launcher: str) -> None:
-    result = run_dag(task(launcher, {"outcome": "imagepullbackoff"}, startup_timeout=2), IMPORTS)
+    result = run_dag(task(launcher, {"outcome": "imagepullbackoff"}, startup_timeout_seconds=2), IMPORTS)
     assert result.states == {"pi": "failed"}
     assert ("-driver did not start in time: still Pending (ImagePullBackOff): Back-off pulling image "
             '"apache/spark:4.0.1"') in result.output

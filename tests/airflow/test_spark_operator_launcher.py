@@ -76,7 +76,7 @@ def test_submission_failure_fails_fast_with_the_controller_message(spark_cluster
                 "spec": {"type": "Python", "mode": "cluster", "mainApplicationFile": PI, "sparkVersion": "4.0.1",
                          "driver": {"cores": 1, "memory": "512m"}, "executor": {"instances": 1}}}
     result = run_dag(f"SparkK8sOperator(task_id='pi', launcher='spark-operator', namespace={NS!r}, "
-                     f"spark_application_manifest={manifest!r}, startup_timeout=60)", IMPORTS)
+                     f"spark_application_manifest={manifest!r}, startup_timeout_seconds=60)", IMPORTS)
     assert result.states == {"pi": "failed"}
     assert "ended in FAILED: failed to run spark-submit" in result.output
     assert "Must specify the driver container image" in result.output
@@ -121,7 +121,7 @@ def test_rerun_after_startup_timeout_has_passed_gets_its_own_startup_timeout(spa
     spark_cluster.pods.behave(match=first_driver, outcome="failed", run_seconds=2.5)
     policy = {"type": "OnFailure", "onFailureRetries": 1, "onFailureRetryInterval": 1,
               "onSubmissionFailureRetries": 0}
-    result = run_dag(task(restart_policy=policy, startup_timeout=2), IMPORTS)
+    result = run_dag(task(restart_policy=policy, startup_timeout_seconds=2), IMPORTS)
     assert result.states == {"pi": "success"}
     assert only_application(spark_cluster)["status"]["executionAttempts"] == 2
 

@@ -71,7 +71,7 @@ def test_driver_failure_fails_the_task_with_exit_code_and_reason(cluster: KubeEm
 def test_launcher_image_pull_backoff_fails_after_startup_timeout_and_cleans_up(cluster: KubeEmulator,
                                                                                run_dag) -> None:
     cluster.pods.behave(name="*-launcher", namespace=NS, outcome="imagepullbackoff")
-    result = run_dag(task(launcher_image="registry.example/missing:1", startup_timeout=2), IMPORTS)
+    result = run_dag(task(launcher_image="registry.example/missing:1", startup_timeout_seconds=2), IMPORTS)
     assert result.states == {"pi": "failed"}
     assert "did not start in time: still Pending (ImagePullBackOff)" in result.output
     assert "launcher pod spark-jobs/" in result.output

@@ -83,7 +83,7 @@ def test_driver_pod_success_succeeds_with_the_application_in_xcom(spark_cluster:
 def test_spark_application_success_succeeds_with_the_application_in_xcom(spark_cluster: KubeEmulator, run_dag,
                                                                           deferrable: bool) -> None:
     spark_cluster.apply(spark_application("nightly"))
-    result = run_dag(sensor(deferrable, spark_application="nightly"), IMPORTS)
+    result = run_dag(sensor(deferrable, application_name="nightly"), IMPORTS)
     assert result.states == {"wait": "success"}
     status = spark_cluster.get(*SA, "nightly", NS)["status"]
     assert result.xcom("wait") == {"namespace": NS, "driver_pod": "nightly-driver",
@@ -115,7 +115,7 @@ def test_failed_driver_fails_the_sensor_with_the_message_and_log_tail(spark_clus
 def test_failed_spark_application_fails_the_sensor_with_the_controller_message(spark_cluster: KubeEmulator,
                                                                                run_dag, deferrable: bool) -> None:
     spark_cluster.apply(spark_application("nightly", outcome="failed"))
-    result = run_dag(sensor(deferrable, spark_application="nightly"), IMPORTS)
+    result = run_dag(sensor(deferrable, application_name="nightly"), IMPORTS)
     assert result.states == {"wait": "failed"}
     assert (f"SparkApplication {NS}/nightly ended in FAILED: driver container failed with ExitCode: 1, "
             "Reason: Error") in result.output
@@ -132,7 +132,7 @@ def test_soft_fail_skips_on_a_failed_application(spark_cluster: KubeEmulator, ru
 def test_application_that_does_not_exist_yet_is_waited_for(spark_cluster: KubeEmulator, run_dag, later,
                                                            deferrable: bool) -> None:
     later(spark_application("late"), delay=1.5)
-    result = run_dag(sensor(deferrable, spark_application="late"), IMPORTS)
+    result = run_dag(sensor(deferrable, application_name="late"), IMPORTS)
     assert result.states == {"wait": "success"}
     assert result.xcom("wait")["state"] == "COMPLETED"
     assert "No SparkApplication late in spark-jobs yet" in result.output or "Waiting for SparkApplication late" \

@@ -19,7 +19,7 @@ def test_spark_submit_task_becomes_a_cluster_mode_spark_submit_step_with_the_sam
             SparkK8sOperator(task_id="load", application="local:///opt/app/load.py", application_args=["--day", "x"],
                              conf={"spark.sql.shuffle.partitions": "8"}, driver_memory="1g", executor_memory="2g",
                              executor_instances=3, image="my/spark:4", namespace="spark-jobs",
-                             service_account="spark")
+                             service_account_name="spark")
     """)
     container = template_named(workflow_template(manifests), "load")["container"]
     assert container["image"] == "my/spark:4"
@@ -426,7 +426,7 @@ def test_xcom_of_a_spark_application_task_becomes_its_output_and_a_sensor_on_it_
             pi = SparkK8sOperator(task_id="pi", launcher="spark-operator", application="local:///pi.py",
                                   namespace="default")
             confirm = SparkK8sSensor(task_id="confirm",
-                                     spark_application="{{ ti.xcom_pull(task_ids='pi')['application'] }}")
+                                     application_name="{{ ti.xcom_pull(task_ids='pi')['application'] }}")
             show = KubernetesPodOperator(task_id="show", image="busybox", arguments=[
                 "{{ ti.xcom_pull(task_ids='pi')['application'] }}", "{{ ti.xcom_pull(task_ids='pi')['namespace'] }}"])
             pi >> confirm >> show

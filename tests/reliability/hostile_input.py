@@ -87,7 +87,8 @@ def dag_cases(files: Path) -> list[Case]:
         "spark_manifest_without_operator": spark("spark_application_manifest={'kind': 'SparkApplication'}",
                                                  "spark_application_manifest: only used with"),
         "spark_pod_launcher_without_image": spark("launcher='pod'", "image: the pod launcher"),
-        "spark_negative_startup_timeout": spark("startup_timeout=-1", "startup_timeout: expected a positive"),
+        "spark_negative_startup_timeout": spark("startup_timeout_seconds=-1",
+                                                "Task t: startup_timeout_seconds: expected a positive"),
         "spark_string_submit_timeout": spark("submit_timeout='10m'", "submit_timeout: expected a positive"),
         "spark_unknown_argument": spark("aplication_args=['1']", "Invalid arguments were passed to SparkK8sOperator",
                                         "TypeError"),
@@ -98,7 +99,8 @@ def dag_cases(files: Path) -> list[Case]:
         "spark_conf_nested_value": spark("conf={'spark.a': {'b': 1}}", "conf: Spark properties are strings",
                                          "TypeError"),
         "spark_env_vars_as_list": spark("env_vars=['A=1']", "env_vars: expected a dict", "TypeError"),
-        "spark_executor_instances_text": spark("executor_instances='many'", "executor_instances: expected a non"),
+        "spark_executor_instances_text": spark("executor_instances='many'", "executor_instances: expected an integer",
+                                               "TypeError"),
         "spark_pull_policy": spark("image_pull_policy='Sometimes'", "image_pull_policy: expected Always"),
         "spark_mount_without_volume": spark("volume_mounts=[{'name': 'v', 'mountPath': '/v'}]",
                                             "volume_mounts: 'v' is not one of volumes"),
@@ -109,8 +111,10 @@ def dag_cases(files: Path) -> list[Case]:
         "argo_two_templates": argo("workflow_template='a', cluster_workflow_template='b'",
                                    "set exactly one of workflow_template"),
         "argo_kill_action": argo("workflow_template='a', kill_action='kill -9'", "kill_action: expected stop"),
-        "argo_parameters_list": argo("workflow_template='a', parameters=['a=1']", "parameters: expected a dict"),
-        "argo_parameters_string": argo("workflow_template='a', parameters='a=1'", "parameters: expected a dict"),
+        "argo_parameters_list": argo("workflow_template='a', parameters=['a=1']", "Task t: parameters: expected a dict",
+                                     "TypeError"),
+        "argo_parameters_string": argo("workflow_template='a', parameters='a=1'",
+                                       "Task t: parameters: expected a dict", "TypeError"),
         "argo_negative_wait": argo("workflow_template='a', wait_timeout=-5", "wait_timeout: expected a positive"),
         "argo_unknown_argument": argo("workflow_template='a', paramters={}",
                                       "Invalid arguments were passed to ArgoWorkflowOperator", "TypeError"),
@@ -118,7 +122,7 @@ def dag_cases(files: Path) -> list[Case]:
                               "The key has to be less than 250 characters", "ValueError"),
         # Sensors
         "spark_sensor_nothing": ("SparkK8sSensor(task_id='s')", "set exactly one of driver_pod", "ValueError"),
-        "spark_sensor_two": ("SparkK8sSensor(task_id='s', driver_pod='a', spark_application='b')",
+        "spark_sensor_two": ("SparkK8sSensor(task_id='s', driver_pod='a', application_name='b')",
                              "set exactly one of driver_pod", "ValueError"),
         "argo_sensor_nothing": ("ArgoWorkflowSensor(task_id='s')", "set exactly one of workflow_name", "ValueError"),
         "argo_sensor_both": ("ArgoWorkflowSensor(task_id='s', workflow_name='a', label_selector='b=c')",
@@ -192,9 +196,13 @@ def fuzz_cases(seed: int, count: int) -> list[Case]:
 def task_cases(files: Path) -> list[Case]:
     """Values an operator only sees when it runs: each is one task, failing before anything is created."""
 
-    def write(name: str, text: str) -> str:
+    def write(name: str, text: str) -> str:  # found through the DAG's template_searchpath (check_task_cases)
         (files / name).write_text(text)
-        return str(files / name)
+        return name
+
+    def write_dir(name: str) -> str:
+        (files / name).mkdir()
+        return name
 
     workflow = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: w-}\n"
     POD = "kind: Pod\n"  # noqa: N806
@@ -217,18 +225,18 @@ def task_cases(files: Path) -> list[Case]:
         "argo_enum_violation": ("Argo(task_id='argo_enum_violation', workflow_template='pipeline', "
                                 "parameters={'dataset': 'd', 'mode': 'fast\\nfull'})",
                                 "parameters: mode='fast\\nfull' is not one of ['fast', 'full']"),
-        "argo_workflow_file_missing": (f"Argo(task_id='argo_workflow_file_missing', "
-                                       f"workflow={str(files / 'nope.yaml')!r})", "workflow: cannot read"),
-        "argo_workflow_file_is_dir": (f"Argo(task_id='argo_workflow_file_is_dir', workflow={str(files)!r})",
-                                      "workflow: cannot read"),
+        "argo_workflow_file_missing": ("Argo(task_id='argo_workflow_file_missing', workflow='nope.yaml')",
+                                       "workflow: nope.yaml not found in the DAG folder or template_searchpath"),
+        "argo_workflow_file_is_dir": (f"Argo(task_id='argo_workflow_file_is_dir', "
+                                      f"workflow={write_dir('a-dir.yaml')!r})", "workflow: a-dir.yaml not found"),
         "argo_workflow_invalid_yaml": (f"Argo(task_id='argo_workflow_invalid_yaml', "
                                        f"workflow={write('bad.yaml', workflow + 'spec: [')!r})",
-                                       "bad.yaml is not valid YAML"),
+                                       "workflow: not valid YAML"),
         "argo_workflow_python_tag": (f"Argo(task_id='argo_workflow_python_tag', "
-                                     f"workflow={write('tag.yaml', python_tag)!r})", "tag.yaml is not valid YAML"),
+                                     f"workflow={write('tag.yaml', python_tag)!r})", "workflow: not valid YAML"),
         "argo_workflow_yaml_bomb": (f"Argo(task_id='argo_workflow_yaml_bomb', "
                                     f"workflow={write('wf-bomb.yaml', workflow + hello + YAML_BOMB)!r})",
-                                    "wf-bomb.yaml"),
+                                    "workflow: not valid YAML"),
         "argo_workflow_wrong_kind": (f"Argo(task_id='argo_workflow_wrong_kind', "
                                      f"workflow={write('pod.yaml', 'kind: Pod')!r})",
                                      "workflow: expected a Workflow manifest"),
@@ -243,23 +251,23 @@ def task_cases(files: Path) -> list[Case]:
                                     "'argoproj.io/v1alpha1', 'kind': 'Workflow', 'metadata': {'name': '{{ x( }}'}})",
                                     "workflow: cannot render"),
         "spark_driver_template_missing": ("Spark(task_id='spark_driver_template_missing', application='a.py', "
-                                          f"driver_pod_template={str(files / 'nope.yaml')!r})",
-                                          "driver_pod_template: cannot read"),
+                                          "driver_pod_template='nope.yaml')",
+                                          "driver_pod_template: nope.yaml not found in the DAG folder"),
         "spark_driver_template_not_pod": ("Spark(task_id='spark_driver_template_not_pod', application='a.py', "
                                           f"driver_pod_template={write('wf.yaml', workflow)!r})",
-                                          "is not a Pod manifest"),
+                                          "driver_pod_template: expected a Pod manifest"),
         "spark_driver_template_python_tag": ("Spark(task_id='spark_driver_template_python_tag', application='a.py', "
                                              f"driver_pod_template={write('pod-tag.yaml', python_tag)!r})",
-                                             "pod-tag.yaml is not valid YAML"),
+                                             "driver_pod_template: not valid YAML"),
         "spark_driver_template_yaml_bomb": ("Spark(task_id='spark_driver_template_yaml_bomb', application='a.py', "
                                             f"driver_pod_template={write('pod-bomb.yaml', POD + YAML_BOMB)!r})",
-                                            "pod-bomb.yaml"),
+                                            "driver_pod_template: not valid YAML"),
         "spark_manifest_invalid_yaml": ("Spark(task_id='spark_manifest_invalid_yaml', launcher='spark-operator', "
                                         f"spark_application_manifest={write('app.yaml', 'kind: [')!r})",
-                                        "app.yaml is not valid YAML"),
+                                        "spark_application_manifest: not valid YAML"),
         "spark_manifest_wrong_kind": ("Spark(task_id='spark_manifest_wrong_kind', launcher='spark-operator', "
                                       f"spark_application_manifest={write('app-pod.yaml', 'kind: Pod')!r})",
-                                      "is not a SparkApplication manifest"),
+                                      "spark_application_manifest: expected a SparkApplication manifest"),
     }
     return [Case(name, "task", body, fragment, "AirflowException") for name, (body, fragment) in table.items()]
 
@@ -424,7 +432,7 @@ def check_dag_cases(cases: list[Case], result: Result, kube: object) -> None:
         result.violate("dag files: parsing the DAG files wrote to the cluster")
 
 
-def check_task_cases(cases: list[Case], result: Result, kube: object) -> None:
+def check_task_cases(cases: list[Case], result: Result, kube: object, files: Path) -> None:
     from tests.reliability.airflow_runs import run_dag
 
     created: list[tuple[str, str]] = []
@@ -436,7 +444,7 @@ def check_task_cases(cases: list[Case], result: Result, kube: object) -> None:
 
     kube.store.add_listener(record)  # type: ignore[attr-defined]
     before = kube.store.resource_version  # type: ignore[attr-defined]
-    run = run_dag("\n".join(str(case.given) for case in cases), SPARK + ARGO)
+    run = run_dag("\n".join(str(case.given) for case in cases), SPARK + ARGO, template_searchpath=[str(files)])
     if kube.store.resource_version != before:  # type: ignore[attr-defined]
         result.violate(f"task cases: {kube.store.resource_version - before} writes to the cluster "  # type: ignore[attr-defined]
                        f"({', '.join(what for _, what in created) or 'updates only'}); expected none")
@@ -446,7 +454,8 @@ def check_task_cases(cases: list[Case], result: Result, kube: object) -> None:
         if state != "failed":
             result.violate(f"{case.name}: task ended {state}; expected failed with {case.expected}: "
                            f"...{case.fragment}")
-        elif not _raised(output, str(case.expected), case.fragment):
+        # A bad argument fails without retries (AirflowFailException); the cluster's refusals may be retried.
+        elif not any(_raised(output, exc, case.fragment) for exc in (str(case.expected), "AirflowFailException")):
             result.violate(f"{case.name}: task failed with {_last_error_line(output)!r}; expected "
                            f"{case.expected}: ...{case.fragment!r}")
         made = [what for task, what in created if task in (case.name, "?")]
@@ -538,7 +547,7 @@ def run(size: str, seed: int) -> Result:
         check_cli_cases(clis, result, kube)
         result.figures["command cases"] = f"{len(clis)} in {time.monotonic() - began:.1f}s"
         began = time.monotonic()
-        check_task_cases(tasks, result, kube)
+        check_task_cases(tasks, result, kube, files)
         result.figures["task cases"] = f"{len(tasks)} in {time.monotonic() - began:.1f}s"
         if (files / MARKER).exists():
             result.violate(f"a hostile payload ran: {MARKER} was created")

@@ -276,7 +276,7 @@ async def spark_flow(launcher: str, tag: str) -> None:
     identity = TaskIdentity("least_privilege", launcher, f"run-{tag}")
     template = {"apiVersion": "v1", "kind": "Pod", "metadata": {"labels": {"team": "data"}}}
     app = SparkApp("local:///opt/spark/examples/src/main/python/pi.py", name="lp", image="apache/spark:4.0.1",
-                   service_account="spark", driver_pod_template=template if launcher == "pod" else None)
+                   service_account_name="spark", driver_pod_template=template if launcher == "pod" else None)
     async with hook.api() as api:
         await hook.find_runs(api, NS, identity, launcher)
         run = SparkRun(launcher, NS, identity.name("lp", max_len=50) + "-driver")
@@ -346,7 +346,7 @@ def spark_submit_flow(tag: str) -> None:
     identity = TaskIdentity("least_privilege", "spark-submit", f"run-{tag}")
     run = SparkRun("spark-submit", NS, identity.name("lp", max_len=50) + "-driver")
     app = SparkApp("local:///opt/spark/examples/src/main/python/pi.py", name="lp", image="apache/spark:4.0.1",
-                   service_account="spark")
+                   service_account_name="spark")
     lines: list[str] = []
     hook.submit_with_spark_submit(app, run, identity, hook.spark_submit_binary(), timeout=120, emit=lines.append)
 

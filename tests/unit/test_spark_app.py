@@ -25,7 +25,7 @@ def full_app(**overrides) -> SparkApp:
     args = dict(
         application="s3a://bucket/jobs/etl.py", name="Nightly ETL", application_args=["--date", "2026-11-25"],
         image="apache/spark:4.0.1", image_pull_policy="IfNotPresent", image_pull_secrets=["registry"],
-        service_account="spark", conf={"spark.sql.shuffle.partitions": 8, "spark.eventLog.enabled": True},
+        service_account_name="spark", conf={"spark.sql.shuffle.partitions": 8, "spark.eventLog.enabled": True},
         jars=["s3a://bucket/lib/a.jar"], py_files=["s3a://bucket/lib/util.zip"], files=["s3a://bucket/f.txt"],
         archives=["s3a://bucket/env.tar.gz#env"], packages=["org.apache.hadoop:hadoop-aws:3.4.1"],
         driver_cores=1, driver_memory="2g", executor_cores=2, executor_memory="4g", executor_instances=3,

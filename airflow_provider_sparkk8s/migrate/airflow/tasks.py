@@ -109,8 +109,8 @@ def build_spark(ctx: TaskContext) -> Step:
     if op.launcher in ("spark-submit", "pod"):
         image = op.launcher_image or values["image"] or ctx.options.spark_image
         template = spark_submit_template(spark, ctx.name, namespace, image)
-        if op.launcher_service_account:
-            template["serviceAccountName"] = op.launcher_service_account
+        if op.launcher_service_account_name:
+            template["serviceAccountName"] = op.launcher_service_account_name
         ctx.note("approximated", f"launcher {op.launcher!r}: spark-submit runs in cluster mode in a step from the "
                  f"image {image}; it exits 0 even when the driver fails: {SPARK_OPERATOR_EXPLAINED} "
                  "(launcher='spark-operator' waits for the application)")
@@ -322,7 +322,7 @@ def _waits_for_upstream(ctx: TaskContext, attr: str, producer: str, what: str) -
 
 
 def build_spark_sensor(ctx: TaskContext) -> Step:
-    attr = "spark_application" if getattr(ctx.op, "spark_application", None) else "driver_pod"
+    attr = "application_name" if getattr(ctx.op, "application_name", None) else "driver_pod"
     return _waits_for_upstream(ctx, attr, "SparkK8sOperator", "Spark application")
 
 

@@ -789,7 +789,7 @@ def _build_spark(em: _WorkflowEmitter, node: ir.Action, body: ir.SparkAction, na
         spark = SparkApp(
             application=tr(body.application, src, el), name=tr(body.app_name, src, el) or node.name,
             main_class=tr(body.main_class, src, el) or None, application_args=tr.many(body.args, src, el),
-            image=em.options.spark_image, service_account=em.options.service_account, conf=conf,
+            image=em.options.spark_image, service_account_name=em.options.service_account, conf=conf,
             jars=tr.many([*body.extra_jars, *opts.jars], src, el), py_files=tr.many(opts.py_files, src, el),
             files=tr.many([*opts.files, *body.common.files], src, el),
             archives=tr.many([*opts.archives, *body.common.archives], src, el),
