@@ -120,7 +120,7 @@ spec:
     - name: say
       container: {image: busybox:1.36, command: [echo], args: ["{{ dag.dag_id }}/{{ task.task_id }}"]}
 """)
-    result = run_dag(operator(False, conn, workflow=str(manifest)), OPERATOR_IMPORTS)
+    result = run_dag(operator(False, conn, workflow="say.yaml"), OPERATOR_IMPORTS, template_searchpath=[str(tmp_path)])
     assert result.states == {"wf": "success"}
     [wf] = workflows(argo)
     assert wf["spec"]["templates"][0]["container"]["args"] == [f"{result.dag_id}/wf"]

@@ -114,7 +114,7 @@ def test_invalid_calendar_in_the_cluster_fails_without_retry(cluster: KubeEmulat
 def test_invalid_inline_calendar_is_a_dag_import_error() -> None:
     from airflow_provider_sparkk8s.sensors.calendar import ArgoCalendarSensor
 
-    with pytest.raises(ValueError, match=r"ArgoCalendarSensor wait: calendar: .*descriptors"):
+    with pytest.raises(ValueError, match=r"Task wait: calendar: .*descriptors"):
         ArgoCalendarSensor(task_id="wait", calendar={"schedule": "@daily"})
     with pytest.raises(ValueError, match="exactly one of calendar, event_source"):
         ArgoCalendarSensor(task_id="wait")

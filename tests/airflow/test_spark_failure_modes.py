@@ -127,8 +127,8 @@ def test_spark_application_deleted_by_someone_else_fails_the_task(spark_cluster:
 
 
 @pytest.mark.parametrize("launcher", LAUNCHERS)
-def test_delete_on_success_removes_the_driver(spark_cluster: KubeEmulator, run_dag, launcher: str) -> None:
-    result = run_dag(task(launcher, delete_on_success=True), IMPORTS)
+def test_delete_succeeded_pod_removes_the_driver(spark_cluster: KubeEmulator, run_dag, launcher: str) -> None:
+    result = run_dag(task(launcher, on_finish_action="delete_succeeded_pod"), IMPORTS)
     assert result.states == {"pi": "success"}
     assert spark_cluster.get("v1", "Pod", result.xcom("pi")["driver_pod"], NS) is None
     assert left_behind(spark_cluster) == [] or all(

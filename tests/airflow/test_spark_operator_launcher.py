@@ -145,7 +145,7 @@ def test_templated_manifest_file_is_rendered_and_labelled(spark_cluster: KubeEmu
         "  driver: {cores: 1, memory: 512m}\n"
         "  executor: {cores: 1, memory: 512m, instances: 1}\n")
     result = run_dag(f"SparkK8sOperator(task_id='pi', launcher='spark-operator', namespace={NS!r}, "
-                     f"spark_application_manifest={str(path)!r})", IMPORTS,
+                     "spark_application_manifest='pi.yaml')", IMPORTS, template_searchpath=[str(tmp_path)],
                      params={"app_name": "nightly-pi", "image": "apache/spark:4.0.1", "partitions": "42"})
     assert result.states == {"pi": "success"}
     app = only_application(spark_cluster)

@@ -35,8 +35,8 @@ def test_launcher_pod_mounts_the_templates_from_a_config_map_it_owns(cluster: Ku
     path.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    run: '{{ run_id | replace(\":\", \"-\") "
                     "| replace(\"+\", \"-\") }}'\n")
     body = (f"SparkK8sOperator(task_id='pi', launcher='pod', application='local:///app.py', {POD}, "
-            f"driver_pod_template={TEMPLATE!r}, executor_pod_template={str(path)!r})")
-    result = run_dag(body, IMPORTS)
+            f"driver_pod_template={TEMPLATE!r}, executor_pod_template='executor.yaml')")
+    result = run_dag(body, IMPORTS, template_searchpath=[str(tmp_path)])
     assert result.states == {"pi": "success"}
     launcher_name = result.xcom("pi")["launcher_pod"]
     launcher = cluster.get("v1", "Pod", launcher_name, "spark-jobs")
@@ -65,8 +65,8 @@ def test_a_template_that_is_not_a_pod_fails_before_anything_is_created(cluster: 
     path = tmp_path / "bad.yaml"
     path.write_text("kind: Deployment\n")
     body = (f"SparkK8sOperator(task_id='pi', launcher='pod', application='local:///app.py', {POD}, "
-            f"driver_pod_template={str(path)!r})")
-    result = run_dag(body, IMPORTS)
+            "driver_pod_template='bad.yaml')")
+    result = run_dag(body, IMPORTS, template_searchpath=[str(tmp_path)])
     assert result.states == {"pi": "failed"}
-    assert f"driver_pod_template: {path} is not a Pod manifest" in result.output
+    assert "Task pi: driver_pod_template: expected a Pod manifest" in result.output
     assert cluster.list("v1", "Pod", "spark-jobs") == []
