@@ -218,3 +218,22 @@ def test_a_bad_literal_fails_at_parse_time_naming_the_task_and_the_argument(argu
         eval(arguments, scope)  # noqa: S307 - the DAG line under test
     assert type(raised.value).__name__ == exc_type
     assert str(raised.value).startswith(message)
+
+
+PUBLIC = [("operators.spark", "SparkK8sOperator"), ("operators.argo", "ArgoWorkflowOperator"),
+          ("sensors.spark", "SparkK8sSensor"), ("sensors.argo", "ArgoWorkflowSensor"),
+          ("sensors.calendar", "ArgoCalendarSensor")]
+
+
+@pytest.mark.parametrize(("module", "name"), PUBLIC, ids=[name for _, name in PUBLIC])
+def test_every_templated_field_is_type_checked_and_every_parameter_documented(module: str, name: str) -> None:
+    import importlib
+    import inspect
+
+    found = importlib.import_module(f"airflow_provider_sparkk8s.{module}")
+    cls = getattr(found, name)
+    assert set(cls.template_fields) <= set(found.ARGUMENTS)
+    parameters = [p for p in inspect.signature(cls.__init__).parameters.values()
+                  if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    undocumented = [p.name for p in parameters if f":param {p.name}:" not in (cls.__doc__ or "")]
+    assert undocumented == []
