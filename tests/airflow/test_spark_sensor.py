@@ -139,13 +139,13 @@ def test_application_that_does_not_exist_yet_is_waited_for(spark_cluster: KubeEm
         in result.output
 
 
-@pytest.mark.parametrize("target", ["driver_pod", "spark_application", "label_selector"])
+@pytest.mark.parametrize("target", ["driver_pod", "application_name", "label_selector"])
 def test_each_poke_costs_one_api_call(spark_cluster: KubeEmulator, target: str) -> None:
     from airflow_provider_sparkk8s.sensors.spark import SparkK8sSensor
 
-    if target == "spark_application":
+    if target == "application_name":
         spark_cluster.apply(spark_application("etl", outcome="running"), NS)
-        kwargs = {"spark_application": "etl"}
+        kwargs = {"application_name": "etl"}
     else:
         spark_cluster.apply(driver_pod("etl-driver", outcome="running", team="a"), NS)
         kwargs = {"driver_pod": "etl-driver"} if target == "driver_pod" else {"label_selector": "team=a"}
