@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from airflow.sdk import BaseOperator
 from airflow.sdk import conf as airflow_conf
@@ -317,11 +317,12 @@ class SparkK8sOperator(BaseOperator):
         (a Jinja template, an XCom): a bad argument then fails at parse time, naming the task and the argument."""
         from ..spark_app import SparkApp
 
-        values = {f: getattr(self, f) for f in _APP_FIELDS}
+        values: dict[str, Any] = {f: getattr(self, f) for f in _APP_FIELDS}
         if not self.application or any(is_templated(v, deep=True) for v in (*values.values(), self.name)):
             return
-        templates = {arg: value for arg in _POD_TEMPLATES
-                     if isinstance(value := getattr(self, arg), dict) and not is_templated(value, deep=True)}
+        templates: dict[str, Any] = {arg: value for arg in _POD_TEMPLATES
+                                     if isinstance(value := getattr(self, arg), dict)
+                                     and not is_templated(value, deep=True)}
         try:
             SparkApp(name=self.name, **templates, **values)
         except (TypeError, ValueError) as exc:
@@ -351,8 +352,9 @@ class SparkK8sOperator(BaseOperator):
     def _spark_app(self, context: Context) -> SparkApp:
         from ..spark_app import SparkApp
 
-        templates = {arg: self._document(getattr(self, arg), arg, "Pod", context) for arg in _POD_TEMPLATES}
-        values = {f: value for f in _APP_FIELDS if (value := getattr(self, f)) is not None}
+        templates: dict[str, Any] = {arg: self._document(getattr(self, arg), arg, "Pod", context)
+                                     for arg in _POD_TEMPLATES}
+        values: dict[str, Any] = {f: value for f in _APP_FIELDS if (value := getattr(self, f)) is not None}
         try:
             return SparkApp(name=self.name, **templates, **values)
         except (TypeError, ValueError) as exc:
@@ -628,7 +630,7 @@ class SparkK8sOperator(BaseOperator):
 
 
 def _on_finish_action(task_id: str, action: Any, delete_on_success: bool | None, delete_on_failure: bool | None
-                      ) -> str:
+                      ) -> OnFinishAction:
     """on_finish_action, from its deprecated predecessors delete_on_success / delete_on_failure when given."""
     action = str(getattr(action, "value", action))  # also cncf.kubernetes' OnFinishAction enum
     if delete_on_success is not None or delete_on_failure is not None:
@@ -642,4 +644,4 @@ def _on_finish_action(task_id: str, action: Any, delete_on_success: bool | None,
     if action not in ON_FINISH_ACTIONS:
         raise ValueError(f"Task {task_id}: on_finish_action: expected one of {', '.join(ON_FINISH_ACTIONS)}, "
                          f"not {action!r}")
-    return action
+    return cast("OnFinishAction", action)
