@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-NATIVE_HINT = ("a Jinja template renders to a string unless the DAG sets render_template_as_native_obj=True")
+NATIVE_HINT = "a Jinja template renders to a string unless the DAG sets render_template_as_native_obj=True"
 
 
 @dataclass(frozen=True)

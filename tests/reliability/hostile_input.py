@@ -135,8 +135,8 @@ def dag_cases(files: Path) -> list[Case]:
                                      "'timezone': 'Mars/Olympus_Mons'})", "Mars/Olympus_Mons", "ValueError"),
         "calendar_sensor_bad_interval": ("ArgoCalendarSensor(task_id='s', calendar={'interval': '1fortnight'})",
                                          "1fortnight", "ValueError"),
-        "calendar_sensor_not_mapping": ("ArgoCalendarSensor(task_id='s', calendar='0 1 * * *')", "calendar:",
-                                        "ValueError"),
+        "calendar_sensor_not_mapping": ("ArgoCalendarSensor(task_id='s', calendar='0 1 * * *')",
+                                        "Task s: calendar: expected a dict", "TypeError"),
         # ArgoCalendarTimetable
         "timetable_nothing": cal("", "needs exactly one of calendar="),
         "timetable_both": cal(f"{{'schedule': '* * * * *'}}, event_source_file={str(eventsource)!r}",
