@@ -13,6 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["INTEGER", "MANIFEST", "MANIFEST_SUFFIXES", "MAPPING", "MAPPINGS", "NUMBER", "STRING", "STRINGS",
+           "STRINGS_OR_CSV", "Kind", "check_arguments", "check_rendered", "describe", "is_templated",
+           "read_template_file", "renamed"]
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 NATIVE_HINT = "a Jinja template renders to a string unless the DAG sets render_template_as_native_obj=True"
 
