@@ -34,6 +34,8 @@ from .kube_api import (
     is_connection_error,
 )
 
+__all__ = ["KubeSource", "Source", "Waited", "reopening", "shared_collections", "wait_for", "wait_for_object"]
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
