@@ -4,7 +4,7 @@ VENV ?= .venv
 UV_VERSION = 0.13.9
 STAMP = $(VENV)/.installed
 
-.PHONY: test lint env clean lock bench demo reliability
+.PHONY: test lint typecheck env clean lock bench demo reliability
 
 # Two passes: the tests that stand alone share both cores (pytest-xdist); then the ones that run a whole Airflow
 # deployment or a campaign with timing invariants (markers e2e, serial) run alone, as their deadlines assume.
@@ -13,6 +13,7 @@ PYTEST = $(VENV)/bin/python -m pytest -p no:cacheprovider --durations=15
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
+	$(VENV)/bin/mypy
 	status=0; \
 	$(PYTEST) -n 2 --dist worksteal -m "not (e2e or serial)" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
 	$(PYTEST) -m "e2e or serial" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
@@ -20,6 +21,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
+
+# mypy, configured in pyproject.toml ([tool.mypy]): the package must stay at 0 errors.
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 env: $(STAMP)
 

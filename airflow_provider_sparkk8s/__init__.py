@@ -5,6 +5,7 @@ Importing this package must stay cheap: the DAG processor imports provider modul
 
 from __future__ import annotations
 
+__all__ = ["get_provider_info"]
 __version__ = "0.1.0"
 
 _PACKAGE = "airflow_provider_sparkk8s"

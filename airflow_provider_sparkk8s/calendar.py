@@ -281,9 +281,9 @@ def parse_go_duration(text: str) -> int:
     total = 0
     while rest:
         match = _DURATION_PART.match(rest)
-        whole, fraction, unit = match.group(1), match.group(2), match.group(3)
-        if not whole and not fraction:
+        if match is None or not (match.group(1) or match.group(2)):
             raise invalid("expected a number")
+        whole, fraction, unit = match.group(1), match.group(2), match.group(3)
         if not unit:
             raise invalid("missing unit")
         if unit not in _DURATION_UNITS:
@@ -338,7 +338,8 @@ def _parse_exdate(value: str) -> date:
         raise ValueError(f"exclusionDates: cannot parse {value!r} as YYYYMMDDTHHMMSSZ "
                          f"(e.g. EXDATE:20261224T000000Z){hint}")
     try:
-        return datetime(*(int(group) for group in match.groups()), tzinfo=UTC).date()
+        year, month, day, hour, minute, second = (int(group) for group in match.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC).date()
     except ValueError as error:
         raise ValueError(f"exclusionDates: {value!r} is not a valid date-time: {error}") from None
 

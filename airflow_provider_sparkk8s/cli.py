@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+__all__ = ["main"]
+
 
 def _emulator(args: argparse.Namespace) -> int:
     from .testing.emulator import KubeEmulator

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncGenerator, Callable, Hashable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -168,7 +168,7 @@ class KubeAPI:
         return raw.decode(errors="replace")
 
     async def lines(self, path: str, query: dict[str, Any] | None = None, read_timeout: float | None = None
-                    ) -> AsyncIterator[bytes]:
+                    ) -> AsyncGenerator[bytes, None]:
         """Stream a response line by line (watches, followed logs). `read_timeout` bounds the silence between
         chunks, so a half-open connection is noticed instead of hanging forever."""
         import aiohttp

@@ -122,7 +122,7 @@ class SparkApp:
         for mount in self.volume_mounts:
             if not {"name", "mountPath"} <= set(mount):
                 raise ValueError(f"volume_mounts: each mount needs name and mountPath, got {mount!r}")
-        declared = {v.get("name") for v in self.volumes}
+        declared = {v["name"] for v in self.volumes if v.get("name")}
         for mount in self.volume_mounts:
             if mount["name"] not in declared:
                 raise ValueError(f"volume_mounts: {mount['name']!r} is not one of volumes {sorted(declared)}")

@@ -40,4 +40,4 @@ def record(context: Any, key: str, value: dict[str, Any], log: Any, reported: bo
 
 def unreported_success(data: dict[str, Any] | None, try_number: int) -> bool:
     """Whether a success of the recorded application would be one an earlier try never reported."""
-    return bool(data) and not data.get(REPORTED) and int(data.get("try_number", try_number)) < try_number
+    return bool(data and not data.get(REPORTED) and int(data.get("try_number", try_number)) < try_number)

@@ -397,7 +397,9 @@ def _read_event_source(path: Path, event_name: str | None) -> tuple[str, Mapping
         raise InvalidArgoCalendar(f"event_source_file {path}: no document of kind EventSource{found}")
     entries: list[tuple[str, str, Any]] = []  # (EventSource name, event name, entry)
     for source in sources:
-        spec = source.get("spec") if isinstance(source.get("spec"), Mapping) else {}
+        spec = source.get("spec")
+        if not isinstance(spec, Mapping):
+            spec = {}
         calendars = spec.get("calendar")
         if isinstance(calendars, Mapping):
             metadata = source.get("metadata")

@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
 from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -34,6 +34,8 @@ from .kube_api import (
     is_connection_error,
 )
 
+__all__ = ["KubeSource", "Source", "Waited", "reopening", "shared_collections", "wait_for", "wait_for_object"]
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -47,7 +49,7 @@ class Source(Protocol):
     async def list(self) -> tuple[list[dict], str]:
         """Every object and the collection's resourceVersion."""
 
-    def watch(self, resource_version: str, window: float) -> AsyncIterator[tuple[str, dict]]:
+    def watch(self, resource_version: str, window: float) -> AsyncGenerator[tuple[str, dict], None]:
         """(type, object) events after `resource_version`; raises KubeApiError (410 when it is too old)."""
 
     async def get(self, name: str) -> dict | None:
@@ -66,7 +68,7 @@ class KubeSource:
         listed = await self.api.request("GET", self.resource.path(self.namespace), self.selectors)
         return listed.get("items") or [], listed["metadata"]["resourceVersion"]
 
-    async def watch(self, resource_version: str, window: float) -> AsyncIterator[tuple[str, dict]]:
+    async def watch(self, resource_version: str, window: float) -> AsyncGenerator[tuple[str, dict], None]:
         path = self.resource.path(self.namespace)
         query = {**self.selectors, "watch": "true", "resourceVersion": resource_version,
                  "allowWatchBookmarks": "true", "timeoutSeconds": str(int(window))}
@@ -378,8 +380,12 @@ async def wait_for(key: Hashable | None, open_source: Callable[[], AbstractAsync
     collections = shared_collections()
     collection = collections.get(key)
     if collection is None or collection.closed:
-        collection = collections[key] = Collection(
-            open_source, window, on_close=lambda c: collections.pop(key) if collections.get(key) is c else None)
+
+        def forget(closed: Collection) -> None:
+            if collections.get(key) is closed:
+                del collections[key]
+
+        collection = collections[key] = Collection(open_source, window, on_close=forget)
     return await collection.wait(waiter)
 
 

@@ -29,10 +29,13 @@ def render_oozie(source: str | os.PathLike[str], *, to: Target, properties_file:
         raise ValueError(f"to: expected 'airflow' or 'argo', not {to!r}")
     app = parse_application(Path(source), properties_file=properties_file)
     if to == "airflow":
-        from .oozie.to_airflow import render_airflow as render
+        from .oozie.to_airflow import render_airflow
+
+        files, issues = render_airflow(app, **options)
     else:
-        from .oozie.to_argo import render_argo as render
-    files, issues = render(app, **options)
+        from .oozie.to_argo import render_argo
+
+        files, issues = render_argo(app, **options)
     report = Report(source=Path(source).name, target=to, issues=[*app.issues, *issues])
     if not report.ok:
         raise MigrationError([issue for issue in report.sorted_issues() if issue.level == "error"])

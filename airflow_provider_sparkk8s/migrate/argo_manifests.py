@@ -209,7 +209,7 @@ def lift_all(template: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, 
         lifted, needed = lift(template)
         return [lifted], needed
     out: list[dict[str, Any]] = []
-    needed: dict[str, str] = {}
+    needed = {}
     for child in children:
         lifted, child_needed = lift(child)
         out.append(lifted)

@@ -28,11 +28,11 @@ def write_all(out: Path, files: Mapping[str, str]) -> list[str]:
         for name, text in sorted(files.items()):
             target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.append((name, Path(temp)))
+            fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((name, Path(temp_name)))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
-            os.chmod(temp, 0o644)
+            os.chmod(temp_name, 0o644)
     except BaseException:
         for _, temp in staged:
             temp.unlink(missing_ok=True)

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .oozie.ir import Issue
+from .oozie.ir import Issue, IssueLevel
 
-LEVELS = ("error", "unsupported", "approximated", "converted")
+LEVELS: tuple[IssueLevel, ...] = ("error", "unsupported", "approximated", "converted")
 
 
 @dataclass

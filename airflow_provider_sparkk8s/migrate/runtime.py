@@ -14,12 +14,14 @@ import calendar
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote_plus
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+
 
 __all__ = ["MACROS", "OOZIE_MACROS", "java_pattern_tokens", "parse_capture_output"]
 
@@ -312,7 +314,8 @@ def _quoted(pattern: str, index: int) -> tuple[str, int]:
     """The text of a quote starting at ``index`` ('' is a literal quote) and the index after it."""
     if pattern[index + 1:index + 2] == "'":
         return "'", index + 2
-    text, position = [], index + 1
+    text: list[str] = []
+    position = index + 1
     while position < len(pattern):
         if pattern[position] == "'":
             if pattern[position + 1:position + 2] != "'":

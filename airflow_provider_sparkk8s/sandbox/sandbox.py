@@ -86,8 +86,9 @@ class Sandbox:
         documents: list[tuple[dict, str | None]] = []
         for path in files:
             text = path.read_text()
-            hint = _NAMESPACE_HINT.search(text)
-            documents += [(doc, hint.group(1) if hint else None) for doc in yaml.safe_load_all(text) if doc]
+            match = _NAMESPACE_HINT.search(text)
+            file_namespace = match.group(1) if match else None
+            documents += [(doc, file_namespace) for doc in yaml.safe_load_all(text) if doc]
         for doc, hint in documents:
             if doc.get("kind") == "Namespace":
                 self.emulator.create_namespace(doc["metadata"]["name"])

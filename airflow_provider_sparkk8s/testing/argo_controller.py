@@ -187,8 +187,11 @@ def evaluate_when(expression: str) -> bool:
         left, op, right = _literal(m.group(1)), m.group(2), _literal(m.group(3))
         if isinstance(left, float) != isinstance(right, float):
             left, right = str(m.group(1)).strip().strip("'\""), str(m.group(3)).strip().strip("'\"")
-        result = {"==": left == right, "!=": left != right}.get(op)
-        if result is None:
+        if op == "==":
+            result = left == right
+        elif op == "!=":
+            result = left != right
+        else:
             try:
                 result = {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]
             except TypeError as exc:
@@ -750,7 +753,7 @@ class _Operation:
             return self._mark(node, "Error", "pod deleted")
         pod_status = pod.get("status") or {}
         phase = pod_status.get("phase")
-        main = next((cs for cs in pod_status.get("containerStatuses") or [] if cs.get("name") == MAIN), {})
+        main: dict = next((cs for cs in pod_status.get("containerStatuses") or [] if cs.get("name") == MAIN), {})
         if pod_status.get("podIP"):
             node["podIP"] = pod_status["podIP"]
         if pod.get("spec", {}).get("nodeName"):
@@ -880,10 +883,10 @@ class _Operation:
                         continue
                 args = {p.get("name"): str(p.get("value", ""))
                         for p in (resolved.get("arguments") or {}).get("parameters") or []}
-                child = self.execute(step_name, step.get("name", ""), resolved, args, node["id"], scope, on_exit)
-                if child is not None:
-                    self._add_child(gnode, child)
-                    children.append(child)
+                executed = self.execute(step_name, step.get("name", ""), resolved, args, node["id"], scope, on_exit)
+                if executed is not None:
+                    self._add_child(gnode, executed)
+                    children.append(executed)
             if any(c["phase"] not in NODE_COMPLETED for c in children) or len(children) < len(group or []):
                 return node
             failed = next((c for c, s in zip(children, group or [], strict=False) if c["phase"] not in NODE_OK

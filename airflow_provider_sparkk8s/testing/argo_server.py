@@ -500,7 +500,7 @@ class ArgoServer:
 
     async def _log(self, request: web.Request, ns: str, name: str) -> web.StreamResponse:
         q = request.query
-        wf_rt, pods_rt = self._rt("workflows"), self.store.registry.get("", "v1", "pods")
+        wf_rt, pods_rt = self._rt("workflows"), self.store.registry.core("pods")
         self.store.get(wf_rt, ns, name)
         container = q.get("logOptions.container") or "main"
         only_pod = q.get("podName") or None

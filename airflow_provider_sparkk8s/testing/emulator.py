@@ -283,7 +283,7 @@ class KubeEmulator:
 
     # ------------------------------------------------------------------ conveniences for tests
     def create_namespace(self, name: str) -> dict:
-        ns_rt = self.store.registry.get("", "v1", "namespaces")
+        ns_rt = self.store.registry.core("namespaces")
         existing = self.store.try_get(ns_rt, None, name)
         return existing or self.store.create(ns_rt, None, {"metadata": {"name": name}})
 

@@ -217,7 +217,7 @@ def _prune(current: Any, previous: Any, applied: Any, field: str = "") -> Any:
     if key and isinstance(current, list) and isinstance(previous, list):
         applied_keys = {i.get(key) for i in applied or [] if isinstance(i, dict)}
         prev_items = {i.get(key): i for i in previous if isinstance(i, dict)}
-        out = []
+        items = []
         for item in current:
             k = item.get(key) if isinstance(item, dict) else None
             if k in prev_items and k not in applied_keys:
@@ -225,8 +225,8 @@ def _prune(current: Any, previous: Any, applied: Any, field: str = "") -> Any:
             if k in prev_items:
                 match = next(i for i in applied if isinstance(i, dict) and i.get(key) == k)
                 item = _prune(item, prev_items[k], match)
-            out.append(item)
-        return out
+            items.append(item)
+        return items
     return current
 
 

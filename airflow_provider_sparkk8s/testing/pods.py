@@ -127,7 +127,6 @@ class PodSimulator:
         self._logs: dict[tuple[str, str], _PodLogs] = {}
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pods_rt: ResourceType | None = None
         self._programs: list[ContainerProgram] = []
 
     # ------------------------------------------------------------------ public Python API
@@ -169,8 +168,11 @@ class PodSimulator:
     # ------------------------------------------------------------------ wiring
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._pods_rt = self.emu.store.registry.get("", "v1", "pods")
         self.emu.store.add_listener(self._on_change)
+
+    @property
+    def _pods_rt(self) -> ResourceType:
+        return self.emu.store.registry.core("pods")
 
     def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
         if rt.plural != "pods" or self._loop is None:
@@ -248,7 +250,7 @@ class PodSimulator:
     def _event(self, pod: dict, reason: str, message: str, type_: str = "Normal", component: str = "kubelet") -> None:
         meta = pod["metadata"]
         now = now_rfc3339()
-        ev_rt = self.emu.store.registry.get("", "v1", "events")
+        ev_rt = self.emu.store.registry.core("events")
         try:
             self.emu.store.create(ev_rt, meta.get("namespace"), {
                 "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": meta.get("namespace")},
@@ -419,7 +421,7 @@ class PodSimulator:
         return created
 
     def _conf_executors(self, driver: dict) -> int:
-        cm_rt = self.emu.store.registry.get("", "v1", "configmaps")
+        cm_rt = self.emu.store.registry.core("configmaps")
         for vol in driver["spec"].get("volumes") or []:
             cm_name = (vol.get("configMap") or {}).get("name")
             if not cm_name:

@@ -16,6 +16,8 @@ import pytest
 if TYPE_CHECKING:
     from .emulator import KubeEmulator
 
+__all__ = ["kube_emulator", "kube_emulator_factory"]
+
 
 @pytest.fixture
 def kube_emulator_factory(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory

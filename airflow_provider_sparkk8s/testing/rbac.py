@@ -114,7 +114,7 @@ class Authorizer:
     def allowed(self, attrs: Attributes) -> tuple[bool, str]:
         """(allowed, reason): the reason names the roles bindings point at that do not exist."""
         missing: list[str] = []
-        bindings = [(b, None) for b in self._items("clusterrolebindings")]
+        bindings: list[tuple[dict, str | None]] = [(b, None) for b in self._items("clusterrolebindings")]
         if attrs.namespace:
             bindings += [(b, attrs.namespace) for b in self._items("rolebindings", attrs.namespace)]
         for binding, namespace in bindings:

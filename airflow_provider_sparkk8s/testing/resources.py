@@ -146,6 +146,10 @@ class Registry:
     def get(self, group: str, version: str, plural: str) -> ResourceType | None:
         return self.types.get((group, version, plural))
 
+    def core(self, plural: str) -> ResourceType:
+        """A built-in core/v1 type (pods, services, namespaces, ...): always registered."""
+        return self.types[("", "v1", plural)]
+
     def by_kind(self, api_version: str, kind: str) -> ResourceType | None:
         group, _, version = api_version.rpartition("/")
         for rt in self.types.values():

@@ -16,7 +16,9 @@ _EQ_EXPR = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|=|!=)\s*([A-Za-z0-9_.-]*)\s
 
 def _split_top_level(selector: str) -> list[str]:
     """Split on commas that are not inside `in (...)` value lists."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in selector:
         if ch == "(":
             depth += 1
@@ -31,6 +33,17 @@ def _split_top_level(selector: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def _requirement(key: str, op: str, values: set[str]) -> Predicate:
+    """One label requirement: op is `in`, `notin`, `exists` or `!exists`."""
+    if op == "in":
+        return lambda labels: labels.get(key) in values
+    if op == "notin":
+        return lambda labels: labels.get(key) not in values
+    if op == "exists":
+        return lambda labels: key in labels
+    return lambda labels: key not in labels
+
+
 def parse_label_selector(selector: str | None) -> Predicate:
     if not selector:
         return lambda labels: True
@@ -39,10 +52,7 @@ def parse_label_selector(selector: str | None) -> Predicate:
         m = _EQ_EXPR.match(term)
         if m:
             key, op, value = m.groups()
-            if op == "!=":
-                checks.append(lambda labels, k=key, v=value: labels.get(k) != v)
-            else:
-                checks.append(lambda labels, k=key, v=value: labels.get(k) == v)
+            checks.append(_requirement(key, "notin" if op == "!=" else "in", {value}))
             continue
         m = _SET_EXPR.match(term)
         if not m:
@@ -51,15 +61,9 @@ def parse_label_selector(selector: str | None) -> Predicate:
         if op:
             if negate:
                 raise bad_request(f"unable to parse requirement: {term!r}")
-            vals = {v.strip() for v in values.split(",") if v.strip()}
-            if op == "in":
-                checks.append(lambda labels, k=key, vs=vals: labels.get(k) in vs)
-            else:
-                checks.append(lambda labels, k=key, vs=vals: labels.get(k) not in vs)
-        elif negate:
-            checks.append(lambda labels, k=key: k not in labels)
+            checks.append(_requirement(key, op, {v.strip() for v in values.split(",") if v.strip()}))
         else:
-            checks.append(lambda labels, k=key: k in labels)
+            checks.append(_requirement(key, "!exists" if negate else "exists", set()))
     return lambda labels: all(check(labels) for check in checks)
 
 

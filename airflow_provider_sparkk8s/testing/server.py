@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -341,7 +342,7 @@ class Server:
         if websocket:
             ws = web.WebSocketResponse(protocols=("v4.channel.k8s.io", "channel.k8s.io"))
             await ws.prepare(request)
-            send = ws.send_str
+            send: Callable[[str], Awaitable[None]] = ws.send_str
             resp: web.StreamResponse = ws
         else:
             resp = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})

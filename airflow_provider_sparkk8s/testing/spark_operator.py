@@ -95,7 +95,7 @@ class SparkOperator:
 
     @property
     def _pods_rt(self) -> ResourceType:
-        rt = self.emu.store.registry.get("", "v1", "pods")
+        rt = self.emu.store.registry.core("pods")
         assert rt is not None
         return rt
 
@@ -301,7 +301,7 @@ class SparkOperator:
         target = int((spec.get("sparkConf") or {}).get("spark.ui.port", 4040))
         port = int(ui.get("servicePort") or target)
         svc_name = f"{meta['name']}-ui-svc"
-        svc_rt = self.emu.store.registry.get("", "v1", "services")
+        svc_rt = self.emu.store.registry.core("services")
         body = {
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": svc_name, "labels": {LABEL_APP_NAME: meta["name"], **(ui.get("serviceLabels") or {})},
@@ -492,7 +492,7 @@ class SparkOperator:
         driver = status.get("driverInfo") or {}
         pod_name = driver.get("podName") or ((app.get("spec") or {}).get("driver") or {}).get("podName") \
             or f"{name}-driver"
-        svc_rt = self.emu.store.registry.get("", "v1", "services")
+        svc_rt = self.emu.store.registry.core("services")
         for rt, obj_name in ((self._pods_rt, pod_name), (svc_rt, driver.get("webUIServiceName") or f"{name}-ui-svc")):
             current = self.emu.store.try_get(rt, ns, obj_name)
             # Only what this application owns: a pod of the same name made by someone else stays.
@@ -508,7 +508,7 @@ class SparkOperator:
         meta = app["metadata"]
         now = now_rfc3339()
         try:
-            self.emu.store.create(self.emu.store.registry.get("", "v1", "events"), meta["namespace"], {
+            self.emu.store.create(self.emu.store.registry.core("events"), meta["namespace"], {
                 "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": meta["namespace"]},
                 "involvedObject": {"kind": "SparkApplication", "apiVersion": f"{GROUP}/{VERSION}",
                                    "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]},

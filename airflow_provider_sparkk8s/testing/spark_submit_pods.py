@@ -168,9 +168,9 @@ def parse_spark_submit(argv: list[str]) -> SparkSubmitArgs:
         parsed.resource, parsed.app_args = arg, argv[i + 1:]
         break
     for opt, value in options.items():
-        key = _VALUE_OPTIONS[opt]
-        if key:
-            conf[key] = value  # an explicit option wins over --conf, as in SparkSubmitArguments
+        conf_key = _VALUE_OPTIONS[opt]
+        if conf_key:
+            conf[conf_key] = value  # an explicit option wins over --conf, as in SparkSubmitArguments
     parsed.conf = conf
     parsed.master = conf.get("spark.master", parsed.master)
     parsed.deploy_mode = conf.get("spark.submit.deployMode", parsed.deploy_mode)
@@ -361,7 +361,7 @@ def submit(emu: KubeEmulator, args: SparkSubmitArgs, log: Callable[[str], None] 
         metadata["ownerReferences"] = driver_owner_references
 
     store = emu.store
-    pods_rt = store.registry.get("", "v1", "pods")
+    pods_rt = store.registry.core("pods")
     base = args.master[len("k8s://"):] if args.master.startswith("k8s://") else args.master
     try:
         pod = store.create(pods_rt, namespace, {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
@@ -372,7 +372,7 @@ def submit(emu: KubeEmulator, args: SparkSubmitArgs, log: Callable[[str], None] 
                                                            exc)) from exc
     owner = [{"apiVersion": "v1", "kind": "Pod", "controller": True, "name": pod_name,
               "uid": pod["metadata"]["uid"]}]
-    owned = [
+    owned: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
         ("", "v1", "services", "Service", service_name, {
             "metadata": {"name": service_name, "labels": {"spark-app-selector": app_id}, "ownerReferences": owner},
             "spec": {"clusterIP": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
@@ -391,8 +391,9 @@ def submit(emu: KubeEmulator, args: SparkSubmitArgs, log: Callable[[str], None] 
             "immutable": True}),
     ]
     for group, version, plural, kind, obj_name, body in owned:
-        rt = store.registry.get(group, version, plural)
-        body = {"apiVersion": f"{group}/{version}" if group else version, "kind": kind, **body}
+        api_version = f"{group}/{version}" if group else version
+        rt = store.rt(api_version, plural)
+        body = {"apiVersion": api_version, "kind": kind, **body}
         body["metadata"]["namespace"] = namespace
         try:
             store.patch(rt, namespace, obj_name, "apply", body, field_manager="fabric8", force=True)
@@ -459,7 +460,7 @@ class SparkSubmitPods:
         return await self._wait(pod, args, driver, log)
 
     def _alive(self, pod: dict) -> bool:
-        current = self.emu.store.try_get(self.emu.store.registry.get("", "v1", "pods"),
+        current = self.emu.store.try_get(self.emu.store.registry.core("pods"),
                                          pod["metadata"].get("namespace"), pod["metadata"]["name"])
         return current is not None and current["metadata"]["uid"] == pod["metadata"]["uid"]
 
@@ -477,7 +478,7 @@ class SparkSubmitPods:
     async def _wait(self, launcher: dict, args: SparkSubmitArgs, driver: SubmittedDriver,
                     log: Callable[[str], None]) -> int | None:
         """LoggingPodStatusWatcherImpl: report the driver until it ends or goes away; spark-submit exits 0."""
-        pods_rt = self.emu.store.registry.get("", "v1", "pods")
+        pods_rt = self.emu.store.registry.core("pods")
         interval = _seconds(args.conf.get("spark.kubernetes.report.interval", "1s"))
         watcher = "LoggingPodStatusWatcherImpl"
         last_seen: dict = driver.pod

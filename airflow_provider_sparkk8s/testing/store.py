@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import bisect
+import builtins
 import copy
 import json
 import random
@@ -103,7 +104,7 @@ class Store:
         self._applied: dict[tuple, dict] = {}  # last server-side-applied config per field manager
         self._cluster_ip = 0
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
-            self.create(self.registry.get("", "v1", "namespaces"), None,
+            self.create(self.registry.core("namespaces"), None,
                         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
 
     # ------------------------------------------------------------------ helpers
@@ -159,7 +160,7 @@ class Store:
 
     # ------------------------------------------------------------------ validation
     def _validate(self, rt: ResourceType, obj: dict, name: str) -> None:
-        causes = []
+        causes: list[tuple[str, str, Any, str]] = []
         pattern, max_len, message = NAME_RULES[rt.name_rule]
         if not pattern.match(name):
             causes.append(("metadata.name", "FieldValueInvalid", name, message))
@@ -211,7 +212,7 @@ class Store:
                 if meta.get("namespace") and meta["namespace"] != namespace:
                     raise errors.bad_request("the namespace of the provided object does not match the namespace "
                                              "sent on the request")
-                ns_obj = self._bucket(self.registry.get("", "v1", "namespaces")).get(("", namespace))
+                ns_obj = self._bucket(self.registry.core("namespaces")).get(("", namespace))
                 if ns_obj is None:
                     raise errors.not_found("namespaces", namespace)
                 if ns_obj["metadata"].get("deletionTimestamp"):
@@ -249,14 +250,14 @@ class Store:
                 return obj
             created = self._commit("ADDED", rt, obj, None)
             if rt.plural == "namespaces":
-                sa = self.registry.get("", "v1", "serviceaccounts")
+                sa = self.registry.core("serviceaccounts")
                 self.create(sa, name, {"metadata": {"name": "default"}})
             if rt.plural == "customresourcedefinitions":
                 self.registry.register_crd(created)
             return created
 
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
-        spec = obj.setdefault("spec", {}) if rt.plural in ("pods", "services", "namespaces") else None
+        spec: dict = obj.setdefault("spec", {}) if rt.plural in ("pods", "services") else {}
         if rt.plural == "pods":
             spec.setdefault("restartPolicy", "Always")
             spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
@@ -499,8 +500,9 @@ class Store:
                                                              meta["name"])]:
             self._applied.pop(key, None)
 
-    def _all_objects(self) -> list[tuple[ResourceType, dict]]:
-        out = []
+    # `builtins.list`: in the class body `list` is Store.list.
+    def _all_objects(self) -> builtins.list[tuple[ResourceType, dict]]:
+        out: builtins.list[tuple[ResourceType, dict]] = []
         for (group, plural), bucket in self._objects.items():
             rt = next((t for t in self.registry.types.values() if t.group == group and t.plural == plural), None)
             if rt is not None:
@@ -522,7 +524,7 @@ class Store:
                 except errors.ApiError:
                     pass
 
-    def _blocking_dependents(self, owner_uid: str) -> list[dict]:
+    def _blocking_dependents(self, owner_uid: str) -> builtins.list[dict]:
         return [obj for _, obj in self._all_objects()
                 if any(r.get("uid") == owner_uid and r.get("blockOwnerDeletion")
                        for r in obj["metadata"].get("ownerReferences") or [])]
@@ -577,7 +579,7 @@ class Store:
                     self.delete(rt, namespace, obj["metadata"]["name"])
                 except errors.ApiError:
                     pass
-        ns_rt = self.registry.get("", "v1", "namespaces")
+        ns_rt = self.registry.core("namespaces")
         ns = self._bucket(ns_rt).get(("", namespace))
         if ns is not None:
             ns = copy.deepcopy(ns)

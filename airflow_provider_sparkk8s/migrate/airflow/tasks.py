@@ -176,7 +176,7 @@ def _inline_workflow(ctx: TaskContext, arguments: dict[str, str]) -> Step:
     spec = doc.get("spec") or {}
     templates = spec.get("templates") or []
     entry = ctx.field("entrypoint") or spec.get("entrypoint")
-    if not templates or entry not in {t.get("name") for t in templates}:
+    if not templates or not entry or entry not in {t.get("name") for t in templates}:
         raise Unmappable(f"workflow: the inline Workflow has no template {entry!r} to run")
     if "workflow.parameters" in json.dumps(templates):
         raise Unmappable("workflow: its templates read {{workflow.parameters...}}, which in a step would be the "

@@ -17,8 +17,9 @@ EL's loose typing is reproduced with a static type per sub-expression ("str", "n
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -99,7 +100,7 @@ class ElSyntaxError(Exception):
 @dataclass(frozen=True)
 class _Tok:
     kind: str  # num, str, ident, kw, op, eof
-    value: object
+    value: str | int | float | None
     start: int  # index in the whole text
     end: int
 
@@ -133,22 +134,22 @@ def _tokenize(text: str, start: int) -> tuple[list[_Tok], int]:
             index = end
         elif (number := _NUMBER.match(text, index)) and (char.isdigit() or number.group(0) != "."):
             literal = number.group(0)
-            value = float(literal) if any(c in literal for c in ".eE") else int(literal)
-            tokens.append(_Tok("num", value, index, number.end()))
+            tokens.append(_Tok("num", float(literal) if any(c in literal for c in ".eE") else int(literal), index,
+                               number.end()))
             index = number.end()
         elif ident := _IDENT.match(text, index):
             word = ident.group(0)
             tokens.append(_Tok("kw" if word in _KEYWORDS else "ident", word, index, ident.end()))
             index = ident.end()
         else:
-            operator = next((op for op in _OPERATORS if text.startswith(op, index)), None)
-            if operator is None:
+            symbol = next((op for op in _OPERATORS if text.startswith(op, index)), None)
+            if symbol is None:
                 raise ElSyntaxError(f"unexpected character {char!r}", index + 1)
-            if operator == "}":
+            if symbol == "}":
                 tokens.append(_Tok("eof", None, index, index + 1))
                 return tokens, index + 1
-            tokens.append(_Tok("op", operator, index, index + len(operator)))
-            index += len(operator)
+            tokens.append(_Tok("op", symbol, index, index + len(symbol)))
+            index += len(symbol)
     raise ElSyntaxError("'${' is not closed by '}'", start - 1)
 
 
@@ -281,7 +282,7 @@ class _Parser:
     def primary(self) -> Node:
         tok = self.take()
         if tok.kind in ("num", "str"):
-            return Lit(tok.value)  # type: ignore[arg-type]
+            return Lit(tok.value)
         if tok.kind == "kw" and tok.value in ("true", "false", "null"):
             return Lit({"true": True, "false": False, "null": None}[str(tok.value)])
         if self.op(tok) == "(":
@@ -590,13 +591,10 @@ class Emitter:
         """Constant folding for literal-only arithmetic (``${10 * GB}`` is a number at conversion time)."""
         if not (left.is_const and right.is_const and _is_number(left.const) and _is_number(right.const)):
             return None
-        a, b = left.const, right.const
-        results: dict[str, Callable[[], object]] = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                                                    "/": lambda: a / b if b else None}
-        if op not in results:
+        arithmetic = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+        if op not in arithmetic or (op == "/" and not right.const):
             return None
-        result = results[op]()
-        return None if result is None else self.expr(Lit(result))  # type: ignore[arg-type]
+        return self.expr(Lit(arithmetic[op](left.const, right.const)))
 
     # -- per-target hooks (see subclasses)
 

@@ -148,7 +148,7 @@ class JavaAction:
 class MapReduceAction:
     kind: Literal["map-reduce"] = field(default="map-reduce", init=False)
     # streaming: mapper, reducer, record-reader, record-reader-mapping (list), env (list)
-    streaming: dict[str, object] = field(default_factory=dict)
+    streaming: dict[str, str | list[str]] = field(default_factory=dict)
     # pipes: map, reduce, inputformat, outputformat, partitioner, writer, program
     pipes: dict[str, str] = field(default_factory=dict)
     config_class: str | None = None

@@ -14,6 +14,7 @@ resolved against the referencing file's directory first.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -65,7 +66,8 @@ _START = "<start>"  # the start node's key in transitions (it has no name; "star
 _ROOT_FILES = {"workflow-app": "workflow.xml", "coordinator-app": "coordinator.xml", "bundle-app": "bundle.xml"}
 
 
-def parse_application(path: str | Path, properties_file: str | Path | None = None) -> ir.Application:
+def parse_application(path: str | os.PathLike[str], properties_file: str | os.PathLike[str] | None = None
+                      ) -> ir.Application:
     """Read an application directory (``workflow.xml``, optional ``coordinator.xml``/``bundle.xml``,
     ``job.properties``, ``config-default.xml``) or a single workflow/coordinator/bundle XML file.
 
@@ -437,8 +439,10 @@ class _WorkflowParser:
     # ---------------------------------------------------------------- nodes
 
     def node(self, element: XmlElement) -> None:
-        builder = {"end": self.end, "kill": self.kill, "decision": self.decision, "fork": self.fork,
-                   "join": self.join, "action": self.action}.get(element.local)
+        builders: dict[str, Callable[[XmlElement, str], ir.AnyNode]] = {
+            "end": self.end, "kill": self.kill, "decision": self.decision, "fork": self.fork, "join": self.join,
+            "action": self.action}
+        builder = builders.get(element.local)
         if element.local == "info":
             self.reader.note("unsupported", "SLA definitions (<sla:info>) are not converted", element.source,
                              "sla:info")
@@ -815,7 +819,8 @@ class _GraphValidator:
                 result = frozenset({name})
             elif isinstance(node, ir.Fork):
                 join = join_of(name)
-                result = joins_from(nodes[join].to) if join is not None else frozenset()
+                join_node = nodes[join] if join is not None else None
+                result = joins_from(join_node.to) if isinstance(join_node, ir.Join) else frozenset()
             else:
                 result = frozenset().union(*(joins_from(t) for t in self.edges.get(name, [])))
             memo[name] = result
@@ -969,13 +974,13 @@ class _CoordinatorParser:
             for logic in inputs.children_named("and", "or"):
                 self.reader.note("approximated", f"input-events <{logic.local}> logic is read as a plain list of "
                                  "inputs, all required", logic.source, "coordinator input-events")
-        logic = element.child("input-logic")
-        if logic is not None:
+        input_logic = element.child("input-logic")
+        if input_logic is not None:
             names = sorted({d.attrib.get("name") or d.attrib.get("dataset", "")
-                            for d in _descendants(logic, "data-in")})
+                            for d in _descendants(input_logic, "data-in")})
             self.reader.note("approximated", "<input-logic> (and/or/combine, min, wait) is not converted; inputs "
                              f"referenced: {', '.join(names)}; all declared input-events are treated as required",
-                             logic.source, "coordinator input-logic")
+                             input_logic.source, "coordinator input-logic")
 
     def action(self, element: XmlElement, coordinator: ir.Coordinator) -> None:
         action = element.child("action")

@@ -18,11 +18,13 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import datetime, timezone
+from typing import Literal, TypedDict
 from zoneinfo import ZoneInfo
 
 from airflow_provider_sparkk8s.migrate.oozie.ir import Controls, Frequency, Issue, Source
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+
 
 Dialect = Literal["robfig", "croniter"]
 _FREQUENCY = "coordinator frequency"
@@ -77,7 +79,9 @@ def quartz_to_unix_cron(expr: str, source: Source, *, dialect: Dialect = "robfig
             raise _CronProblem("error", f"cron {expr!r} restricts both day-of-month and day-of-week, which "
                                         "Oozie (Quartz) rejects")
     except _CronProblem as problem:
-        target = ("airflow" if dialect == "croniter" else "argo") if problem.level == "unsupported" else ""
+        target: Literal["", "airflow", "argo"] = ""
+        if problem.level == "unsupported":
+            target = "airflow" if dialect == "croniter" else "argo"
         where = {"airflow": " for Airflow", "argo": " for Argo", "": ""}[target]
         return None, (Issue(problem.level, f"{problem}{where}", source, _FREQUENCY, target),)
     return " ".join(converted), ()
@@ -320,12 +324,18 @@ def _has_dst(zone: ZoneInfo) -> bool:
 # ------------------------------------------------------------------------------------------ controls
 
 
-def coordinator_controls(controls: Controls, source: Source) -> dict[str, object]:
-    """Oozie ``<controls>`` as DAG / CronWorkflow settings.
+class CoordinatorControls(TypedDict):
+    max_active_runs: int
+    catchup: bool
+    sensor_timeout_minutes: int | None  # for the dataset-wait sensors; None waits forever
+    argo_concurrency_policy: str
+    argo_starting_deadline_seconds: int | None
+    issues: tuple[Issue, ...]
 
-    Returns ``max_active_runs``, ``catchup``, ``sensor_timeout_minutes`` (for the dataset-wait sensors; None
-    waits forever), ``argo_concurrency_policy``, ``argo_starting_deadline_seconds`` and ``issues``. Oozie's
-    timeout bounds the wait for input data, not the run, so it is not a ``dagrun_timeout``."""
+
+def coordinator_controls(controls: Controls, source: Source) -> CoordinatorControls:
+    """Oozie ``<controls>`` as DAG / CronWorkflow settings. Oozie's timeout bounds the wait for input data, not
+    the run, so it is not a ``dagrun_timeout``."""
     issues: list[Issue] = []
 
     def note(message: str, target: Literal["", "airflow", "argo"] = "") -> None:

@@ -396,7 +396,7 @@ class _DagRenderer:
             else:
                 out[key] = Code(moment)
         controls = schedule.coordinator_controls(coordinator.controls, coordinator.source)
-        for item in controls["issues"]:  # type: ignore[union-attr]
+        for item in controls["issues"]:
             if item.target != "argo":
                 self.issue(item.level, item.message, item.source, item.element)
         out["max_active_runs"] = controls["max_active_runs"]
@@ -700,14 +700,14 @@ class _DagRenderer:
                            element)
             else:
                 conf.setdefault(f"spark.hadoop.{key}", self.el(value, src, element))
-        for prop, value in (("spark.driver.extraJavaOptions", opts.driver_java_options),
-                            ("spark.driver.extraClassPath", opts.driver_class_path),
-                            ("spark.driver.extraLibraryPath", opts.driver_library_path),
-                            ("spark.jars.repositories", ",".join(opts.repositories) or None),
-                            ("spark.jars.excludes", ",".join(opts.exclude_packages) or None),
-                            ("spark.kerberos.principal", opts.principal), ("spark.kerberos.keytab", opts.keytab)):
-            if value:
-                conf.setdefault(prop, self.el(value, src, element))
+        for prop, setting in (("spark.driver.extraJavaOptions", opts.driver_java_options),
+                              ("spark.driver.extraClassPath", opts.driver_class_path),
+                              ("spark.driver.extraLibraryPath", opts.driver_library_path),
+                              ("spark.jars.repositories", ",".join(opts.repositories) or None),
+                              ("spark.jars.excludes", ",".join(opts.exclude_packages) or None),
+                              ("spark.kerberos.principal", opts.principal), ("spark.kerberos.keytab", opts.keytab)):
+            if setting:
+                conf.setdefault(prop, self.el(setting, src, element))
         self._spark_resources(kw, conf, opts, src, element)
         for arg, values in (("jars", body.extra_jars + opts.jars), ("py_files", opts.py_files),
                             ("files", opts.files + body.common.files),

@@ -774,14 +774,14 @@ def _build_spark(em: _WorkflowEmitter, node: ir.Action, body: ir.SparkAction, na
     conf = {k: em.tr(v, src, f"{el} --conf {k}") for k, v in opts.conf.items()}
     for key, value in body.common.configuration.items():
         conf.setdefault(f"spark.hadoop.{key}", em.tr(value, src, f"{el} configuration {key}"))
-    for key, value in (("spark.jars.repositories", ",".join(opts.repositories)),
-                       ("spark.jars.excludes", ",".join(opts.exclude_packages)),
-                       ("spark.driver.extraJavaOptions", opts.driver_java_options),
-                       ("spark.driver.extraClassPath", opts.driver_class_path),
-                       ("spark.driver.extraLibraryPath", opts.driver_library_path),
-                       ("spark.kerberos.principal", opts.principal), ("spark.kerberos.keytab", opts.keytab)):
-        if value:
-            conf.setdefault(key, em.tr(value, src, el))
+    for key, setting in (("spark.jars.repositories", ",".join(opts.repositories)),
+                         ("spark.jars.excludes", ",".join(opts.exclude_packages)),
+                         ("spark.driver.extraJavaOptions", opts.driver_java_options),
+                         ("spark.driver.extraClassPath", opts.driver_class_path),
+                         ("spark.driver.extraLibraryPath", opts.driver_library_path),
+                         ("spark.kerberos.principal", opts.principal), ("spark.kerberos.keytab", opts.keytab)):
+        if setting:
+            conf.setdefault(key, em.tr(setting, src, el))
     sizes = _spark_sizes(em, node, opts, conf)
     _report_spark(em, node, body)
     tr = em.tr
@@ -844,7 +844,7 @@ _BUILDERS: dict[type, Callable[..., dict[str, Any]]] = {
 # ------------------------------------------------------------------------------------------ coordinators
 
 
-def _concurrency_policy(controls: ir.Controls, issue: Callable[[str, str], None]) -> str:
+def _concurrency_policy(controls: ir.Controls, issue: Callable[[ir.IssueLevel, str], None]) -> str:
     execution = (controls.execution or "FIFO").upper()
     concurrency = controls.concurrency if controls.concurrency is not None else 1
     if execution in ("LAST_ONLY", "NONE"):

@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .ir import Issue, MigrationError, Source
+
+if TYPE_CHECKING:
+    from xml.parsers.expat import XMLParserType
 
 
 @dataclass
@@ -68,7 +72,7 @@ class _Builder:
 
     def __init__(self, display: str) -> None:
         self.display = display
-        self.expat = None  # set once the parser exists
+        self.expat: XMLParserType | None = None  # set once the parser exists
         self.stack: list[XmlElement] = []
         self.root: XmlElement | None = None
 
@@ -109,12 +113,13 @@ def parse_xml(data: bytes, display: str) -> XmlElement:
 
     builder = _Builder(display)
     parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    builder.expat = parser.parser
+    expat: XMLParserType = parser.parser
+    builder.expat = expat
 
     def doctype(name: str, system_id: str | None, public_id: str | None, has_internal_subset: bool) -> None:
         # An external DTD is never read, so the entities it would declare silently vanish from values.
         if system_id or public_id:
-            raise _error(display, builder.expat.CurrentLineNumber, f"refused unsafe XML: external DTD "
+            raise _error(display, expat.CurrentLineNumber, f"refused unsafe XML: external DTD "
                          f"{system_id or public_id!r}; external DTDs are not allowed in Oozie files")
 
     parser.parser.StartDoctypeDeclHandler = doctype
@@ -126,7 +131,7 @@ def parse_xml(data: bytes, display: str) -> XmlElement:
         reason = str(exc).split(":", 1)[0]
         raise _error(display, line, f"malformed XML: {reason} (line {line}, column {column})") from None
     except DefusedXmlException as exc:
-        line = builder.expat.CurrentLineNumber
+        line = expat.CurrentLineNumber
         kind = "external reference" if "External" in type(exc).__name__ else "entity declaration"
         raise _error(display, line, f"refused unsafe XML: {kind} ({exc}); DTD entities and external "
                                     "references are not allowed in Oozie files") from None
