@@ -4,6 +4,7 @@ provider registers. (`make docs`, run by `make test`, builds the guides with war
 
 from __future__ import annotations
 
+import argparse
 import re
 import shlex
 import textwrap
@@ -16,17 +17,16 @@ from airflow_provider_sparkk8s.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = [ROOT / "README.md", *sorted(p for p in DOCS.rglob("*") if p.suffix in (".md", ".rst") and "_build" not in
-                                     p.parts)]
-COMMANDS = ("make", "sparkk8s")
-
+FENCED = re.compile(r"^```[^\n]*\n(.*?)^```", flags=re.M | re.S)  # a Markdown code block
+PAGES = [ROOT / "README.md",
+         *sorted(p for p in DOCS.rglob("*") if p.suffix in (".md", ".rst") and "_build" not in p.parts)]
 
 def code_of(page: Path) -> list[str]:
     """The code a page shows: its inline literals and the lines of its code blocks, with continuations joined."""
     text = page.read_text()
     if page.suffix == ".md":
-        blocks = re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.M | re.S)
-        inline = re.findall(r"`([^`\n]+)`", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S))
+        blocks = FENCED.findall(text)
+        inline = re.findall(r"`([^`\n]+)`", FENCED.sub("", text))
     else:
         blocks, lines, i = [], text.splitlines(), 0
         while i < len(lines):
@@ -90,10 +90,8 @@ def test_every_sparkk8s_command_a_page_shows_parses(page):
             pytest.fail(f"{page.name} shows a command sparkk8s does not accept: {shlex.join(argv)}")
 
 
-def _subcommand_paths(parser) -> set[tuple[str, ...]]:
+def _subcommand_paths(parser: argparse.ArgumentParser) -> set[tuple[str, ...]]:
     """Every sub-command path of the CLI: ("emulator",), ("migrate",), ("migrate", "oozie"), ..."""
-    import argparse
-
     paths: set[tuple[str, ...]] = set()
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -106,6 +104,7 @@ def _subcommand_paths(parser) -> set[tuple[str, ...]]:
 def relative_links(page: Path) -> list[str]:
     text = page.read_text()
     if page.suffix == ".md":
+        text = re.sub(r"`[^`\n]+`", "", FENCED.sub("", text))  # links, not code
         targets = re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r"<([^>\s]+)>", text)
     else:
         targets = re.findall(r"`[^`<]*<([^>`]+)>`__?", text)
