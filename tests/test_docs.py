@@ -21,6 +21,7 @@ FENCED = re.compile(r"^```[^\n]*\n(.*?)^```", flags=re.M | re.S)  # a Markdown c
 PAGES = [ROOT / "README.md",
          *sorted(p for p in DOCS.rglob("*") if p.suffix in (".md", ".rst") and "_build" not in p.parts)]
 
+
 def code_of(page: Path) -> list[str]:
     """The code a page shows: its inline literals and the lines of its code blocks, with continuations joined."""
     text = page.read_text()
