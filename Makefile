@@ -4,7 +4,7 @@ VENV ?= .venv
 UV_VERSION = 0.13.9
 STAMP = $(VENV)/.installed
 
-.PHONY: test lint typecheck env clean lock bench demo reliability
+.PHONY: test lint typecheck env clean lock bench demo reliability docs
 
 # Two passes: the tests that stand alone share both cores (pytest-xdist); then the ones that run a whole Airflow
 # deployment or a campaign with timing invariants (markers e2e, serial) run alone, as their deadlines assume.
@@ -14,6 +14,7 @@ PYTEST = $(VENV)/bin/python -m pytest -p no:cacheprovider --durations=15
 test: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
 	$(VENV)/bin/mypy
+	$(MAKE) docs
 	status=0; \
 	$(PYTEST) -n 2 --dist worksteal -m "not (e2e or serial)" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
 	$(PYTEST) -m "e2e or serial" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
@@ -27,6 +28,10 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 env: $(STAMP)
+
+# The guides and the API reference (from the docstrings) as HTML in docs/_build/html; any warning fails the build.
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -n -q -E -b html docs docs/_build/html
 
 # `make demo` builds the environment when it is missing, starts the sandbox (an emulated control plane in which the
 # Spark applications dags_examples/sandbox.yaml maps run locally), runs the example DAGs in real Airflow, prints a

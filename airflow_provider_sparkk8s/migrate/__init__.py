@@ -56,6 +56,7 @@ def migrate_oozie(source: str | os.PathLike[str], *, to: Target, out: str | os.P
 
 
 def write_report(path: Path, report: Report) -> None:
+    """Write the report as JSON to ``path`` (what ``--report`` does)."""
     from .output import write_all
 
     write_all(path.parent, {path.name: report.to_json()})
