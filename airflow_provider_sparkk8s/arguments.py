@@ -93,10 +93,17 @@ def check_rendered(task: Any, kinds: Mapping[str, Kind]) -> None:
 
 def read_template_file(task: Any, arg: str, path: str, jinja_env: Any) -> str:
     """The text of a template file, found as Airflow finds the files of `template_ext`: in the DAG folder and the
-    DAG's template_searchpath."""
+    DAG's template_searchpath; an absolute path is read as it is (Jinja's loader would look for it below the
+    search path)."""
     import jinja2
     from airflow.sdk.exceptions import AirflowFailException
 
+    if os.path.isabs(path):
+        try:
+            with open(path, encoding="utf-8") as file:
+                return file.read()
+        except OSError as exc:
+            raise AirflowFailException(f"Task {task.task_id}: {arg}: cannot read {path}: {exc.strerror}") from None
     try:
         if jinja_env.loader is None:
             raise jinja2.TemplateNotFound(path)

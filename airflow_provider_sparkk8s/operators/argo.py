@@ -52,7 +52,7 @@ class ArgoWorkflowOperator(BaseOperator):
     :param workflow_template: the name of a WorkflowTemplate (in ``namespace``) to run.
     :param cluster_workflow_template: the name of a ClusterWorkflowTemplate to run.
     :param workflow: a Workflow manifest: a dict, or the path of a .yaml/.yml/.json file found as Airflow finds
-        template files (relative to the DAG folder or a directory of the DAG's ``template_searchpath``). It is
+        template files (relative to the DAG folder or a directory of the DAG's ``template_searchpath``, or absolute). It is
         rendered with Jinja; names Airflow does not know stay Argo placeholders (``{{inputs.parameters.x}}``).
     :param parameters: workflow arguments; values are stringified (lists and dicts as JSON). Unknown names,
         missing required values and enum violations fail before anything is created.

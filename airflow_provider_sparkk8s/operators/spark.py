@@ -124,7 +124,7 @@ class SparkK8sOperator(BaseOperator):
     :param volume_mounts: mounts of ``volumes`` in the driver and executors (Kubernetes VolumeMount objects).
     :param driver_pod_template: a Pod Spark starts the driver from, for what Spark properties cannot express: a
         dict, or the path of a .yaml/.yml/.json file, found (and rendered with Jinja) as Airflow finds template
-        files: relative to the DAG folder or a directory of the DAG's ``template_searchpath``.
+        files: relative to the DAG folder or a directory of the DAG's ``template_searchpath``, or absolute.
     :param executor_pod_template: the same for the executors.
     :param spark_version: the Spark version of the image (the SparkApplication's ``sparkVersion``).
     :param kubernetes_conn_id: the ``kubernetes`` connection of the cluster.

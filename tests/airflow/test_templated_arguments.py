@@ -140,7 +140,8 @@ def test_manifest_files_are_found_through_template_searchpath(argo: KubeEmulator
     result = run_dag(f"""
 ArgoWorkflowOperator(task_id="wf", workflow="flows/say.yaml")
 SparkK8sOperator(task_id="pi", launcher="spark-operator", application={PI!r}, image="apache/spark:4.0.1",
-                 namespace={ARGO_NS!r}, driver_pod_template="driver.yaml")
+                 namespace={ARGO_NS!r}, driver_pod_template="driver.yaml",
+                 executor_pod_template={str(tmp_path / "driver.yaml")!r})
 """, IMPORTS, template_searchpath=[str(tmp_path)], params={"word": "hello"})
     assert result.states == {"wf": "success", "pi": "success"}
     [wf] = workflows(argo)
@@ -149,6 +150,8 @@ SparkK8sOperator(task_id="pi", launcher="spark-operator", application={PI!r}, im
     assert wf["spec"]["templates"][0]["container"]["args"] == [f"{{{{inputs.parameters.word}}}} from {result.dag_id}"]
     [app] = argo.list(*SPARK_APPLICATION, ARGO_NS)
     assert app["spec"]["driver"]["template"]["metadata"]["labels"] == {"run": "hello"}
+    # An absolute path is read as it is, and rendered the same way.
+    assert app["spec"]["executor"]["template"]["metadata"]["labels"] == {"run": "hello"}
 
 
 def test_rendered_fields_show_no_masked_value(spark_cluster: KubeEmulator, run_dag) -> None:
