@@ -11,10 +11,10 @@ from airflow.sdk import BaseOperator
 from airflow.sdk import conf as airflow_conf
 from airflow.sdk.exceptions import AirflowException
 
-from ..links import ARGO_UI_URL_KEY, ArgoWorkflowsUILink
+from ..links import ARGO_UI_URL_KEY, ArgoWorkflowsUILink, links_with_a_url
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperatorLink, Context
 
     from ..hooks.argo import ArgoWorkflowsHook, WorkflowOutcome, WorkflowRef
     from ..identity import TaskIdentity
@@ -45,7 +45,13 @@ class ArgoWorkflowOperator(BaseOperator):
                                       "namespace", "entrypoint", "service_account", "labels", "annotations",
                                       "generate_name")
     template_fields_renderers = {"parameters": "json"}
-    operator_extra_links = (ArgoWorkflowsUILink(),)
+
+    @property
+    def operator_extra_links(self) -> tuple[BaseOperatorLink, ...]:  # type: ignore[override]
+        """The link when it can have a URL (links.links_with_a_url): the Argo Server's, or the Kubernetes
+        connection's ``argo_ui_base_url``."""
+        return links_with_a_url(self, ((ArgoWorkflowsUILink(), ("ui_base_url", "argo_conn_id"), "argo_ui_base_url"),))
+
     ui_color = "#d4e6f7"
 
     def __init__(

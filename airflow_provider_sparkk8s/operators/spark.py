@@ -18,10 +18,16 @@ from airflow.sdk import BaseOperator
 from airflow.sdk import conf as airflow_conf
 from airflow.sdk.exceptions import AirflowException
 
-from ..links import SPARK_DRIVER_UI_URL_KEY, SPARK_HISTORY_URL_KEY, SparkDriverUILink, SparkHistoryServerLink
+from ..links import (
+    SPARK_DRIVER_UI_URL_KEY,
+    SPARK_HISTORY_URL_KEY,
+    SparkDriverUILink,
+    SparkHistoryServerLink,
+    links_with_a_url,
+)
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperatorLink, Context
 
     from ..hooks.spark import SparkK8sHook, SparkOutcome, SparkRun
     from ..identity import TaskIdentity
@@ -67,7 +73,13 @@ class SparkK8sOperator(BaseOperator):
         "spark_application_manifest", "driver_pod_template", "executor_pod_template",
     )
     template_fields_renderers = {"conf": "json", "env_vars": "json", "spark_application_manifest": "yaml"}
-    operator_extra_links = (SparkHistoryServerLink(), SparkDriverUILink())
+
+    @property
+    def operator_extra_links(self) -> tuple[BaseOperatorLink, ...]:  # type: ignore[override]
+        """Only the links that can have a URL (links.links_with_a_url)."""
+        return links_with_a_url(self, ((SparkHistoryServerLink(), ("history_server_url",), "spark_history_server_url"),
+                                       (SparkDriverUILink(), ("driver_ui_url",), "spark_driver_ui_url")))
+
     ui_color = "#f9d6a5"
 
     def __init__(
