@@ -12,6 +12,7 @@ import pytest
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.airflow.airflow_api import extra_links, states, xcom
 from tests.airflow.argo_support import ARGO_SERVER, WF, argo, workflows
+from tests.contract.test_spark_submit import spark_home
 
 __all__ = ["argo"]
 
@@ -66,9 +67,12 @@ def assert_labelled_with(obj: dict, map_index: int, annotated: bool = True) -> N
 
 
 # ---------------------------------------------------------------------------------------------------- Spark
-@pytest.mark.parametrize("launcher", ["pod", "spark-operator"])
+@pytest.mark.parametrize("launcher", ["pod", "spark-operator",
+                                      pytest.param("spark-submit", marks=pytest.mark.slow)])
 def test_each_map_index_runs_its_own_labelled_spark_application(spark_cluster: KubeEmulator, run_dag,
                                                                 launcher: str) -> None:
+    if launcher == "spark-submit":
+        spark_home()  # skips (or fails under CI) without pyspark and Java
     result = run_dag(mapped_pi(launcher), IMPORTS)
     assert states(result, "pi") == {i: "success" for i in INDEXES}
     drivers = set()
@@ -76,9 +80,10 @@ def test_each_map_index_runs_its_own_labelled_spark_application(spark_cluster: K
         value = xcom(result, "pi", i)
         driver = spark_cluster.get("v1", "Pod", value["driver_pod"], NS)
         assert_labelled_with(driver, i, annotated=launcher == "pod")  # the spark-operator's pod: labels only
-        owner = (spark_cluster.get(*SA, value["application"], NS) if launcher == "spark-operator" else
-                 spark_cluster.get("v1", "Pod", value["launcher_pod"], NS))
-        assert_labelled_with(owner, i)
+        if launcher != "spark-submit":  # what created the driver: a SparkApplication or a launcher pod
+            owner = (spark_cluster.get(*SA, value["application"], NS) if launcher == "spark-operator" else
+                     spark_cluster.get("v1", "Pod", value["launcher_pod"], NS))
+            assert_labelled_with(owner, i)
         assert xcom(result, "pi", i, "driver_pod") == value["driver_pod"]
         history = f"{HISTORY}/history/{value['spark_app_id']}/jobs/"
         assert xcom(result, "pi", i, "spark_history_server_url") == history
