@@ -67,12 +67,15 @@ def render_url(template: str | None, history_server: bool = False, **values: str
 
 
 def links_with_a_url(operator: Any, candidates: Iterable[tuple[BaseOperatorLink, tuple[str, ...], str]],
-                     conn_argument: str = "kubernetes_conn_id", default_conn: str = "kubernetes_default"
-                     ) -> tuple[BaseOperatorLink, ...]:
+                     conn_argument: str = "kubernetes_conn_id", default_conn: str = "kubernetes_default",
+                     lookup: bool = True) -> tuple[BaseOperatorLink, ...]:
     """The candidate links of `operator` that can have a URL. Each candidate (link, arguments, extra) has one
     when one of the operator's `arguments` is set (or mapped: known per index only), or when the connection
     that `conn_argument` names has the `extra`. A connection that cannot be read here (e.g. one defined only
-    on the workers) keeps the link."""
+    on the workers) keeps the link. `lookup=False` (the task ran in this process, and Airflow only stores each
+    link's URL now, "" without one): every candidate, without asking Airflow for the connection again."""
+    if not lookup:
+        return tuple(link for link, _, _ in candidates)
     found = []
     extras: dict[Any, Any] | None = None
     for link, arguments, extra in candidates:

@@ -49,8 +49,10 @@ class ArgoWorkflowOperator(BaseOperator):
     @property
     def operator_extra_links(self) -> tuple[BaseOperatorLink, ...]:  # type: ignore[override]
         """The link when it can have a URL (links.links_with_a_url): the Argo Server's, or the Kubernetes
-        connection's ``argo_ui_base_url``."""
-        return links_with_a_url(self, ((ArgoWorkflowsUILink(), ("ui_base_url", "argo_conn_id"), "argo_ui_base_url"),))
+        connection's ``argo_ui_base_url``. `self` is a mapped operator when Airflow serializes a
+        `.partial().expand()` task."""
+        return links_with_a_url(self, ((ArgoWorkflowsUILink(), ("ui_base_url", "argo_conn_id"), "argo_ui_base_url"),),
+                                lookup=getattr(self, "_hook", None) is None)
 
     ui_color = "#d4e6f7"
 

@@ -37,6 +37,9 @@ LAUNCHERS = ("spark-submit", "pod", "spark-operator")
 STATE_KEY = "sparkk8s_spark_run"  # the submitted application, in Airflow's task state store
 # The spark-operator names the UI Service "<application>-ui-svc", and a Service name is at most 63 characters.
 APP_NAME_MAX = 63 - len("-ui-svc")
+# Each link, the operator arguments that give its URL, and the connection extra that gives it otherwise.
+_LINKS = ((SparkHistoryServerLink(), ("history_server_url",), "spark_history_server_url"),
+          (SparkDriverUILink(), ("driver_ui_url",), "spark_driver_ui_url"))
 _APP_FIELDS = (
     "application", "main_class", "application_args", "image", "image_pull_policy", "image_pull_secrets",
     "service_account", "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores",
@@ -76,9 +79,9 @@ class SparkK8sOperator(BaseOperator):
 
     @property
     def operator_extra_links(self) -> tuple[BaseOperatorLink, ...]:  # type: ignore[override]
-        """Only the links that can have a URL (links.links_with_a_url)."""
-        return links_with_a_url(self, ((SparkHistoryServerLink(), ("history_server_url",), "spark_history_server_url"),
-                                       (SparkDriverUILink(), ("driver_ui_url",), "spark_driver_ui_url")))
+        """Only the links that can have a URL (links.links_with_a_url). `self` is a mapped operator when
+        Airflow serializes a `.partial().expand()` task."""
+        return links_with_a_url(self, _LINKS, lookup=getattr(self, "_hook", None) is None)
 
     ui_color = "#f9d6a5"
 
