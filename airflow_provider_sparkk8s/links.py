@@ -77,19 +77,19 @@ def links_with_a_url(operator: Any, candidates: Iterable[tuple[BaseOperatorLink,
     if not lookup:
         return tuple(link for link, _, _ in candidates)
     found = []
-    extras: dict[Any, Any] | None = None
+    extras: dict[str, Any] | None = {}
+    looked_up = False
     for link, arguments, extra in candidates:
         if not any(_argument(operator, name) is not None for name in arguments):
-            if extras is None:
-                extras = _connection_extras(_argument(operator, conn_argument) or default_conn)
-            if not (extras.get(extra) or extras.get(f"extra__kubernetes__{extra}") or _UNREADABLE in extras):
+            if not looked_up:
+                extras, looked_up = _connection_extras(_argument(operator, conn_argument) or default_conn), True
+            if extras is not None and not (extras.get(extra) or extras.get(f"extra__kubernetes__{extra}")):
                 continue
         found.append(link)
     return tuple(found)
 
 
-_UNREADABLE = object()
-_MAPPED = object()
+_MAPPED = object()  # an argument given to .expand(): known per map index only
 
 
 def _argument(operator: Any, name: str) -> Any:
@@ -102,12 +102,13 @@ def _argument(operator: Any, name: str) -> Any:
     return _MAPPED if name in expanded else partial.get(name)
 
 
-def _connection_extras(conn_id: Any) -> dict[Any, Any]:
-    if conn_id is _MAPPED or not isinstance(conn_id, str) or "{{" in conn_id:
-        return {_UNREADABLE: True}
+def _connection_extras(conn_id: Any) -> dict[str, Any] | None:
+    """The connection's extras, or None when they cannot be known here."""
+    if not isinstance(conn_id, str) or "{{" in conn_id:
+        return None
     from airflow.sdk import BaseHook
 
     try:
         return BaseHook.get_connection(conn_id).extra_dejson
     except Exception:  # noqa: BLE001 - not defined here, or not readable now: keep the link
-        return {_UNREADABLE: True}
+        return None

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from ..identity import TaskIdentity
 
 KILL_ACTIONS = ("stop", "terminate")
+# The link, the operator arguments that give its URL (an Argo Server always has one), and the Kubernetes
+# connection's extra that gives it otherwise.
+_LINKS = ((ArgoWorkflowsUILink(), ("ui_base_url", "argo_conn_id"), "argo_ui_base_url"),)
 STATE_KEY = "sparkk8s_argo_workflow"
 
 
@@ -51,8 +54,7 @@ class ArgoWorkflowOperator(BaseOperator):
         """The link when it can have a URL (links.links_with_a_url): the Argo Server's, or the Kubernetes
         connection's ``argo_ui_base_url``. `self` is a mapped operator when Airflow serializes a
         `.partial().expand()` task."""
-        return links_with_a_url(self, ((ArgoWorkflowsUILink(), ("ui_base_url", "argo_conn_id"), "argo_ui_base_url"),),
-                                lookup=getattr(self, "_hook", None) is None)
+        return links_with_a_url(self, _LINKS, lookup=getattr(self, "_hook", None) is None)
 
     ui_color = "#d4e6f7"
 

@@ -72,3 +72,10 @@ def test_argo_page_of_a_failed_workflow_shows_the_failed_step_and_its_message(ar
     assert page.status_code == 200
     assert "Phase: <strong class=\"Failed\">Failed</strong>" in page.text
     assert "<td>load</td><td>Pod</td><td class=\"Failed\">Failed</td><td>main: Error (exit code 3)</td>" in page.text
+
+
+def test_argo_link_over_the_kubernetes_api_without_a_ui_url_is_not_listed(argo: KubeEmulator, run_dag) -> None:
+    # No Argo Server connection, and the kubernetes connection has no `argo_ui_base_url` extra.
+    result = run_dag(operator(False, None, workflow_template="pipeline", parameters={"dataset": "sales"}), IMPORTS)
+    assert result.states == {"wf": "success"}
+    assert extra_links(result, "wf") == {}
