@@ -50,7 +50,8 @@ class TaskIdentity:
     @classmethod
     def from_context(cls, context: Any) -> TaskIdentity:
         ti = context["ti"]
-        return cls(ti.dag_id, ti.task_id, ti.run_id, getattr(ti, "map_index", -1) or -1,
+        map_index = getattr(ti, "map_index", None)  # 0 is the first index of a mapped task, not "unmapped"
+        return cls(ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else int(map_index),
                    getattr(ti, "try_number", 1) or 1)
 
     @property

@@ -1,10 +1,18 @@
 """Operator extra links. Each URL is computed when the application is submitted; Airflow stores what
 `get_link` returns at the end of each execution segment, so the button works while the task is deferred
-and after it finished. The URLs are also pushed to XCom for downstream tasks."""
+and after it finished. The URLs are also pushed to XCom for downstream tasks.
+
+A link that can have no URL is not declared at all: Airflow's UI shows an "Extra Links" heading for every task
+that declares links, and a button only for those with a URL (the API server turns "" into null; a None from
+`get_link` would be stored and shown as the text "None"). So the operators declare a link only when its URL
+template is an argument or an extra of the connection (`links_with_a_url`), which Airflow evaluates when it
+serializes the DAG and when the task finishes.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperatorLink
 
@@ -56,3 +64,51 @@ def render_url(template: str | None, history_server: bool = False, **values: str
         return template.format(**clean)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def links_with_a_url(operator: Any, candidates: Iterable[tuple[BaseOperatorLink, tuple[str, ...], str]],
+                     conn_argument: str = "kubernetes_conn_id", default_conn: str = "kubernetes_default",
+                     lookup: bool = True) -> tuple[BaseOperatorLink, ...]:
+    """The candidate links of `operator` that can have a URL. Each candidate (link, arguments, extra) has one
+    when one of the operator's `arguments` is set (or mapped: known per index only), or when the connection
+    that `conn_argument` names has the `extra`. A connection that cannot be read here (e.g. one defined only
+    on the workers) keeps the link. `lookup=False` (the task ran in this process, and Airflow only stores each
+    link's URL now, "" without one): every candidate, without asking Airflow for the connection again."""
+    if not lookup:
+        return tuple(link for link, _, _ in candidates)
+    found = []
+    extras: dict[str, Any] | None = {}
+    looked_up = False
+    for link, arguments, extra in candidates:
+        if not any(_argument(operator, name) is not None for name in arguments):
+            if not looked_up:
+                extras, looked_up = _connection_extras(_argument(operator, conn_argument) or default_conn), True
+            if extras is not None and not (extras.get(extra) or extras.get(f"extra__kubernetes__{extra}")):
+                continue
+        found.append(link)
+    return tuple(found)
+
+
+_MAPPED = object()  # an argument given to .expand(): known per map index only
+
+
+def _argument(operator: Any, name: str) -> Any:
+    """An argument of an operator, or of a mapped task while Airflow serializes it (`.partial().expand()`: the
+    property then gets the mapped operator, whose arguments are not attributes)."""
+    partial = getattr(operator, "partial_kwargs", None)
+    if partial is None:
+        return getattr(operator, name, None)
+    expanded = getattr(getattr(operator, "expand_input", None), "value", None) or {}
+    return _MAPPED if name in expanded else partial.get(name)
+
+
+def _connection_extras(conn_id: Any) -> dict[str, Any] | None:
+    """The connection's extras, or None when they cannot be known here."""
+    if not isinstance(conn_id, str) or "{{" in conn_id:
+        return None
+    from airflow.sdk import BaseHook
+
+    try:
+        return BaseHook.get_connection(conn_id).extra_dejson
+    except Exception:  # noqa: BLE001 - not defined here, or not readable now: keep the link
+        return None

@@ -23,16 +23,19 @@ from ..arguments import (
     read_template_file,
     renamed,
 )
-from ..links import ARGO_UI_URL_KEY, ArgoWorkflowsUILink
+from ..links import ARGO_UI_URL_KEY, ArgoWorkflowsUILink, links_with_a_url
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperatorLink, Context
 
     from ..hooks.argo import ArgoWorkflowsHook, WorkflowOutcome, WorkflowRef
     from ..identity import TaskIdentity
 
 KillAction = Literal["stop", "terminate"]
 KILL_ACTIONS: tuple[str, ...] = get_args(KillAction)
+# The link, the operator arguments that give its URL (an Argo Server always has one), and the Kubernetes
+# connection's extra that gives it otherwise.
+_LINKS = ((ArgoWorkflowsUILink(), ("ui_base_url", "argo_conn_id"), "argo_ui_base_url"),)
 STATE_KEY = "sparkk8s_argo_workflow"
 ARGUMENTS: dict[str, Kind] = {
     "workflow_template": STRING, "cluster_workflow_template": STRING, "workflow": MANIFEST, "parameters": MAPPING,
@@ -52,8 +55,9 @@ class ArgoWorkflowOperator(BaseOperator):
     :param workflow_template: the name of a WorkflowTemplate (in ``namespace``) to run.
     :param cluster_workflow_template: the name of a ClusterWorkflowTemplate to run.
     :param workflow: a Workflow manifest: a dict, or the path of a .yaml/.yml/.json file found as Airflow finds
-        template files (relative to the DAG folder or a directory of the DAG's ``template_searchpath``, or absolute). It is
-        rendered with Jinja; names Airflow does not know stay Argo placeholders (``{{inputs.parameters.x}}``).
+        template files (relative to the DAG folder or a directory of the DAG's ``template_searchpath``, or
+        absolute). It is rendered with Jinja; names Airflow does not know stay Argo placeholders
+        (``{{inputs.parameters.x}}``).
     :param parameters: workflow arguments; values are stringified (lists and dicts as JSON). Unknown names,
         missing required values and enum violations fail before anything is created.
     :param namespace: where the workflow runs (default: the connection's namespace).
@@ -82,7 +86,14 @@ class ArgoWorkflowOperator(BaseOperator):
                                       "namespace", "entrypoint", "labels", "annotations", "generate_name",
                                       "priority", "argo_conn_id", "kubernetes_conn_id")
     template_fields_renderers = {"parameters": "json", "workflow": "yaml"}
-    operator_extra_links = (ArgoWorkflowsUILink(),)
+
+    @property
+    def operator_extra_links(self) -> tuple[BaseOperatorLink, ...]:  # type: ignore[override]
+        """The link when it can have a URL (links.links_with_a_url): the Argo Server's, or the Kubernetes
+        connection's ``argo_ui_base_url``. `self` is a mapped operator when Airflow serializes a
+        `.partial().expand()` task."""
+        return links_with_a_url(self, _LINKS, lookup=getattr(self, "_hook", None) is None)
+
     ui_color = "#d4e6f7"
 
     def __init__(

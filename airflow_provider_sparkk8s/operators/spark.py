@@ -36,11 +36,17 @@ from ..arguments import (
     read_template_file,
     renamed,
 )
-from ..links import SPARK_DRIVER_UI_URL_KEY, SPARK_HISTORY_URL_KEY, SparkDriverUILink, SparkHistoryServerLink
+from ..links import (
+    SPARK_DRIVER_UI_URL_KEY,
+    SPARK_HISTORY_URL_KEY,
+    SparkDriverUILink,
+    SparkHistoryServerLink,
+    links_with_a_url,
+)
 
 if TYPE_CHECKING:
     import jinja2
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperatorLink, Context
 
     from ..hooks.spark import SparkK8sHook, SparkOutcome, SparkRun
     from ..identity import TaskIdentity
@@ -55,6 +61,9 @@ ON_FINISH_ACTIONS: tuple[str, ...] = get_args(OnFinishAction)
 STATE_KEY = "sparkk8s_spark_run"  # the submitted application, in Airflow's task state store
 # The spark-operator names the UI Service "<application>-ui-svc", and a Service name is at most 63 characters.
 APP_NAME_MAX = 63 - len("-ui-svc")
+# Each link, the operator arguments that give its URL, and the connection extra that gives it otherwise.
+_LINKS = ((SparkHistoryServerLink(), ("history_server_url",), "spark_history_server_url"),
+          (SparkDriverUILink(), ("driver_ui_url",), "spark_driver_ui_url"))
 _APP_FIELDS = (
     "application", "main_class", "application_args", "image", "image_pull_policy", "image_pull_secrets",
     "service_account_name", "conf", "jars", "py_files", "files", "archives", "packages", "driver_cores",
@@ -172,7 +181,13 @@ class SparkK8sOperator(BaseOperator):
     )
     template_fields_renderers = {"conf": "json", "env_vars": "json", "spark_application_manifest": "yaml",
                                  "driver_pod_template": "yaml", "executor_pod_template": "yaml"}
-    operator_extra_links = (SparkHistoryServerLink(), SparkDriverUILink())
+
+    @property
+    def operator_extra_links(self) -> tuple[BaseOperatorLink, ...]:  # type: ignore[override]
+        """Only the links that can have a URL (links.links_with_a_url). `self` is a mapped operator when
+        Airflow serializes a `.partial().expand()` task."""
+        return links_with_a_url(self, _LINKS, lookup=getattr(self, "_hook", None) is None)
+
     ui_color = "#f9d6a5"
 
     def __init__(

@@ -39,6 +39,9 @@ Endpoints (under ``/api/v1``):
   /workflow-templates/{ns}`` (``{"template": {...}}``) and the same under ``/cluster-workflow-templates``;
   ``GET /version``, ``GET /info``, ``GET /userinfo``.
 
+Outside ``/api/v1``, ``GET /workflows/{ns}/{name}`` is the UI's page of a workflow (``argo_ui.py``: read-only
+HTML; errors of UI paths are pages too).
+
 Objects are written as the Go server marshals them: ``spec`` is always present, ``metadata.creationTimestamp``
 and ``status.startedAt`` / ``status.finishedAt`` are ``null`` while unset.
 """
@@ -56,7 +59,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from . import errors
+from . import argo_ui, errors
 from .argo_controller import (
     API_VERSION,
     GROUP,
@@ -194,6 +197,9 @@ class ArgoServer:
     def _classify(request: web.Request) -> RequestInfo:
         info = RequestInfo(request.method, request.path, request.query_string)
         parts = [unquote(p) for p in request.path.strip("/").split("/") if p]
+        if argo_ui.is_ui_path(request.path) and len(parts) == 3:  # the UI's page of one workflow: a GET of it
+            info.resource, info.verb, info.namespace, info.name = "argo/workflows", "get", parts[1], parts[2]
+            return info
         if parts[:2] != ["api", "v1"] or len(parts) < 3:
             return info
         rest, m = parts[2:], request.method
@@ -232,12 +238,11 @@ class ArgoServer:
             response = await self._guarded(request, handler, info)
             record.status = response.status
             return response
-        except ArgoApiError as exc:
-            record.status = exc.http_status
-            return _json({"code": exc.code, "message": exc.message}, exc.http_status)
-        except errors.ApiError as exc:
-            argo = ArgoApiError.from_kube(exc)
+        except (ArgoApiError, errors.ApiError) as exc:
+            argo = ArgoApiError.from_kube(exc) if isinstance(exc, errors.ApiError) else exc
             record.status = argo.http_status
+            if argo_ui.is_ui_path(request.path):
+                return argo_ui.error_page(argo.http_status, argo.message)
             return _json({"code": argo.code, "message": argo.message}, argo.http_status)
         finally:
             record.duration = time.monotonic() - started
@@ -284,6 +289,8 @@ class ArgoServer:
     # ------------------------------------------------------------------ routing
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         parts = [unquote(p) for p in request.path.strip("/").split("/") if p]
+        if argo_ui.is_ui_path(request.path) and len(parts) == 3 and request.method == "GET":
+            return argo_ui.workflow_page(self.store.get(self._rt("workflows"), parts[1], parts[2]))
         if parts[:2] != ["api", "v1"] or len(parts) < 3:
             raise ArgoApiError(5, "Not Found")
         rest, m = parts[2:], request.method

@@ -266,7 +266,8 @@ class KubeEmulator:
 
     def argo_connection(self, namespace: str = "default", token: str | None = None) -> dict[str, Any]:
         """An Airflow `argo_workflows` connection (JSON form) pointing at the Argo Server emulation."""
-        extra: dict[str, Any] = {"namespace": namespace}
+        # The Argo Server emulation serves the UI's workflow page (argo_ui.py), as a real Argo Server does.
+        extra: dict[str, Any] = {"namespace": namespace, "ui_base_url": self.argo_server_url}
         if self.tls and self.ca_path is not None:
             extra["ca_bundle"] = str(self.ca_path)
         return {"conn_type": "argo_workflows", "host": self.argo_server_url, "password": token or self.token or "",
