@@ -9,6 +9,9 @@ import sys
 from importlib.metadata import distribution
 from pathlib import Path
 
+import tomllib
+from packaging.requirements import Requirement
+
 from airflow_provider_sparkk8s import get_provider_info
 
 
@@ -35,3 +38,15 @@ def test_importing_the_package_pulls_in_no_heavy_libraries() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_lowest_environment_pins_the_declared_lower_bounds() -> None:
+    """`make test-lowest` tests the range's lower end only while requirements/lowest.txt (`make lock-lowest`)
+    pins every Airflow package pyproject.toml depends on at its lower bound."""
+    root = Path(__file__).resolve().parents[1]
+    dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    lower_bounds = {req.name: spec.version for req in map(Requirement, dependencies)
+                    if req.name.startswith("apache-airflow") for spec in req.specifier if spec.operator == ">="}
+    pinned = dict(line.split(" ", 1)[0].split("==") for line in (root / "requirements" / "lowest.txt").read_text()
+                  .splitlines() if line.startswith("apache-airflow"))
+    assert lower_bounds == {name: pinned.get(name) for name in lower_bounds}

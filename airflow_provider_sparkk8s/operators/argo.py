@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import conf as airflow_conf
 from airflow.sdk import BaseOperator
-from airflow.sdk import conf as airflow_conf
-from airflow.sdk.exceptions import AirflowException
 
 from ..links import ARGO_UI_URL_KEY, ArgoWorkflowsUILink
 

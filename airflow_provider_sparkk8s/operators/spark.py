@@ -14,9 +14,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import conf as airflow_conf
 from airflow.sdk import BaseOperator
-from airflow.sdk import conf as airflow_conf
-from airflow.sdk.exceptions import AirflowException
 
 from ..links import SPARK_DRIVER_UI_URL_KEY, SPARK_HISTORY_URL_KEY, SparkDriverUILink, SparkHistoryServerLink
 
