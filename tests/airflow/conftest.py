@@ -29,9 +29,9 @@ class DagResult:
         from airflow.utils.session import create_session
 
         with create_session() as session:
-            row = session.scalars(
-                XComModel.get_many(run_id=self.dag_run.run_id, key=key, dag_ids=self.dag_id, task_ids=task_id)
-            ).first()
+            rows = XComModel.get_many(run_id=self.dag_run.run_id, key=key, dag_ids=self.dag_id, task_ids=task_id)
+            # A select() statement; on Airflow 3.0 a query bound to its own session.
+            row = rows.first() if hasattr(rows, "first") else session.scalars(rows).first()
             return XComModel.deserialize_value(row) if row is not None else None
 
 
