@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(PYTEST) -m "e2e or serial" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
 	exit $$status
 
-# The other end of the supported range: the tests marked `lowest` (the unit tests and a dag.test() of each
-# launcher and of the Argo operator) in .venv-lowest, built from requirements/lowest.txt when it is missing.
+# The other end of the supported range: the tests marked `lowest` (the unit tests, an import of every module and a
+# dag.test() of each launcher and of the Argo operator) in .venv-lowest, built from requirements/lowest.txt if missing.
 test-lowest: $(LOWEST_STAMP)
 	$(LOWEST_VENV)/bin/python -m pytest -p no:cacheprovider --durations=5 -n 2 --dist worksteal -m lowest \
 		$(PYTEST_ARGS) || [ $$? = 5 ]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from importlib.metadata import distribution
 from pathlib import Path
 
+import pytest
 import tomllib
 from packaging.requirements import Requirement
 
+import airflow_provider_sparkk8s
 from airflow_provider_sparkk8s import get_provider_info
 
 
@@ -50,3 +54,15 @@ def test_the_lowest_environment_pins_the_declared_lower_bounds() -> None:
     pinned = dict(line.split(" ", 1)[0].split("==") for line in (root / "requirements" / "lowest.txt").read_text()
                   .splitlines() if line.startswith("apache-airflow"))
     assert lower_bounds == {name: pinned.get(name) for name in lower_bounds}
+
+
+@pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
+def test_every_module_of_the_package_imports() -> None:
+    """A name taken from Airflow that an older supported Airflow lacks fails here (the import of a module)."""
+    failures = {}
+    for module in pkgutil.walk_packages(airflow_provider_sparkk8s.__path__, "airflow_provider_sparkk8s."):
+        try:
+            importlib.import_module(module.name)
+        except Exception as exc:  # noqa: BLE001 - every failing module is reported
+            failures[module.name] = repr(exc)
+    assert failures == {}
