@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 UV_VERSION = 0.13.9
 STAMP = $(VENV)/.installed
+# The lowest supported Airflow and providers (requirements/lowest.txt, pinned at pyproject.toml's lower bounds).
+LOWEST_VENV ?= .venv-lowest
+LOWEST_STAMP = $(LOWEST_VENV)/.installed
 
-.PHONY: test lint typecheck env clean lock bench demo reliability docs
+.PHONY: test test-lowest lint typecheck env clean lock lock-lowest bench demo reliability docs
 
 # Two passes: the tests that stand alone share both cores (pytest-xdist); then the ones that run a whole Airflow
 # deployment or a campaign with timing invariants (markers e2e, serial) run alone, as their deadlines assume.
@@ -14,11 +17,18 @@ PYTEST = $(VENV)/bin/python -m pytest -p no:cacheprovider --durations=15
 test: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
 	$(VENV)/bin/mypy
-	$(MAKE) docs
+	$(MAKE) --no-print-directory docs
+	$(MAKE) --no-print-directory test-lowest
 	status=0; \
 	$(PYTEST) -n 2 --dist worksteal -m "not (e2e or serial)" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
 	$(PYTEST) -m "e2e or serial" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
 	exit $$status
+
+# The other end of the supported range: the tests marked `lowest` (the unit tests, an import of every module and a
+# dag.test() of each launcher and of the Argo operator) in .venv-lowest, built from requirements/lowest.txt if missing.
+test-lowest: $(LOWEST_STAMP)
+	$(LOWEST_VENV)/bin/python -m pytest -p no:cacheprovider --durations=5 -n 2 --dist worksteal -m lowest \
+		$(PYTEST_ARGS) || [ $$? = 5 ]
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check airflow_provider_sparkk8s tests benchmarks dags_examples
@@ -48,17 +58,30 @@ bench: $(STAMP)
 reliability: $(STAMP)
 	$(VENV)/bin/python -m tests.reliability.campaign --full --markdown RELIABILITY.md $(RELIABILITY_ARGS)
 
+# A virtualenv ($(1)) with exactly the packages of a pinned requirements file ($(2)), and this package (editable).
+define install_env
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(1)/bin/uv pip sync --quiet --python $(1)/bin/python $(2)
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python --no-deps -e .
+	touch $(1)/.installed
+endef
+
 $(STAMP): requirements/lock.txt pyproject.toml
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip sync --quiet --python $(VENV)/bin/python requirements/lock.txt
-	$(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python --no-deps -e .
-	touch $(STAMP)
+	$(call install_env,$(VENV),requirements/lock.txt)
+
+$(LOWEST_STAMP): requirements/lowest.txt pyproject.toml
+	$(call install_env,$(LOWEST_VENV),requirements/lowest.txt)
 
 # Regenerate the pinned requirements after changing dependencies in pyproject.toml.
 lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 --generate-hashes \
 		-o requirements/lock.txt
 
+# Regenerate requirements/lowest.txt after changing a lower bound in pyproject.toml (and requirements/lowest.in).
+lock-lowest:
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --constraint requirements/lowest.in --python-version 3.11 \
+		--generate-hashes -o requirements/lowest.txt
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LOWEST_VENV)

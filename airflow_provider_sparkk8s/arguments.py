@@ -74,7 +74,7 @@ def check_arguments(task: Any, kinds: Mapping[str, Kind]) -> None:
 def check_rendered(task: Any, kinds: Mapping[str, Kind]) -> None:
     """In execute, after Airflow rendered the templated fields: every argument of `kinds` has its kind. A string
     rendered for a number becomes the number."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.providers.common.compat.sdk import AirflowFailException
 
     for arg, kind in kinds.items():
         value = getattr(task, arg)
@@ -96,7 +96,7 @@ def read_template_file(task: Any, arg: str, path: str, jinja_env: Any) -> str:
     DAG's template_searchpath; an absolute path is read as it is (Jinja's loader would look for it below the
     search path)."""
     import jinja2
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.providers.common.compat.sdk import AirflowFailException
 
     if os.path.isabs(path):
         try:

@@ -106,7 +106,7 @@ def _connection_extras(conn_id: Any) -> dict[str, Any] | None:
     """The connection's extras, or None when they cannot be known here."""
     if not isinstance(conn_id, str) or "{{" in conn_id:
         return None
-    from airflow.sdk import BaseHook
+    from airflow.providers.common.compat.sdk import BaseHook
 
     try:
         return BaseHook.get_connection(conn_id).extra_dejson

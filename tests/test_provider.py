@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from importlib.metadata import distribution
 from pathlib import Path
 
+import pytest
+import tomllib
+from packaging.requirements import Requirement
+
+import airflow_provider_sparkk8s
 from airflow_provider_sparkk8s import get_provider_info
 
 
@@ -35,3 +42,27 @@ def test_importing_the_package_pulls_in_no_heavy_libraries() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_lowest_environment_pins_the_declared_lower_bounds() -> None:
+    """`make test-lowest` tests the range's lower end only while requirements/lowest.txt (`make lock-lowest`)
+    pins every Airflow package pyproject.toml depends on at its lower bound."""
+    root = Path(__file__).resolve().parents[1]
+    dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    lower_bounds = {req.name: spec.version for req in map(Requirement, dependencies)
+                    if req.name.startswith("apache-airflow") for spec in req.specifier if spec.operator == ">="}
+    pinned = dict(line.split(" ", 1)[0].split("==") for line in (root / "requirements" / "lowest.txt").read_text()
+                  .splitlines() if line.startswith("apache-airflow"))
+    assert lower_bounds == {name: pinned.get(name) for name in lower_bounds}
+
+
+@pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
+def test_every_module_of_the_package_imports() -> None:
+    """A name taken from Airflow that an older supported Airflow lacks fails here (the import of a module)."""
+    failures = {}
+    for module in pkgutil.walk_packages(airflow_provider_sparkk8s.__path__, "airflow_provider_sparkk8s."):
+        try:
+            importlib.import_module(module.name)
+        except Exception as exc:  # noqa: BLE001 - every failing module is reported
+            failures[module.name] = repr(exc)
+    assert failures == {}

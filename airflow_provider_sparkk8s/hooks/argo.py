@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 
 from ..identity import TASK_KEY
 from ..kube_api import PODS, KubeAPI, KubeApiError, Resource, call_with_retries

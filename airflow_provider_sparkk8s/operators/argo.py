@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import jinja2
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+from airflow.providers.common.compat.sdk import conf as airflow_conf
 from airflow.sdk import BaseOperator
-from airflow.sdk import conf as airflow_conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..arguments import (
     INTEGER,

@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+from airflow.providers.common.compat.sdk import conf as airflow_conf
 from airflow.sdk import BaseOperator
-from airflow.sdk import conf as airflow_conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..arguments import (
     INTEGER,

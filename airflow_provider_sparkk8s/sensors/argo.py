@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.providers.common.compat.sdk import conf as airflow_conf
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk import conf as airflow_conf
-from airflow.sdk.exceptions import AirflowFailException
 
 from ..arguments import STRING, check_arguments, check_rendered
 

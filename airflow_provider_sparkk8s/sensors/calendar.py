@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+from airflow.providers.common.compat.sdk import conf as airflow_conf
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk import conf as airflow_conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..arguments import MAPPING, STRING, Kind, check_arguments, check_rendered, is_templated
 

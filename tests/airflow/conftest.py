@@ -29,9 +29,9 @@ class DagResult:
         from airflow.utils.session import create_session
 
         with create_session() as session:
-            row = session.scalars(
-                XComModel.get_many(run_id=self.dag_run.run_id, key=key, dag_ids=self.dag_id, task_ids=task_id)
-            ).first()
+            rows = XComModel.get_many(run_id=self.dag_run.run_id, key=key, dag_ids=self.dag_id, task_ids=task_id)
+            # A select() statement; on Airflow 3.0 a query bound to its own session.
+            row = rows.first() if hasattr(rows, "first") else session.scalars(rows).first()
             return XComModel.deserialize_value(row) if row is not None else None
 
 
@@ -65,11 +65,30 @@ def run_dag_file(path: Path, capfd: pytest.CaptureFixture[str], conf: dict | Non
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     capfd.readouterr()
-    dag_run = module.dag.test(run_conf=conf)
+    dag_run = testable(module.dag).test(run_conf=conf)
     out, err = capfd.readouterr()
     states = {ti.task_id: getattr(ti.state, "value", ti.state) for ti in dag_run.get_task_instances()}
     sys.stdout.write(out[-20000:])  # keep it visible in pytest's report on failure
     return DagResult(module.dag.dag_id, getattr(dag_run.state, "value", dag_run.state), states, out + err, dag_run)
+
+
+def testable(dag: Any) -> Any:
+    """The DAG with its `test()`. Airflow 3.0's Task SDK DAG has none: convert it as `airflow dags test` does.
+    That test() also gives the task logger a stdout handler of its own unless it has a stream handler, so that
+    every task log line would be printed twice: a stream handler that prints nothing keeps one copy."""
+    if hasattr(dag, "test"):
+        return dag
+    import io
+    import logging
+
+    from airflow.models.dag import DAG
+
+    task_log = logging.getLogger("airflow.task")
+    if not any(isinstance(handler, logging.StreamHandler) for handler in task_log.handlers):
+        silent = logging.StreamHandler(io.StringIO())
+        silent.setLevel(logging.CRITICAL + 1)
+        task_log.addHandler(silent)
+    return DAG.from_sdk_dag(dag)
 
 
 SPARK_JOBS = "spark-jobs"

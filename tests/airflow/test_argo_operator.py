@@ -37,6 +37,7 @@ def failed_message(wf: dict) -> str:
     return wf["status"]["message"]
 
 
+@pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
 @pytest.mark.parametrize("deferrable", MODES)
 @pytest.mark.parametrize("conn", TRANSPORTS)
 def test_success_pushes_the_workflow_and_its_outputs_to_xcom(argo: KubeEmulator, run_dag, conn, deferrable) -> None:

@@ -29,6 +29,7 @@ def only_application(cluster: KubeEmulator) -> dict:
     return apps[0]
 
 
+@pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferred"])
 def test_success_returns_the_application_and_shows_driver_logs(spark_cluster: KubeEmulator, run_dag,
                                                                 deferrable: bool) -> None:

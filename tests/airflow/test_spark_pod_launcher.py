@@ -26,6 +26,7 @@ def cluster(kube_emulator_factory: Callable[..., KubeEmulator]) -> KubeEmulator:
     return kube_emulator_factory(namespaces=[NS])
 
 
+@pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferred"])
 def test_success_returns_the_application_and_shows_driver_logs(cluster: KubeEmulator, run_dag,
                                                                 deferrable: bool) -> None:

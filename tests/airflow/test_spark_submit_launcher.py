@@ -29,6 +29,7 @@ def cluster(kube_emulator_factory) -> KubeEmulator:
     return kube_emulator_factory(namespaces=["spark-jobs"])
 
 
+@pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferred"])
 def test_success_returns_the_application_and_shows_driver_logs(cluster: KubeEmulator, run_dag, deferrable) -> None:
     result = run_dag(pi_task(deferrable, history_server_url="http://history.example:18080"), IMPORTS)

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from airflow_provider_sparkk8s.calendar import ArgoCalendar, CronSpec, parse_event_time, parse_go_duration
 
+pytestmark = pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
+
 UTC = timezone.utc
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

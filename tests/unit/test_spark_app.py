@@ -11,6 +11,8 @@ from airflow_provider_sparkk8s.identity import TaskIdentity
 from airflow_provider_sparkk8s.spark_app import SparkApp, properties_text
 from tests.conftest import SHARED, require
 
+pytestmark = pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
+
 CRD = SHARED / "schemas" / "spark-operator" / "sparkoperator.k8s.io_sparkapplications.yaml"
 IDENTITY = TaskIdentity("etl", "pi", "manual__2026-11-25T10:00:00+00:00", -1, 2)
 

@@ -25,6 +25,8 @@ from airflow_provider_sparkk8s.calendar import ArgoCalendar
 from airflow_provider_sparkk8s.timetables import ArgoCalendarTimetable, InvalidArgoCalendar
 from tests.conftest import SHARED, require
 
+pytestmark = pytest.mark.lowest  # also against the lowest supported Airflow (make test-lowest)
+
 UTC = timezone.utc
 NIGHTLY = {"schedule": "0 23 * * *", "timezone": "Europe/Amsterdam"}
 EVENT_SOURCE = """\

@@ -81,7 +81,7 @@ IMPORT_TIMEOUT = 300  # seconds a DAG file may take to import; the scheduler's 3
 def load_dags(path: Path) -> tuple[dict[str, Any], list[Issue]]:
     """The DAGs of a file or folder, loaded by Airflow's DagBag; files that fail to import are errors."""
     from airflow.configuration import conf
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.models import DagBag
 
     # A one-off export on a busy machine: allow the first imports of providers more time than the scheduler does.
     previous = conf.get("core", "dagbag_import_timeout")
