@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator
 from airflow.sdk import conf as airflow_conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from ._waiting import WaitingSensor
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from airflow.triggers.base import BaseTrigger
 
     from ..calendar import ArgoCalendar
 
 
-class ArgoCalendarSensor(BaseSensorOperator):
+class ArgoCalendarSensor(WaitingSensor):
     """Succeed at the first calendar event after ``after`` and push the event to XCom.
 
     The calendar is an inline entry (``calendar={"schedule": "0 23 * * *", "timezone": ...}``, exactly as
@@ -129,13 +131,14 @@ class ArgoCalendarSensor(BaseSensorOperator):
         fire = self._resolve(context)
         if fire <= datetime.now(timezone.utc):
             return self._deliver(context, fire, self._argo_calendar.event_payload(fire))
-        if not self.deferrable:
-            return super().execute(context)
+        return super().execute(context)
+
+    def trigger(self, deadline: float) -> BaseTrigger:
         from ..triggers.calendar import ArgoCalendarTrigger
 
-        self.defer(trigger=ArgoCalendarTrigger(fire.isoformat(), dict(self._argo_calendar.metadata),
-                                               self.event_name or ""),
-                   method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
+        assert self._fire is not None and self._argo_calendar is not None
+        return ArgoCalendarTrigger(self._fire.isoformat(), dict(self._argo_calendar.metadata), self.event_name or "",
+                                   deadline=deadline)
 
     def poke(self, context: Context) -> Any:
         from airflow.sdk import PokeReturnValue
@@ -145,7 +148,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
         fire = self._resolve(context)
         remaining = (fire - datetime.now(timezone.utc)).total_seconds()
         if remaining > self.poke_interval:
-            self.log.info("Next calendar event in %.0f s", remaining)
+            self.note(f"Waiting for the calendar event at {fire.isoformat()}")
             return False
         if remaining > 0:
             time.sleep(remaining)  # one sleep to the fire time, so the event is not up to poke_interval late
@@ -155,6 +158,8 @@ class ArgoCalendarSensor(BaseSensorOperator):
         return PokeReturnValue(True, event)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        if event.get("status") == "timeout":
+            self.timed_out(f"the calendar event is at {event['fire_time']}")
         return self._deliver(context, datetime.fromisoformat(event["fire_time"]), event["event"])
 
     def _deliver(self, context: Context, fire: datetime, event: dict[str, Any]) -> dict[str, Any]:
