@@ -85,10 +85,10 @@ def test_deferred_sensors_time_out_while_their_target_does_not_exist(argo: KubeE
             + task("ArgoCalendarSensor", "calendar", calendar=HOURLY, after=NOW, deferrable=True))
     result = run_dag(body, IMPORTS)
     assert set(result.states.values()) == {"failed"}, result.states
-    for message in (f"driver pod {NS}/never-appears does not exist",
-                    f"SparkApplication {NS}/never-appears does not exist",
+    for message in (f"no driver pod never-appears in {NS}",
+                    f"no SparkApplication never-appears in {NS}",
                     f"no driver pods matching team=nobody in {NS}",
-                    f"workflow {NS}/never-appears does not exist",
+                    f"no workflow never-appears in {NS}",
                     f"no workflows matching team=nobody in {NS}",
                     "the calendar event is at "):
         assert f"AirflowSensorTimeout: Sensor has timed out after 3s: {message}" in result.output
@@ -140,7 +140,7 @@ def test_reschedule_mode_waits_for_a_target_to_appear_and_times_out_across_resch
     assert result.states == {"appears": "success", "never": "failed"}
     assert result.xcom("appears")["state"] == "Succeeded"
     assert "Rescheduling task, marking task as UP_FOR_RESCHEDULE" in result.output
-    assert f"driver pod {NS}/late-driver does not exist yet" in result.output
+    assert f"No driver pod late-driver in {NS} yet" in result.output
     assert "AirflowSensorTimeout" in result.output
 
 
@@ -152,7 +152,8 @@ def test_waiting_sensors_log_a_line_per_state_not_per_poke(argo: KubeEmulator, r
     result = run_dag(body, IMPORTS)
     assert set(result.states.values()) == {"failed"}, result.states
     lines = result.output.splitlines()
-    # 3 s of pokes every 0.2 s: one line says what the sensor waits for, one says it timed out.
-    assert len([line for line in lines if "never-appears" in line and "does not exist yet" in line]) == 2
+    # 3 s of pokes every 0.2 s: one line says what each sensor waits for.
+    assert len([line for line in lines if f"No driver pod never-appears in {NS} yet" in line]) == 1
+    assert len([line for line in lines if f"No workflow never-appears in {NS} yet" in line]) == 1
     assert len([line for line in lines if "Waiting for the calendar event at" in line]) == 1
     assert not [line for line in lines if "sleeping" in line]
