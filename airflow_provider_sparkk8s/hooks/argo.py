@@ -84,8 +84,8 @@ class WorkflowTarget:
             return f"workflow {self.namespace}/{self.name}"
         return f"workflows matching {self.label_selector} in {self.namespace}"
 
-    def absent(self) -> str:
-        """What is not there while the target does not exist: "No <absent> yet"."""
+    def wanted(self) -> str:
+        """The target as named before it exists ("No ... yet", "Waiting for ...")."""
         return f"workflow {self.name} in {self.namespace}" if self.name else self.describe()
 
     def ref(self, wf: dict) -> WorkflowRef:
@@ -404,7 +404,7 @@ async def wait_for_target(transport: Any, target: WorkflowTarget, deadline: floa
         return outcome  # type: ignore[return-value]
     ref, wf = await find_target(transport, target)
     if ref is None:
-        return WorkflowOutcome("timeout", "missing", f"no {target.absent()}",
+        return WorkflowOutcome("timeout", "missing", f"no {target.wanted()}",
                                WorkflowRef(target.namespace, target.name or ""))
     return WorkflowOutcome("timeout", phase_of(wf), f"workflow {ref.namespace}/{ref.name} is still {phase_of(wf)}",
                            ref)
@@ -664,7 +664,7 @@ class ArgoWorkflowsHook(BaseHook):
         async def check(transport: Any) -> tuple[str, WorkflowOutcome | None]:
             ref, wf = await find_target(transport, target)
             if ref is None:
-                return f"No {target.absent()} yet", None
+                return f"No {target.wanted()} yet", None
             return f"workflow {ref.namespace}/{ref.name} is {phase_of(wf)}", outcome_of(wf, ref)
 
         return self.run(check)

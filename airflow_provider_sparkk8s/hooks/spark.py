@@ -133,8 +133,8 @@ class SparkTarget:
             return f"driver pod {self.namespace}/{self.driver_pod}"
         return f"driver pods matching {self.label_selector} in {self.namespace}"
 
-    def absent(self) -> str:
-        """What is not there while the target does not exist: "No <absent> yet"."""
+    def wanted(self) -> str:
+        """The target as named before it exists ("No ... yet", "Waiting for ...")."""
         if self.label_selector:
             return self.describe()
         if self.spark_application:
@@ -754,7 +754,7 @@ class SparkK8sHook(BaseHook):
         async def check(api: KubeAPI) -> tuple[str, SparkOutcome | None]:
             run, current = await self.find(api, target)
             if run is None:
-                return f"No {target.absent()} yet", None
+                return f"No {target.wanted()} yet", None
             outcome = await self.is_finished(api, run, current)
             if outcome is not None and outcome.status != "success" and outcome.run.driver_pod:
                 outcome.log_tail, _ = await self.read_log(api, run.namespace, outcome.run.driver_pod,
@@ -779,7 +779,7 @@ class SparkK8sHook(BaseHook):
             return outcome  # type: ignore[return-value]
         run, current = await self.find(api, target)
         if run is None:
-            return SparkOutcome("timeout", "missing", f"no {target.absent()}",
+            return SparkOutcome("timeout", "missing", f"no {target.wanted()}",
                                 SparkRun("spark-submit", target.namespace, target.driver_pod or ""))
         return SparkOutcome("timeout", state_of(current), f"{run.describe()} is still {state_of(current)}", run)
 

@@ -56,7 +56,7 @@ class ArgoWorkflowTrigger(BaseTrigger):
         hook = await self._hook()
         target = WorkflowTarget.from_dict(self.target) if self.target is not None else None
         ref = WorkflowRef.from_dict(self.ref) if self.ref is not None else None
-        what = target.absent() if target is not None else f"workflow {ref.namespace}/{ref.name}"  # type: ignore[union-attr]
+        what = target.wanted() if target is not None else f"workflow {ref.namespace}/{ref.name}"  # type: ignore[union-attr]
         self.log.info("Waiting for %s (%s)", what, hook.transport_name)
 
         def on_error(exc: Exception, delay: float) -> None:

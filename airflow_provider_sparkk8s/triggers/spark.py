@@ -74,7 +74,7 @@ class SparkK8sTrigger(BaseTrigger):
 
         target = SparkTarget.from_dict(self.target) if self.target is not None else None
         spark_run = SparkRun.from_dict(self.run_data) if self.run_data is not None else None
-        what = target.absent() if target is not None else spark_run.describe()  # type: ignore[union-attr]
+        what = target.wanted() if target is not None else spark_run.describe()  # type: ignore[union-attr]
         self.log.info("Waiting for %s", what)
 
         def on_error(exc: Exception, delay: float) -> None:
