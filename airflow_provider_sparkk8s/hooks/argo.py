@@ -665,7 +665,8 @@ class ArgoWorkflowsHook(BaseHook):
             ref, wf = await find_target(transport, target)
             if ref is None:
                 return f"No {target.wanted()} yet", None
-            return f"workflow {ref.namespace}/{ref.name} is {phase_of(wf)}", outcome_of(wf, ref)
+            state = f"workflow {ref.namespace}/{ref.name} is {phase_of(wf)}" if target.label_selector else phase_of(wf)
+            return f"Waiting for {target.wanted()}: {state}", outcome_of(wf, ref)
 
         return self.run(check)
 

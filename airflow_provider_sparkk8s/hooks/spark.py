@@ -759,7 +759,8 @@ class SparkK8sHook(BaseHook):
             if outcome is not None and outcome.status != "success" and outcome.run.driver_pod:
                 outcome.log_tail, _ = await self.read_log(api, run.namespace, outcome.run.driver_pod,
                                                           tail_lines=LOG_TAIL_LINES)
-            return f"{run.describe()} is {state_of(current)}", outcome
+            state = f"{run.describe()} is {state_of(current)}" if target.label_selector else state_of(current)
+            return f"Waiting for {target.wanted()}: {state}", outcome
 
         return self.run(check)
 
