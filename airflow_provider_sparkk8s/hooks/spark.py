@@ -292,6 +292,10 @@ class SparkK8sHook(BaseHook):
                 return None
             raise
 
+    def read(self, resource: Resource, namespace: str, name: str) -> dict | None:
+        """One object, read now from the worker; None when it does not exist."""
+        return self.run(lambda api: self.get(api, resource, namespace, name))
+
     async def delete(self, api: KubeAPI, resource: Resource, namespace: str, name: str) -> bool:
         """Delete (background propagation, so what it owns goes too); False when it was already gone."""
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
@@ -677,7 +681,7 @@ class SparkK8sHook(BaseHook):
                 self.submit_with_spark_submit(app, run, identity, binary, submit_timeout, emit=emit)
             except Exception as exc:
                 raise SparkSubmitError(f"Submitting {app.name} with spark-submit failed: {exc}") from exc
-            pod = self.run(lambda api: self.get(api, PODS, run.namespace, run.driver_pod))
+            pod = self.read(PODS, run.namespace, run.driver_pod)
             if pod is None:
                 raise SparkSubmitError(f"spark-submit finished but driver pod {run.namespace}/{run.driver_pod} does "
                                        "not exist; see the spark-submit output above")

@@ -85,7 +85,7 @@ class ArgoCalendarSensor(WaitingSensor):
         namespace = hook.get_namespace()
         where = f"EventSource {namespace}/{self.event_source}"
         try:
-            manifest = hook.run(lambda api: hook.get(api, EVENT_SOURCES, namespace, self.event_source))
+            manifest = hook.read(EVENT_SOURCES, namespace, self.event_source)
         except KubeApiError as error:
             raise AirflowException(f"reading {where} failed: {error}") from error
         if manifest is None:
