@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -39,6 +40,9 @@ __all__ = ["KubeSource", "Source", "Waited", "reopening", "shared_collections", 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# As the name waited for: the whole collection. Its `decide` is told every object of the collection (a list) on each
+# change, to wait for one to appear (see `present`).
+ANY = ""
 WINDOW = 300.0  # seconds per watch request; a window that runs its course ends in a relist
 UNAUTHORIZED_REOPENS = 2  # a 401 may be a rotated token: reopen the client this many times before giving up
 
@@ -213,6 +217,9 @@ class Collection:
             self.on_close(self)
 
     def _tell(self, waiter: _Waiter, obj: dict | None) -> None:
+        if waiter.name == ANY:
+            waiter.see(list(self.objects.values()))  # type: ignore[arg-type]
+            return
         if obj is None and (not waiter.told or waiter.last is not None):
             # Absent from the collection, but this waiter has not seen it go. It may have been created a moment
             # ago and the watch has not said so yet, or it may lie outside the collection's selector: read it
@@ -240,6 +247,8 @@ class Collection:
     def _changed(self, name: str, obj: dict | None) -> None:
         for waiter in list(self.waiters.get(name, ())):
             self._tell(waiter, obj) if obj is None else waiter.see(obj)
+        for waiter in list(self.waiters.get(ANY, ()) if name != ANY else ()):
+            self._tell(waiter, None)
 
     # ------------------------------------------------------------------ the cache
     def _replace(self, items: list[dict]) -> None:
@@ -260,6 +269,8 @@ class Collection:
             self.objects.pop(name, None)
             for waiter in list(self.waiters.get(name, ())):
                 waiter.see(None)
+            for waiter in list(self.waiters.get(ANY, ())):
+                self._tell(waiter, None)
             return
         self.objects[name] = _slim(obj)
         self._changed(name, self.objects[name])
@@ -422,11 +433,13 @@ async def wait_for_object(
     label_selector: str | None = None,
     window: float = WINDOW,
 ) -> Waited[T]:
-    """`wait_for` a Kubernetes object. Through an API with a share key (`SharedKubeAPI`), the wait shares the
-    watch of (cluster, resource, namespace, label_selector) — the object must match the selector; otherwise it
-    watches just this object."""
+    """`wait_for` a Kubernetes object (or, with `name` ANY, the objects matching `label_selector`). Through an API
+    with a share key (`SharedKubeAPI`), the wait shares the watch of (cluster, resource, namespace,
+    label_selector) — the object must match the selector; otherwise it watches just this object."""
     if api.share_key is None:
         def source_on(client: KubeAPI) -> Source:
+            if name == ANY:
+                return KubeSource(client, resource, namespace, label_selector=label_selector)
             return KubeSource(client, resource, namespace, field_selector=f"metadata.name={name}")
 
         return await wait_for(None, reopening(source_on(api), api.reopen, source_on), name, decide,
@@ -441,3 +454,29 @@ async def wait_for_object(
     key = (api.share_key, resource.path(namespace), label_selector)
     return await wait_for(key, open_source, name, decide, deadline=deadline, on_deadline=on_deadline,
                           on_error=on_error, window=window)
+
+
+def newest(objects: list[dict]) -> dict | None:
+    """The most recently created object, or None for none."""
+    return max(objects, key=lambda o: (o.get("metadata") or {}).get("creationTimestamp") or "", default=None)
+
+
+def present(name: str | None) -> tuple[str, Callable[[Any], dict | None]]:
+    """(name to wait for, decide) that end a wait once the object named `name` exists, or without a name once
+    any object of the collection (narrowed by its label selector) does; the verdict is that object (the newest)."""
+    if name:
+        return name, lambda obj: obj
+    return ANY, newest
+
+
+async def before(deadline: float | None, awaitable: Awaitable[T]) -> tuple[bool, T | None]:
+    """Await `awaitable` until `deadline` (wall clock, seconds since the epoch; None: no limit): (True, its result),
+    or (False, None) once the deadline has passed (it is cancelled)."""
+    if deadline is None:
+        return True, await awaitable
+    try:
+        return True, await asyncio.wait_for(awaitable, max(0.0, deadline - time.time()))
+    except asyncio.TimeoutError:
+        if time.time() < deadline:
+            raise  # not ours: a timeout inside
+        return False, None

@@ -25,9 +25,10 @@ from airflow.providers.common.compat.sdk import BaseHook
 
 from ..identity import TASK_KEY
 from ..kube_api import PODS, KubeAPI, KubeApiError, Resource, call_with_retries
-from ..watch import reopening, wait_for, wait_for_object
+from ..watch import ANY, before, newest, present, reopening, wait_for, wait_for_object
 
 if TYPE_CHECKING:
+    from ..identity import TaskIdentity
     from .spark import SparkK8sHook
 
 WORKFLOWS = Resource("argoproj.io", "v1alpha1", "workflows", "Workflow")
@@ -64,8 +65,40 @@ class WorkflowRef:
 
 
 @dataclass
+class WorkflowTarget:
+    """What a sensor follows: a workflow by name, or the newest one matching a label selector; it may not exist yet."""
+
+    namespace: str
+    name: str | None = None
+    label_selector: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkflowTarget:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def describe(self) -> str:
+        if self.name:
+            return f"workflow {self.namespace}/{self.name}"
+        return f"workflows matching {self.label_selector} in {self.namespace}"
+
+    def wanted(self) -> str:
+        """The target as named before it exists ("No ... yet", "Waiting for ...")."""
+        return f"workflow {self.name} in {self.namespace}" if self.name else self.describe()
+
+    def ref(self, wf: dict) -> WorkflowRef:
+        return WorkflowRef(self.namespace, wf["metadata"]["name"], wf["metadata"].get("uid", ""), adopted=True)
+
+
+def phase_of(wf: dict | None) -> str:
+    return ((wf or {}).get("status") or {}).get("phase") or "Pending"
+
+
+@dataclass
 class WorkflowOutcome:
-    status: str  # success | failed | error
+    status: str  # success | failed | error | timeout (the wait timeout, or a sensor's timeout, ran out)
     phase: str
     message: str
     ref: WorkflowRef
@@ -162,10 +195,14 @@ class _KubernetesTransport:
         await call_with_retries(lambda: self.api.request("PATCH", WORKFLOWS.path(namespace, name), body=body,
                                                           content_type="application/merge-patch+json"))
 
+    def waiting(self, namespace: str, name: str, label_selector: str | None = None) -> Callable[..., Any]:
+        """A wait (see watch.wait_for) on the workflow `name`, or with ANY on those matching `label_selector`."""
+        return lambda **how: wait_for_object(self.api, WORKFLOWS, namespace, name, label_selector=label_selector,
+                                             **how)
+
     async def wait(self, ref: WorkflowRef, timeout: float | None,
                    on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
-        return await _wait_workflow(
-            lambda **how: wait_for_object(self.api, WORKFLOWS, ref.namespace, ref.name, **how), ref, timeout, on_error)
+        return await _wait_workflow(self.waiting(ref.namespace, ref.name), ref, timeout, on_error)
 
     async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
         """(pod, line) for every step pod of the workflow, in pod creation order."""
@@ -280,24 +317,31 @@ class _ArgoServerTransport:
         await self._request("PUT", f"/api/v1/workflows/{quote(namespace)}/{quote(name)}/{action}",
                             body={"name": name, "namespace": namespace})
 
-    async def wait(self, ref: WorkflowRef, timeout: float | None,
-                   on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
-        """Follow the workflow through the server's workflow-events stream (shared by every trigger of the
-        process that uses this connection and namespace, when the transport is shared)."""
+    def waiting(self, namespace: str, name: str, label_selector: str | None = None) -> Callable[..., Any]:
+        """A wait (see watch.wait_for) on the workflow `name`, or with ANY on those matching `label_selector`,
+        through the server's workflow-events stream (shared by every trigger of the process that uses this
+        connection, namespace and selector, when the transport is shared)."""
         opener = self.opener
         if opener is None:
             def events_on(transport: _ArgoServerTransport) -> _WorkflowEvents:
-                return _WorkflowEvents(transport, ref.namespace, f"metadata.name={ref.name}")
+                if name == ANY:
+                    return _WorkflowEvents(transport, namespace, label_selector=label_selector)
+                return _WorkflowEvents(transport, namespace, f"metadata.name={name}")
 
             key, open_source = None, reopening(events_on(self), self.reopen, events_on)
         else:
             @contextlib.asynccontextmanager
             async def open_source() -> AsyncIterator[_WorkflowEvents]:
                 async with opener() as transport:
-                    yield _WorkflowEvents(transport, ref.namespace)
+                    yield _WorkflowEvents(transport, namespace, label_selector=label_selector)
 
-            key = (self.share_key, ref.namespace)
-        return await _wait_workflow(lambda **how: wait_for(key, open_source, ref.name, **how), ref, timeout, on_error)
+            key = (self.share_key, namespace, label_selector)
+        return lambda **how: wait_for(key, open_source, name, **how)
+
+    async def wait(self, ref: WorkflowRef, timeout: float | None,
+                   on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
+        """Follow the workflow until it ends or `timeout` seconds pass."""
+        return await _wait_workflow(self.waiting(ref.namespace, ref.name), ref, timeout, on_error)
 
     async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
         data_path = f"/api/v1/workflows/{quote(namespace)}/{quote(name)}/log"
@@ -335,14 +379,47 @@ async def _wait_workflow(wait: Callable[..., Any], ref: WorkflowRef, timeout: fl
     return waited.verdict
 
 
+async def find_target(transport: Any, target: WorkflowTarget) -> tuple[WorkflowRef | None, dict | None]:
+    """The workflow a sensor follows and its object as just read (one call), or (None, None) while none exists."""
+    if target.name:
+        wf = await transport.get(target.namespace, target.name)
+    else:
+        wf = newest(await transport.list(target.namespace, target.label_selector))
+    return (None, None) if wf is None else (target.ref(wf), wf)
+
+
+async def wait_for_target(transport: Any, target: WorkflowTarget, deadline: float | None,
+                          on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
+    """Wait for a sensor's workflow to exist, then for it to end; at `deadline` (wall clock) a "timeout" outcome
+    says what it was doing."""
+    async def follow() -> WorkflowOutcome:
+        name, decide = present(target.name)
+        waited = await transport.waiting(target.namespace, name, target.label_selector)(decide=decide,
+                                                                                         on_error=on_error)
+        ref = target.ref(waited.verdict)
+        return outcome_of(waited.verdict, ref) or await transport.wait(ref, None, on_error)
+
+    done, outcome = await before(deadline, follow())
+    if done:
+        return outcome  # type: ignore[return-value]
+    ref, wf = await find_target(transport, target)
+    if ref is None:
+        return WorkflowOutcome("timeout", "missing", f"no {target.wanted()}",
+                               WorkflowRef(target.namespace, target.name or ""))
+    return WorkflowOutcome("timeout", phase_of(wf), f"workflow {ref.namespace}/{ref.name} is still {phase_of(wf)}",
+                           ref)
+
+
 class _WorkflowEvents:
     """The Argo Server's workflows of one namespace as a watch source: list, then workflow-events from the
     list's resourceVersion (a window is one request that the client ends after `window` seconds)."""
 
-    def __init__(self, server: _ArgoServerTransport, namespace: str, field_selector: str | None = None) -> None:
+    def __init__(self, server: _ArgoServerTransport, namespace: str, field_selector: str | None = None,
+                 label_selector: str | None = None) -> None:
         self.server, self.namespace = server, namespace
         self.path = f"/api/v1/workflows/{quote(namespace)}"
-        self.selector = {"listOptions.fieldSelector": field_selector} if field_selector else {}
+        self.selector = {k: v for k, v in (("listOptions.fieldSelector", field_selector),
+                                           ("listOptions.labelSelector", label_selector)) if v}
 
     async def list(self) -> tuple[list[dict], str]:
         data = await self.server.raw("GET", self.path, self.selector)
@@ -512,6 +589,86 @@ class ArgoWorkflowsHook(BaseHook):
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=330)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             yield _ArgoServerTransport(session, settings["url"], settings["token"], ssl)
+
+    def adopt_or_submit(self, namespace: str, body: dict, identity: TaskIdentity,
+                        template: tuple[str, str] | None = None, parameters: dict[str, str] | None = None,
+                        entrypoint: str | None = None, recorded: dict[str, Any] | None = None
+                        ) -> WorkflowRef | WorkflowOutcome:
+        """The workflow of this task instance: a still running one of any try (adopted), the outcome of this try's
+        (or of an earlier try's unreported success, see task_state), or `body` created now. Before creating, the
+        `template` (kind, name) it references must exist and accept `parameters` (when given)."""
+        from .. import task_state
+
+        async def adopt_or_submit(transport: Any) -> WorkflowRef | WorkflowOutcome:
+            def try_of(wf: dict) -> int:
+                return int(wf["metadata"]["labels"].get("sparkk8s.io/try-number", "0"))
+
+            for wf in sorted(await transport.list(namespace, identity.selector("workflow")), key=try_of, reverse=True):
+                ref = WorkflowRef(namespace, wf["metadata"]["name"], wf["metadata"].get("uid", ""), try_of(wf),
+                                  adopted=True)
+                outcome = outcome_of(wf, ref)
+                if outcome is None:
+                    return ref
+                if ref.try_number == identity.try_number:
+                    return outcome
+                if (outcome.status == "success" and (recorded or {}).get("name") == ref.name
+                        and task_state.unreported_success(recorded, identity.try_number)):
+                    self.log.info("Workflow %s/%s of try %s succeeded, but that try ended before it could report "
+                                  "it; taking its outcome instead of submitting again", namespace, ref.name,
+                                  ref.try_number)
+                    return outcome
+            if template is not None:  # the Kubernetes API would accept a missing template; fail before creating
+                kind, name = template
+                found = await transport.get_template(kind, namespace, name)
+                if found is None:
+                    where = "" if kind == "ClusterWorkflowTemplate" else f" in namespace {namespace}"
+                    raise ArgoError(f"{kind} {name!r} not found{where}")
+                if parameters is not None:
+                    check_parameters(found, kind, parameters, entrypoint)
+            created = await transport.create(namespace, body)
+            return WorkflowRef(namespace, created["metadata"]["name"], created["metadata"].get("uid", ""),
+                               identity.try_number)
+
+        return self.run(adopt_or_submit)
+
+    def wait(self, ref: WorkflowRef, timeout: float | None = None) -> WorkflowOutcome:
+        """Wait (on the worker) until the workflow ends or `timeout` seconds pass (status "timeout")."""
+        return self.run(lambda transport: transport.wait(ref, timeout, None))
+
+    def logs(self, ref: WorkflowRef) -> list[tuple[str, str]]:
+        """(pod, line) for every step pod of the workflow."""
+        return self.run(lambda transport: transport.logs(ref.namespace, ref.name))
+
+    def shutdown(self, action: str, ref: WorkflowRef | None = None, submitted_by: TaskIdentity | None = None,
+                 namespace: str | None = None, lookup: bool = True) -> list[str]:
+        """Stop or terminate the workflow `ref`, or (killed while submitting) whatever the try `submitted_by`
+        created in `namespace`, found by its labels. Says what it did. `lookup`: see transport()."""
+
+        async def shutdown(transport: Any) -> list[str]:
+            refs = [ref] if ref is not None else []
+            if submitted_by is not None and namespace is not None:
+                try_number = str(submitted_by.try_number)
+                refs = [WorkflowRef(namespace, wf["metadata"]["name"], wf["metadata"].get("uid", ""),
+                                    submitted_by.try_number)
+                        for wf in await transport.list(namespace, submitted_by.selector("workflow"))
+                        if wf["metadata"]["labels"].get("sparkk8s.io/try-number") == try_number]
+                if not refs:
+                    return [f"no workflow of this try in namespace {namespace} to stop"]
+            return [await shutdown_workflow(transport, r, action) for r in refs]
+
+        return self.run(shutdown, lookup=lookup)
+
+    def check(self, target: WorkflowTarget) -> tuple[str, WorkflowOutcome | None]:
+        """A sensor's poke: the workflow's state and, once it ended, its outcome. One call."""
+
+        async def check(transport: Any) -> tuple[str, WorkflowOutcome | None]:
+            ref, wf = await find_target(transport, target)
+            if ref is None:
+                return f"No {target.wanted()} yet", None
+            state = f"workflow {ref.namespace}/{ref.name} is {phase_of(wf)}" if target.label_selector else phase_of(wf)
+            return f"Waiting for {target.wanted()}: {state}", outcome_of(wf, ref)
+
+        return self.run(check)
 
     def run(self, fn: Callable[[Any], Any], lookup: bool = True) -> Any:
         """Run `await fn(transport)` from synchronous code (the worker). `lookup`: see transport()."""

@@ -42,7 +42,7 @@ from ..spark_app import (
     looks_secret,
     properties_text,
 )
-from ..watch import wait_for_object
+from ..watch import before, newest, present, wait_for_object
 
 if TYPE_CHECKING:
     from ..watch import Waited
@@ -89,7 +89,7 @@ class SparkRun:
 class SparkOutcome:
     """How an application ended, as the trigger reports it and the operator turns into success or an error."""
 
-    status: str  # success | failed
+    status: str  # success | failed | timeout (a sensor's timeout ran out first)
     state: str  # pod phase, SparkApplication state, StartupTimeout or Deleted
     message: str
     run: SparkRun
@@ -107,6 +107,65 @@ class SparkOutcome:
         data = dict(event)
         data["run"] = SparkRun.from_dict(data["run"])
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class SparkTarget:
+    """What a sensor follows: a driver pod, a SparkApplication, or the newest driver pod matching a label
+    selector (exactly one), which may not exist yet."""
+
+    namespace: str
+    driver_pod: str | None = None
+    spark_application: str | None = None
+    label_selector: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SparkTarget:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def describe(self) -> str:
+        if self.spark_application:
+            return f"SparkApplication {self.namespace}/{self.spark_application}"
+        if self.driver_pod:
+            return f"driver pod {self.namespace}/{self.driver_pod}"
+        return f"driver pods matching {self.label_selector} in {self.namespace}"
+
+    def wanted(self) -> str:
+        """The target as named before it exists ("No ... yet", "Waiting for ...")."""
+        if self.label_selector:
+            return self.describe()
+        if self.spark_application:
+            return f"SparkApplication {self.spark_application} in {self.namespace}"
+        return f"driver pod {self.driver_pod} in {self.namespace}"
+
+    @property
+    def resource(self) -> Resource:
+        return SPARK_APPLICATIONS if self.spark_application else PODS
+
+    @property
+    def selector(self) -> str | None:
+        return ",".join(filter(None, [self.label_selector, "spark-role=driver"])) if self.label_selector else None
+
+    def run(self, obj: dict) -> SparkRun:
+        """The application to follow, from its SparkApplication or driver pod as read."""
+        name = obj["metadata"]["name"]
+        if self.spark_application:
+            driver = ((obj.get("status") or {}).get("driverInfo") or {}).get("podName") or f"{name}-driver"
+            return SparkRun("spark-operator", self.namespace, driver, application=name, adopted=True)
+        return SparkRun("spark-submit", self.namespace, name, adopted=True)
+
+
+def state_of(obj: dict | None) -> str:
+    """A SparkApplication's state or a pod's phase, as a person reads it."""
+    if obj is None:
+        return "missing"
+    status = obj.get("status") or {}
+    if obj.get("kind") == "SparkApplication":
+        return (status.get("applicationState") or {}).get("state") or "NEW"
+    return status.get("phase") or "Pending"
 
 
 class SparkSubmitError(RuntimeError):
@@ -135,10 +194,14 @@ class SparkK8sHook(BaseHook):
 
     # ------------------------------------------------------------------ connection
     def _extras(self) -> dict[str, Any]:
+        from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
         try:
             extra = self.get_connection(self.kubernetes_conn_id).extra_dejson
-        except Exception:  # noqa: BLE001 - no connection means "defaults", as KubernetesHook treats it
+        except AirflowNotFoundException:  # not defined means "defaults", as KubernetesHook treats it
             return {}
+        except Exception as exc:  # a secrets backend failing must not silently mean ~/.kube/config
+            raise RuntimeError(f"Could not read connection {self.kubernetes_conn_id!r}: {exc}") from exc
         return {k.removeprefix("extra__kubernetes__"): v for k, v in extra.items()}
 
     def get_namespace(self) -> str:
@@ -228,6 +291,10 @@ class SparkK8sHook(BaseHook):
             if exc.status == 404:
                 return None
             raise
+
+    def read(self, resource: Resource, namespace: str, name: str) -> dict | None:
+        """One object, read now from the worker; None when it does not exist."""
+        return self.run(lambda api: self.get(api, resource, namespace, name))
 
     async def delete(self, api: KubeAPI, resource: Resource, namespace: str, name: str) -> bool:
         """Delete (background propagation, so what it owns goes too); False when it was already gone."""
@@ -567,6 +634,160 @@ class SparkK8sHook(BaseHook):
             return None
         return SparkOutcome("failed", "Deleted", f"{run.describe()} no longer exists", run)
 
+    # ------------------------------------------------------------------ the operator's steps (on the worker)
+    def adopt(self, namespace: str, identity: TaskIdentity, launcher: str, recorded: dict[str, Any] | None = None
+              ) -> SparkRun | SparkOutcome | None:
+        """A run of this task instance to adopt (still running), the outcome of a finished run to take, or None to
+        submit.
+
+        The run `recorded` in Airflow's task state store is checked first (one GET): still running, it is
+        adopted; ended in success that no try reported (its worker died after the end), its outcome is taken.
+        The label search finds the rest, including a run whose worker died before it could record anything."""
+        from .. import task_state
+
+        async def adopt(api: KubeAPI) -> SparkRun | SparkOutcome | None:
+            if recorded is not None and recorded.get("launcher") == launcher:
+                remembered = SparkRun.from_dict({**recorded, "adopted": True})
+                outcome = await self.is_finished(api, remembered)
+                if outcome is None:
+                    return remembered
+                if outcome.status == "success" and task_state.unreported_success(recorded, identity.try_number):
+                    self.log.info("%s of try %s succeeded, but that try ended before it could report it; taking "
+                                  "its outcome instead of running the application again", remembered.describe(),
+                                  remembered.try_number)
+                    return outcome
+            for run in await self.find_runs(api, namespace, identity, launcher):
+                outcome = await self.is_finished(api, run)
+                if outcome is None:
+                    return run
+                if run.try_number == identity.try_number:
+                    self.log.info("%s of this try already ended (%s); not running it again", run.describe(),
+                                  outcome.state)
+                    return outcome
+            return None
+
+        return self.run(adopt)
+
+    def submit(self, run: SparkRun, identity: TaskIdentity, app: SparkApp | None = None,
+               spark_application: dict | None = None, *, binary: str | None = None, submit_timeout: float = 600,
+               launcher_service_account: str | None = None, launcher_image: str | None = None,
+               emit: Callable[[str], None] | None = None) -> SparkRun:
+        """Submit by the run's launcher: spark-submit from here (with `binary`), a launcher pod, or the
+        `spark_application` manifest. Returns the run as submitted; SparkSubmitError says why it could not be."""
+        emit = emit or self.log.info
+        if run.launcher == "spark-submit":
+            assert app is not None and binary is not None
+            try:
+                self.submit_with_spark_submit(app, run, identity, binary, submit_timeout, emit=emit)
+            except Exception as exc:
+                raise SparkSubmitError(f"Submitting {app.name} with spark-submit failed: {exc}") from exc
+            pod = self.read(PODS, run.namespace, run.driver_pod)
+            if pod is None:
+                raise SparkSubmitError(f"spark-submit finished but driver pod {run.namespace}/{run.driver_pod} does "
+                                       "not exist; see the spark-submit output above")
+            run.spark_app_id = (pod["metadata"].get("labels") or {}).get("spark-app-selector")
+        elif run.launcher == "pod":
+            assert app is not None and run.launcher_pod
+            created = self.run(lambda api: self.create_launcher(api, app, run, identity, launcher_service_account,
+                                                                launcher_image))
+            emit(f"{'Created' if created else 'Found'} launcher pod {run.namespace}/{run.launcher_pod}")
+        else:
+            assert spark_application is not None
+            _, created = self.run(lambda api: self.create(api, SPARK_APPLICATIONS, run.namespace, spark_application))
+            emit(f"{'Created' if created else 'Found'} SparkApplication {run.namespace}/{run.application}")
+        return run
+
+    def wait_following_logs(self, run: SparkRun, startup_timeout: float,
+                            emit: Callable[[str], None] | None = None) -> SparkOutcome:
+        """Wait (on the worker) until the application ends, passing each driver log line to `emit` meanwhile."""
+
+        async def wait(api: KubeAPI) -> SparkOutcome:
+            follower = None
+            if emit is not None:
+                async def follow() -> None:
+                    while True:  # the driver pod may not exist yet (launcher pod, spark-operator)
+                        if await self.get(api, PODS, run.namespace, run.driver_pod) is not None:
+                            await self.follow_log(api, run.namespace, run.driver_pod, emit)
+                            return
+                        await asyncio.sleep(1.0)
+
+                follower = asyncio.ensure_future(follow())
+            try:
+                outcome = await self.wait(api, run, startup_timeout)
+            except BaseException:
+                if follower is not None:
+                    follower.cancel()
+                raise
+            if follower is not None and not follower.done():
+                driver = await self.get(api, PODS, run.namespace, run.driver_pod)
+                if driver is None or (driver.get("status") or {}).get("phase") not in TERMINAL_POD_PHASES:
+                    follower.cancel()  # the driver never ran (or is gone): there is no stream to finish
+                else:
+                    try:  # let the stream deliver the last lines, but never hang on it
+                        await asyncio.wait_for(asyncio.shield(follower), timeout=5)
+                    except (asyncio.TimeoutError, Exception):  # noqa: BLE001
+                        follower.cancel()
+            return outcome
+
+        return self.run(wait)
+
+    def driver_log(self, run: SparkRun) -> list[str]:
+        """The driver's whole log (what is left of it)."""
+        lines, _ = self.run(lambda api: self.read_log(api, run.namespace, run.driver_pod))
+        return lines
+
+    def delete_application(self, run: SparkRun, lookup: bool = True) -> list[str]:
+        """Remove the application (see delete_run); what was deleted. `lookup`: see api()."""
+        return self.run(lambda api: self.delete_run(api, run), lookup)
+
+    # ------------------------------------------------------------------ sensors
+    async def find(self, api: KubeAPI, target: SparkTarget) -> tuple[SparkRun | None, dict | None]:
+        """The application a sensor follows and its object as just read (one call), or (None, None) while it does
+        not exist."""
+        if target.selector:
+            obj = newest(await self.list(api, PODS, target.namespace, target.selector))
+        else:
+            obj = await self.get(api, target.resource, target.namespace,
+                                 target.spark_application or target.driver_pod or "")
+        return (None, None) if obj is None else (target.run(obj), obj)
+
+    def check(self, target: SparkTarget) -> tuple[str, SparkOutcome | None]:
+        """A sensor's poke: the target's state and, once it ended, its outcome (with the driver's last log lines
+        on failure). One API call while it runs."""
+
+        async def check(api: KubeAPI) -> tuple[str, SparkOutcome | None]:
+            run, current = await self.find(api, target)
+            if run is None:
+                return f"No {target.wanted()} yet", None
+            outcome = await self.is_finished(api, run, current)
+            if outcome is not None and outcome.status != "success" and outcome.run.driver_pod:
+                outcome.log_tail, _ = await self.read_log(api, run.namespace, outcome.run.driver_pod,
+                                                          tail_lines=LOG_TAIL_LINES)
+            state = f"{run.describe()} is {state_of(current)}" if target.label_selector else state_of(current)
+            return f"Waiting for {target.wanted()}: {state}", outcome
+
+        return self.run(check)
+
+    async def wait_for_target(self, api: KubeAPI, target: SparkTarget, startup_timeout: float,
+                              deadline: float | None = None,
+                              on_error: Callable[[Exception, float], None] | None = None) -> SparkOutcome:
+        """Wait for a sensor's target to exist, then for it to end; at `deadline` (wall clock) a "timeout" outcome
+        says what the target was doing."""
+        async def follow() -> SparkOutcome:
+            name, decide = present(target.spark_application or target.driver_pod)
+            waited = await wait_for_object(api, target.resource, target.namespace, name, decide, on_error=on_error,
+                                           label_selector=target.selector)
+            return await self.wait(api, target.run(waited.verdict), startup_timeout, on_error)
+
+        done, outcome = await before(deadline, follow())
+        if done:
+            return outcome  # type: ignore[return-value]
+        run, current = await self.find(api, target)
+        if run is None:
+            return SparkOutcome("timeout", "missing", f"no {target.wanted()}",
+                                SparkRun("spark-submit", target.namespace, target.driver_pod or ""))
+        return SparkOutcome("timeout", state_of(current), f"{run.describe()} is still {state_of(current)}", run)
+
     # ------------------------------------------------------------------ waiting
     async def wait(self, api: KubeAPI, run: SparkRun, startup_timeout: float,
                    on_error: Callable[[Exception, float], None] | None = None) -> SparkOutcome:
@@ -840,4 +1061,4 @@ def _truthy(value: Any) -> bool:
     return str(value).lower() in ("1", "true", "yes", "on")
 
 
-__all__ = ["LAUNCHERS", "LogCursor", "SparkK8sHook", "SparkOutcome", "SparkRun", "SparkSubmitError"]
+__all__ = ["LAUNCHERS", "LogCursor", "SparkK8sHook", "SparkOutcome", "SparkRun", "SparkSubmitError", "SparkTarget"]

@@ -249,7 +249,7 @@ class ArgoWorkflowOperator(BaseOperator):
     def execute(self, context: Context) -> Any:
         check_rendered(self, ARGUMENTS)
         from .. import task_state
-        from ..hooks.argo import ArgoError, WorkflowRef, check_parameters, outcome_of
+        from ..hooks.argo import ArgoError, WorkflowRef
         from ..identity import TaskIdentity
 
         identity = TaskIdentity.from_context(context)
@@ -257,45 +257,18 @@ class ArgoWorkflowOperator(BaseOperator):
         namespace = self.namespace or hook.get_namespace()
         inline = self._inline_workflow(context)
         body = self._manifest(identity, namespace, inline)
-
-        recorded = task_state.recall(context, STATE_KEY, self.log)
-
-        async def adopt_or_submit(transport: Any) -> Any:
-            for wf in sorted(await transport.list(namespace, identity.selector("workflow")),
-                             key=lambda w: int(w["metadata"]["labels"].get("sparkk8s.io/try-number", "0")),
-                             reverse=True):
-                ref = WorkflowRef(namespace, wf["metadata"]["name"], wf["metadata"].get("uid", ""),
-                                  int(wf["metadata"]["labels"].get("sparkk8s.io/try-number", "0")), adopted=True)
-                outcome = outcome_of(wf, ref)
-                if outcome is None:
-                    return ref
-                if ref.try_number == identity.try_number:
-                    return outcome
-                if (outcome.status == "success" and (recorded or {}).get("name") == ref.name
-                        and task_state.unreported_success(recorded, identity.try_number)):
-                    self.log.info("Workflow %s/%s of try %s succeeded, but that try ended before it could report "
-                                  "it; taking its outcome instead of submitting again", namespace, ref.name,
-                                  ref.try_number)
-                    return outcome
-            ref = (inline or {}).get("spec", {}).get("workflowTemplateRef")
-            if inline is None or ref:  # the Kubernetes API would accept a missing template; fail before creating
-                cluster = bool(self.cluster_workflow_template or (ref or {}).get("clusterScope"))
-                kind = "ClusterWorkflowTemplate" if cluster else "WorkflowTemplate"
-                name = self.workflow_template or self.cluster_workflow_template or ref.get("name")
-                template = await transport.get_template(kind, namespace, name)
-                if template is None:
-                    where = "" if cluster else f" in namespace {namespace}"
-                    raise ArgoError(f"{kind} {name!r} not found{where}")
-                if inline is None:
-                    check_parameters(template, kind, {k: _stringify(v) for k, v in self.parameters.items()},
-                                     self.entrypoint)
-            created = await transport.create(namespace, body)
-            return WorkflowRef(namespace, created["metadata"]["name"], created["metadata"].get("uid", ""),
-                               identity.try_number)
+        template_ref = (inline or {}).get("spec", {}).get("workflowTemplateRef")
+        template = None
+        if inline is None or template_ref:
+            cluster = bool(self.cluster_workflow_template or (template_ref or {}).get("clusterScope"))
+            template = ("ClusterWorkflowTemplate" if cluster else "WorkflowTemplate",
+                        self.workflow_template or self.cluster_workflow_template or template_ref["name"])
+        parameters = {k: _stringify(v) for k, v in self.parameters.items()} if inline is None else None
 
         self._submitting = (namespace, identity)  # a kill before the create returns still finds the workflow
         try:
-            result = hook.run(adopt_or_submit)
+            result = hook.adopt_or_submit(namespace, body, identity, template, parameters, self.entrypoint,
+                                          task_state.recall(context, STATE_KEY, self.log))
         except ArgoError as exc:
             raise AirflowException(f"Task {self.task_id}: {exc}") from exc
         self._submitting = None
@@ -316,8 +289,7 @@ class ArgoWorkflowOperator(BaseOperator):
             self.defer(trigger=ArgoWorkflowTrigger(ref.to_dict(), self.argo_conn_id, self.kubernetes_conn_id,
                                                    self.wait_timeout, self.kill_action),
                        method_name="execute_complete")
-        outcome = hook.run(lambda transport: transport.wait(ref, self.wait_timeout, None))
-        return self._finish(context, outcome.to_event())
+        return self._finish(context, hook.wait(ref, self.wait_timeout).to_event())
 
     def _remember(self, context: Context, ref: WorkflowRef, reported: bool = False) -> None:
         from .. import task_state
@@ -337,7 +309,7 @@ class ArgoWorkflowOperator(BaseOperator):
         return self._finish(context, event)
 
     def _finish(self, context: Context, event: dict[str, Any]) -> Any:
-        from ..hooks.argo import WorkflowOutcome, shutdown_workflow
+        from ..hooks.argo import WorkflowOutcome
 
         outcome: WorkflowOutcome = WorkflowOutcome.from_event(event)
         ref = outcome.ref
@@ -347,7 +319,7 @@ class ArgoWorkflowOperator(BaseOperator):
             self._publish(context, hook, ref)
         if self.get_logs and outcome.phase != "Deleted":
             try:
-                for pod, line in hook.run(lambda transport: transport.logs(ref.namespace, ref.name)):
+                for pod, line in hook.logs(ref):
                     self.log.info("[%s] %s", pod, line)
             except Exception as exc:  # noqa: BLE001 - logs are a courtesy; the outcome decides the task
                 self.log.warning("Could not read the workflow's logs: %s", exc)
@@ -358,7 +330,7 @@ class ArgoWorkflowOperator(BaseOperator):
             self._remember(context, ref, reported=True)  # a clear after this submits the workflow again
             return result
         if outcome.status == "timeout":
-            done = hook.run(lambda transport: shutdown_workflow(transport, ref, self.kill_action))
+            [done] = hook.shutdown(self.kill_action, ref)
             raise AirflowException(f"Workflow {ref.namespace}/{ref.name} {outcome.message}; {done}")
         if outcome.status == "error":
             raise AirflowException(outcome.message)
@@ -368,37 +340,12 @@ class ArgoWorkflowOperator(BaseOperator):
         """Killed while waiting on the worker: stop (or terminate) the workflow; a finished one is left alone."""
         if self._ref is None and self._submitting is None:
             return
-        import threading
+        from ._on_kill import run_on_kill
 
-        from ..hooks.argo import WorkflowRef, shutdown_workflow
-
-        ref, submitting, hook = self._ref, self._submitting, self._hook or self.hook
-
-        async def shutdown(transport: Any) -> list[str]:
-            refs = [ref] if ref is not None else []
-            if submitting is not None:  # killed while submitting: whatever this try created, found by its labels
-                namespace, identity = submitting
-                refs = [WorkflowRef(namespace, wf["metadata"]["name"], wf["metadata"].get("uid", ""),
-                                    identity.try_number)
-                        for wf in await transport.list(namespace, identity.selector("workflow"))
-                        if wf["metadata"]["labels"].get("sparkk8s.io/try-number") == str(identity.try_number)]
-                if not refs:
-                    return [f"no workflow of this try in namespace {namespace} to stop"]
-            return [await shutdown_workflow(transport, r, self.kill_action) for r in refs]
-
-        def stop() -> None:
-            try:
-                # Without a connection lookup: SIGTERM may have interrupted this thread in the middle of a
-                # request to Airflow's supervisor, which a lookup would wait for until the task is SIGKILLed.
-                for done in hook.run(shutdown, lookup=False):
-                    self.log.info("%s", done)
-            except Exception as exc:  # noqa: BLE001 - on_kill must not raise
-                self.log.error("Could not stop the workflow: %s", exc)
-
-        # SIGTERM interrupts the wait's event loop on this thread; the call needs a loop of its own.
-        worker = threading.Thread(target=stop, name="argo-on-kill", daemon=True)
-        worker.start()
-        worker.join(timeout=30)
+        ref, hook = self._ref, self._hook or self.hook
+        namespace, identity = self._submitting or (None, None)
+        run_on_kill("stop the workflow", lambda: hook.shutdown(self.kill_action, ref, identity, namespace,
+                                                               lookup=False), self.log)
 
 
 class _ArgoPlaceholder(jinja2.Undefined):

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.sdk import BaseOperatorLink, Context
 
-    from ..hooks.spark import SparkK8sHook, SparkOutcome, SparkRun
+    from ..hooks.spark import SparkK8sHook, SparkRun
     from ..identity import TaskIdentity
     from ..spark_app import SparkApp
 
@@ -399,7 +399,7 @@ class SparkK8sOperator(BaseOperator):
     def execute(self, context: Context) -> Any:
         check_rendered(self, ARGUMENTS)
         from .. import task_state
-        from ..hooks.spark import SparkRun
+        from ..hooks.spark import SparkOutcome, SparkRun
         from ..identity import TaskIdentity
 
         identity = TaskIdentity.from_context(context)
@@ -409,10 +409,9 @@ class SparkK8sOperator(BaseOperator):
                                   "SparkApplication", context)
         app = self._spark_app(context) if self.application else None
 
-        recorded = task_state.recall(context, STATE_KEY, self.log)
-        adopted = hook.run(lambda api: self._adopt(hook, api, namespace, identity, recorded))
-        if isinstance(adopted, dict):  # this try already ran to the end
-            return self._finish(context, adopted)
+        adopted = hook.adopt(namespace, identity, self.launcher, task_state.recall(context, STATE_KEY, self.log))
+        if isinstance(adopted, SparkOutcome):  # this try already ran to the end
+            return self._finish(context, adopted.to_event())
         if adopted is not None:
             run = adopted
             self.log.info("Adopting %s, created by try %s of this task and still running", run.describe(),
@@ -421,7 +420,7 @@ class SparkK8sOperator(BaseOperator):
             base = identity.name(app.name if app else self.name, max_len=APP_NAME_MAX)
             run = SparkRun(self.launcher, namespace, driver_pod=f"{base}-driver", try_number=identity.try_number)
             self._run, self._submitting = run, hook  # a kill during submission still finds what to stop
-            run = self._submit(context, hook, run, identity, app, manifest)
+            run = self._submit(hook, run, identity, app, manifest)
             self._submitting = None
             run.started_at = time.time()  # startup_timeout counts from the end of the submission
         self._run = run
@@ -433,63 +432,19 @@ class SparkK8sOperator(BaseOperator):
             self.defer(trigger=SparkK8sTrigger(run.to_dict(), self.kubernetes_conn_id, self.startup_timeout_seconds,
                                                self.cluster_context, self.config_file, self.in_cluster),
                        method_name="execute_complete")
-        outcome = hook.run(lambda api: self._wait_following_logs(hook, api, run))
+        outcome = hook.wait_following_logs(run, self.startup_timeout_seconds,
+                                           self._log_driver_line if self.get_logs else None)
         return self._finish(context, outcome.to_event(), logs_shown=True)
 
-    async def _adopt(self, hook: SparkK8sHook, api: Any, namespace: str, identity: TaskIdentity,
-                     recorded: dict[str, Any] | None = None) -> Any:
-        """A run to adopt (still running), the outcome of a finished run to take, or None to submit.
+    def _submit(self, hook: SparkK8sHook, run: SparkRun, identity: TaskIdentity, app: SparkApp | None,
+                manifest: dict[str, Any] | None) -> SparkRun:
+        """Name the run's objects and build what the launcher needs from the arguments; the hook submits it."""
+        from ..hooks.spark import SparkSubmitError
 
-        The run recorded in Airflow's task state store is checked first (one GET): still running, it is
-        adopted; ended in success that no try reported (its worker died after the end), its outcome is taken.
-        The label search finds the rest, including a run whose worker died before it could record anything."""
-        from .. import task_state
-        from ..hooks.spark import SparkRun
-
-        if recorded is not None and recorded.get("launcher") == self.launcher:
-            remembered = SparkRun.from_dict({**recorded, "adopted": True})
-            outcome = await hook.is_finished(api, remembered)
-            if outcome is None:
-                return remembered
-            if outcome.status == "success" and task_state.unreported_success(recorded, identity.try_number):
-                self.log.info("%s of try %s succeeded, but that try ended before it could report it; taking its "
-                              "outcome instead of running the application again", remembered.describe(),
-                              remembered.try_number)
-                return outcome.to_event()
-        for run in await hook.find_runs(api, namespace, identity, self.launcher):
-            outcome = await hook.is_finished(api, run)
-            if outcome is None:
-                return run
-            if run.try_number == identity.try_number:
-                self.log.info("%s of this try already ended (%s); not running it again", run.describe(),
-                              outcome.state)
-                return outcome.to_event()
-        return None
-
-    def _submit(self, context: Context, hook: SparkK8sHook, run: SparkRun, identity: TaskIdentity,
-                app: SparkApp | None, manifest: dict[str, Any] | None) -> SparkRun:
-        from ..kube_api import PODS, SPARK_APPLICATIONS
-
-        if self.launcher == "spark-submit":
-            assert app is not None
-            binary = hook.spark_submit_binary(self.spark_home, self.spark_binary)
-            try:
-                hook.submit_with_spark_submit(app, run, identity, binary, self.submit_timeout, emit=self.log.info)
-            except Exception as exc:
-                raise AirflowException(f"Submitting {app.name} with spark-submit failed: {exc}") from exc
-            pod = hook.run(lambda api: hook.get(api, PODS, run.namespace, run.driver_pod))
-            if pod is None:
-                raise AirflowException(f"spark-submit finished but driver pod {run.namespace}/{run.driver_pod} does "
-                                       "not exist; see the spark-submit output above")
-            run.spark_app_id = (pod["metadata"].get("labels") or {}).get("spark-app-selector")
-        elif self.launcher == "pod":
-            assert app is not None
+        body = None
+        if self.launcher == "pod":
             run.launcher_pod = run.driver_pod.removesuffix("-driver") + "-launcher"
-            created = hook.run(lambda api: hook.create_launcher(api, app, run, identity,
-                                                                self.launcher_service_account_name,
-                                                                self.launcher_image))
-            self.log.info("%s launcher pod %s/%s", "Created" if created else "Found", run.namespace, run.launcher_pod)
-        else:
+        elif self.launcher == "spark-operator":
             run.application = run.driver_pod.removesuffix("-driver")
             if manifest is not None:
                 body = self._own_manifest(manifest, run, identity)
@@ -497,10 +452,14 @@ class SparkK8sOperator(BaseOperator):
                 assert app is not None
                 body = hook.spark_application_manifest(app, run, identity, self.restart_policy)
             run.driver_pod = body["spec"]["driver"]["podName"]
-            _, created = hook.run(lambda api: hook.create(api, SPARK_APPLICATIONS, run.namespace, body))
-            self.log.info("%s SparkApplication %s/%s", "Created" if created else "Found", run.namespace,
-                          run.application)
-        return run
+        binary = hook.spark_submit_binary(self.spark_home, self.spark_binary) if self.launcher == "spark-submit" \
+            else None
+        try:
+            return hook.submit(run, identity, app, body, binary=binary, submit_timeout=self.submit_timeout,
+                               launcher_service_account=self.launcher_service_account_name,
+                               launcher_image=self.launcher_image, emit=self.log.info)
+        except SparkSubmitError as exc:
+            raise AirflowException(str(exc)) from exc
 
     def _own_manifest(self, manifest: dict[str, Any], run: SparkRun, identity: TaskIdentity) -> dict[str, Any]:
         """A user's SparkApplication, labelled as ours; its name gets the try's suffix so retries never clash."""
@@ -544,38 +503,6 @@ class SparkK8sOperator(BaseOperator):
         for key, url in self.published_links.items():
             ti.xcom_push(key=key, value=url)
 
-    async def _wait_following_logs(self, hook: SparkK8sHook, api: Any, run: SparkRun) -> SparkOutcome:
-        import asyncio
-
-        from ..kube_api import PODS
-
-        follower = None
-        if self.get_logs:
-            async def follow() -> None:
-                while True:  # the driver pod may not exist yet (launcher pod, spark-operator)
-                    if await hook.get(api, PODS, run.namespace, run.driver_pod) is not None:
-                        await hook.follow_log(api, run.namespace, run.driver_pod, self._log_driver_line)
-                        return
-                    await asyncio.sleep(1.0)
-
-            follower = asyncio.ensure_future(follow())
-        try:
-            outcome = await hook.wait(api, run, self.startup_timeout_seconds)
-        except BaseException:
-            if follower is not None:
-                follower.cancel()
-            raise
-        if follower is not None and not follower.done():
-            driver = await hook.get(api, PODS, run.namespace, run.driver_pod)
-            if driver is None or (driver.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
-                follower.cancel()  # the driver never ran (or is gone): there is no stream to finish
-            else:
-                try:  # let the stream deliver the last lines, but never hang on it
-                    await asyncio.wait_for(asyncio.shield(follower), timeout=5)
-                except (asyncio.TimeoutError, Exception):  # noqa: BLE001
-                    follower.cancel()
-        return outcome
-
     def _log_driver_line(self, line: str) -> None:
         self.log.info("[driver] %s", line)
 
@@ -594,8 +521,7 @@ class SparkK8sOperator(BaseOperator):
         if not self.published_links or run.spark_app_id != self._published_app_id:
             self._publish(context, hook, run)
         if self.get_logs and not logs_shown and run.driver_pod:
-            lines, _ = hook.run(lambda api: hook.read_log(api, run.namespace, run.driver_pod))
-            for line in lines:
+            for line in hook.driver_log(run):
                 self._log_driver_line(line)
         result = {"namespace": run.namespace, "driver_pod": run.driver_pod, "spark_app_id": run.spark_app_id,
                   "launcher": run.launcher, "state": outcome.state, "application": run.application,
@@ -613,8 +539,8 @@ class SparkK8sOperator(BaseOperator):
             message += f"\nLast {source} log lines:\n" + "\n".join(outcome.log_tail)
         raise AirflowException(message)
 
-    def _delete(self, hook: SparkK8sHook, run: SparkRun, lookup: bool = True) -> None:
-        deleted = hook.run(lambda api: hook.delete_run(api, run), lookup)
+    def _delete(self, hook: SparkK8sHook, run: SparkRun) -> None:
+        deleted = hook.delete_application(run)
         if deleted:
             self.log.info("Deleted %s", ", ".join(deleted))
 
@@ -626,23 +552,15 @@ class SparkK8sOperator(BaseOperator):
             process.kill()  # spark-submit runs in its own session: stop it before it creates the driver
         if self._run is None:
             return
-        import threading
+        from ._on_kill import run_on_kill
 
         run, hook = self._run, self._hook or self.hook
 
-        def delete() -> None:
-            try:
-                # Without a connection lookup: SIGTERM may have interrupted this thread in the middle of a
-                # request to Airflow's supervisor, which a lookup would wait for until the task is SIGKILLed.
-                self._delete(hook, run, lookup=False)
-            except Exception as exc:  # noqa: BLE001 - on_kill must not raise
-                self.log.error("Could not delete %s: %s", run.describe(), exc)
+        def delete() -> list[str]:
+            deleted = hook.delete_application(run, lookup=False)
+            return [f"Deleted {', '.join(deleted)}"] if deleted else []
 
-        # SIGTERM interrupts the wait's event loop on this thread; the deletion needs a loop of its own.
-        worker = threading.Thread(target=delete, name="spark-on-kill", daemon=True)
-        worker.start()
-        worker.join(timeout=30)
-
+        run_on_kill(f"delete {run.describe()}", delete, self.log)
 
 def _on_finish_action(task_id: str, action: Any, delete_on_success: bool | None, delete_on_failure: bool | None
                       ) -> OnFinishAction:

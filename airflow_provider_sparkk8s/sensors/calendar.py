@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from airflow.providers.common.compat.sdk import conf as airflow_conf
-from airflow.sdk import BaseSensorOperator
 
-from ..arguments import MAPPING, STRING, Kind, check_arguments, check_rendered, is_templated
+from ..arguments import MAPPING, STRING, Kind, check_arguments, is_templated
+from ._waiting import WaitingSensor
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from airflow.triggers.base import BaseTrigger
 
     from ..calendar import ArgoCalendar
 
@@ -25,7 +26,7 @@ ARGUMENTS: dict[str, Kind] = {
 }
 
 
-class ArgoCalendarSensor(BaseSensorOperator):
+class ArgoCalendarSensor(WaitingSensor):
     """Succeed at the first calendar event after ``after`` and push the event to XCom.
 
     The calendar is an inline entry (``calendar={"schedule": "0 23 * * *", "timezone": ...}``, exactly as
@@ -52,6 +53,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = tuple(ARGUMENTS)
+    argument_kinds = ARGUMENTS
     ui_color = "#c3e6f5"
 
     def __init__(self, *, calendar: Mapping[str, Any] | None = None, event_source: str | None = None,
@@ -100,7 +102,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
         namespace = hook.get_namespace()
         where = f"EventSource {namespace}/{self.event_source}"
         try:
-            manifest = hook.run(lambda api: hook.get(api, EVENT_SOURCES, namespace, self.event_source))
+            manifest = hook.read(EVENT_SOURCES, namespace, self.event_source)
         except KubeApiError as error:
             raise AirflowException(f"reading {where} failed: {error}") from error
         if manifest is None:
@@ -141,19 +143,19 @@ class ArgoCalendarSensor(BaseSensorOperator):
         return self._fire
 
     # ------------------------------------------------------------------ waiting
-    def execute(self, context: Context) -> Any:
-        check_rendered(self, ARGUMENTS)
+    def wait(self, context: Context) -> Any:
         self._started = time.monotonic()
         fire = self._resolve(context)
         if fire <= datetime.now(timezone.utc):
             return self._deliver(context, fire, self._argo_calendar.event_payload(fire))
-        if not self.deferrable:
-            return super().execute(context)
+        return super().wait(context)
+
+    def trigger(self, deadline: float) -> BaseTrigger:
         from ..triggers.calendar import ArgoCalendarTrigger
 
-        self.defer(trigger=ArgoCalendarTrigger(fire.isoformat(), dict(self._argo_calendar.metadata),
-                                               self.event_name or ""),
-                   method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
+        assert self._fire is not None and self._argo_calendar is not None
+        return ArgoCalendarTrigger(self._fire.isoformat(), dict(self._argo_calendar.metadata), self.event_name or "",
+                                   deadline=deadline)
 
     def poke(self, context: Context) -> Any:
         from airflow.sdk import PokeReturnValue
@@ -163,7 +165,7 @@ class ArgoCalendarSensor(BaseSensorOperator):
         fire = self._resolve(context)
         remaining = (fire - datetime.now(timezone.utc)).total_seconds()
         if remaining > self.poke_interval:
-            self.log.info("Next calendar event in %.0f s", remaining)
+            self.note(f"Waiting for the calendar event at {fire.isoformat()}")
             return False
         if remaining > 0:
             time.sleep(remaining)  # one sleep to the fire time, so the event is not up to poke_interval late
@@ -173,6 +175,8 @@ class ArgoCalendarSensor(BaseSensorOperator):
         return PokeReturnValue(True, event)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        if event.get("status") == "timeout":
+            self.timed_out(f"the calendar event is at {event['fire_time']}")
         return self._deliver(context, datetime.fromisoformat(event["fire_time"]), event["event"])
 
     def _deliver(self, context: Context, fire: datetime, event: dict[str, Any]) -> dict[str, Any]:

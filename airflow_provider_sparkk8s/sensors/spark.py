@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.providers.common.compat.sdk import conf as airflow_conf
-from airflow.sdk import BaseSensorOperator
 
-from ..arguments import STRING, check_arguments, check_rendered, renamed
+from ..arguments import STRING, check_arguments, renamed
+from ._waiting import WaitingSensor
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from airflow.triggers.base import BaseTrigger
 
-    from ..hooks.spark import SparkK8sHook, SparkRun
+    from ..hooks.spark import SparkK8sHook, SparkOutcome, SparkTarget
 
 ARGUMENTS = {arg: STRING for arg in ("driver_pod", "application_name", "label_selector", "namespace",
                                      "kubernetes_conn_id", "cluster_context", "config_file")}
 
 
-class SparkK8sSensor(BaseSensorOperator):
+class SparkK8sSensor(WaitingSensor):
     """Succeed when a Spark application on Kubernetes succeeds; fail (or skip, with ``soft_fail``) when it fails.
 
     Name exactly one of ``driver_pod``, ``application_name`` or ``label_selector``. Every templated argument
@@ -44,6 +44,7 @@ class SparkK8sSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = tuple(ARGUMENTS)
+    argument_kinds = ARGUMENTS
 
     def __init__(
         self,
@@ -95,100 +96,42 @@ class SparkK8sSensor(BaseSensorOperator):
         return SparkK8sHook(self.kubernetes_conn_id, namespace=self.namespace, cluster_context=self.cluster_context,
                             config_file=self.config_file, in_cluster=self.in_cluster)
 
-    async def _resolve(self, hook: SparkK8sHook, api: Any, namespace: str) -> tuple[SparkRun | None, dict | None]:
-        """The application to follow and its object as just read (SparkApplication or driver pod), or
-        (None, None) while it does not exist (yet)."""
-        from ..hooks.spark import SparkRun
-        from ..kube_api import PODS, SPARK_APPLICATIONS
+    def _target(self, hook: SparkK8sHook) -> SparkTarget:
+        from ..hooks.spark import SparkTarget
 
-        if self.application_name:
-            cr = await hook.get(api, SPARK_APPLICATIONS, namespace, self.application_name)
-            if cr is None:
-                return None, None
-            driver = ((cr.get("status") or {}).get("driverInfo") or {}).get("podName") or \
-                f"{self.application_name}-driver"
-            return SparkRun("spark-operator", namespace, driver, application=self.application_name, adopted=True), cr
-        if self.driver_pod:
-            pod = await hook.get(api, PODS, namespace, self.driver_pod)
-            if pod is None:
-                return None, None
-            return SparkRun("spark-submit", namespace, self.driver_pod, adopted=True), pod
-        selector = ",".join(filter(None, [self.label_selector, "spark-role=driver"]))
-        pods = await hook.list(api, PODS, namespace, selector)
-        if not pods:
-            return None, None
-        newest = max(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "")
-        return SparkRun("spark-submit", namespace, newest["metadata"]["name"], adopted=True), newest
+        return SparkTarget(self.namespace or hook.get_namespace(), self.driver_pod, self.application_name,
+                           self.label_selector)
 
-    def _what(self) -> str:
-        return (f"SparkApplication {self.application_name}" if self.application_name else
-                f"driver pod {self.driver_pod}" if self.driver_pod else f"driver pods matching {self.label_selector}")
-
-    def execute(self, context: Context) -> Any:
-        check_rendered(self, ARGUMENTS)
-        if not self.deferrable:
-            return super().execute(context)
-        return self.defer_on_application(context)
-
-    def defer_on_application(self, context: Context, event: Any = None) -> Any:
+    def trigger(self, deadline: float) -> BaseTrigger:
         from ..triggers.spark import SparkK8sTrigger
 
-        hook = self.hook
-        namespace = self.namespace or hook.get_namespace()
-        run, _ = hook.run(lambda api: self._resolve(hook, api, namespace))
-        if run is None:  # nothing to follow yet: look again after poke_interval without holding a worker slot
-            from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
-
-            self.log.info("No %s in %s yet; checking again in %ss", self._what(), namespace, self.poke_interval)
-            self.defer(trigger=TimeDeltaTrigger(timedelta(seconds=self.poke_interval)),
-                       method_name="defer_on_application")
-        self.defer(trigger=SparkK8sTrigger(run.to_dict(), self.kubernetes_conn_id, self.startup_timeout_seconds,
-                                           self.cluster_context, self.config_file, self.in_cluster),
-                   method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
+        return SparkK8sTrigger(None, self.kubernetes_conn_id, self.startup_timeout_seconds, self.cluster_context,
+                               self.config_file, self.in_cluster, target=self._target(self.hook).to_dict(),
+                               deadline=deadline)
 
     def poke(self, context: Context) -> Any:
         from airflow.sdk import PokeReturnValue
 
         hook = self.hook
-        namespace = self.namespace or hook.get_namespace()
-
-        async def check(api: Any) -> Any:
-            from ..hooks.spark import LOG_TAIL_LINES
-
-            run, current = await self._resolve(hook, api, namespace)  # one read per poke
-            if run is None:
-                return None
-            outcome = await hook.is_finished(api, run, current)
-            if outcome is not None and outcome.status != "success" and outcome.run.driver_pod:
-                outcome.log_tail, _ = await hook.read_log(api, namespace, outcome.run.driver_pod,
-                                                          tail_lines=LOG_TAIL_LINES)
-            return outcome
-
-        outcome = hook.run(check)
+        state, outcome = hook.check(self._target(hook))
+        self.note(state)
         if outcome is None:
-            self.log.info("Waiting for %s in %s", self._what(), namespace)
             return False
-        if outcome.status != "success":
-            raise AirflowFailException(self._failure(outcome))
         return PokeReturnValue(True, self._result(outcome))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         from ..hooks.spark import SparkOutcome
 
-        outcome = SparkOutcome.from_event(event)
+        return self._result(SparkOutcome.from_event(event))
+
+    def _result(self, outcome: SparkOutcome) -> dict[str, Any]:
+        if outcome.status == "timeout":
+            self.timed_out(outcome.message)
         if outcome.status != "success":
-            raise AirflowFailException(self._failure(outcome))
-        return self._result(outcome)
-
-    @staticmethod
-    def _failure(outcome: Any) -> str:
-        message = outcome.message
-        if outcome.log_tail:
-            message += "\nLast driver log lines:\n" + "\n".join(outcome.log_tail)
-        return message
-
-    @staticmethod
-    def _result(outcome: Any) -> dict[str, Any]:
+            message = outcome.message
+            if outcome.log_tail:
+                message += "\nLast driver log lines:\n" + "\n".join(outcome.log_tail)
+            raise AirflowFailException(message)
         run = outcome.run
         return {"namespace": run.namespace, "driver_pod": run.driver_pod, "spark_app_id": run.spark_app_id,
                 "application": run.application, "state": outcome.state}

@@ -14,18 +14,27 @@ class SparkK8sTrigger(BaseTrigger):
     The event is a SparkOutcome as a dict: status (success/failed), state, message, exit code, reason, the
     driver's last log lines on failure, and the run (namespace, driver pod, Spark application id).
     On a user kill (mark failed, clear) the application is deleted.
+
+    A sensor gives a `target` (a SparkTarget as a dict) instead of `run`: the trigger waits for it to exist, then
+    for it to end, and fires with status "timeout" at `deadline` (wall clock, seconds since the epoch) if it has
+    not ended by then. A kill leaves the target alone: the sensor only follows it.
     """
 
-    def __init__(self, run: dict[str, Any], kubernetes_conn_id: str = "kubernetes_default",
+    def __init__(self, run: dict[str, Any] | None = None, kubernetes_conn_id: str = "kubernetes_default",
                  startup_timeout: float = 600.0, cluster_context: str | None = None,
-                 config_file: str | None = None, in_cluster: bool | None = None) -> None:
+                 config_file: str | None = None, in_cluster: bool | None = None,
+                 target: dict[str, Any] | None = None, deadline: float | None = None) -> None:
         super().__init__()
-        self.run_data = dict(run)
+        if (run is None) == (target is None):
+            raise ValueError("SparkK8sTrigger: give exactly one of run, target")
+        self.run_data = dict(run) if run is not None else None
         self.kubernetes_conn_id = kubernetes_conn_id
         self.startup_timeout = startup_timeout
         self.cluster_context = cluster_context
         self.config_file = config_file
         self.in_cluster = in_cluster
+        self.target = dict(target) if target is not None else None
+        self.deadline = deadline
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -37,6 +46,8 @@ class SparkK8sTrigger(BaseTrigger):
                 "cluster_context": self.cluster_context,
                 "config_file": self.config_file,
                 "in_cluster": self.in_cluster,
+                "target": self.target,
+                "deadline": self.deadline,
             },
         )
 
@@ -59,20 +70,31 @@ class SparkK8sTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = await self._load_hook()
-        from ..hooks.spark import SparkOutcome, SparkRun
+        from ..hooks.spark import SparkOutcome, SparkRun, SparkTarget
 
-        spark_run = SparkRun.from_dict(self.run_data)
-        self.log.info("Waiting for %s", spark_run.describe())
+        target = SparkTarget.from_dict(self.target) if self.target is not None else None
+        spark_run = SparkRun.from_dict(self.run_data) if self.run_data is not None else None
+        what = target.wanted() if target is not None else spark_run.describe()  # type: ignore[union-attr]
+        self.log.info("Waiting for %s", what)
+
+        def on_error(exc: Exception, delay: float) -> None:
+            self.log.warning("Kubernetes API error (%s); retrying in %.1fs", exc, delay)
+
         try:
             async with hook.shared_api() as api:  # waits share the triggerer's watches
-                outcome = await hook.wait(api, spark_run, self.startup_timeout,
-                                          on_error=lambda exc, delay: self.log.warning(
-                                              "Kubernetes API error (%s); retrying in %.1fs", exc, delay))
+                if target is not None:
+                    outcome = await hook.wait_for_target(api, target, self.startup_timeout, self.deadline, on_error)
+                else:
+                    outcome = await hook.wait(api, spark_run, self.startup_timeout, on_error=on_error)
         except Exception as exc:  # noqa: BLE001 - reported to the task, which raises it with context
-            outcome = SparkOutcome("error", "Error", f"waiting for {spark_run.describe()} failed: {exc}", spark_run)
+            outcome = SparkOutcome("error", "Error", f"waiting for {what} failed: {exc}",
+                                   spark_run or SparkRun("spark-submit", target.namespace, ""))  # type: ignore[union-attr]
         yield TriggerEvent(outcome.to_event())
 
     async def on_kill(self) -> None:
+        if self.run_data is None:
+            self.log.info("Task killed; %s left alone", self.target)
+            return
         hook = await self._load_hook()
         from ..hooks.spark import SparkRun
 

@@ -38,7 +38,7 @@ def test_serialize_round_trips() -> None:
     assert recreate(trigger).serialize() == (classpath, kwargs)
     assert kwargs == {"ref": {"namespace": NS, "name": "wf-1", "uid": "uid-1", "try_number": 2, "adopted": True},
                       "argo_conn_id": "argo_prod", "kubernetes_conn_id": "k8s_prod", "timeout": 90.5,
-                      "kill_action": "terminate"}
+                      "kill_action": "terminate", "target": None, "deadline": None}
 
 
 @pytest.mark.parametrize("conn", TRANSPORTS)

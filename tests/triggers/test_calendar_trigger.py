@@ -16,7 +16,7 @@ def test_serialize_round_trips() -> None:
     assert classpath == "airflow_provider_sparkk8s.triggers.calendar.ArgoCalendarTrigger"
     assert recreate(trigger).serialize() == (classpath, kwargs)
     assert kwargs == {"fire_time": "2026-12-24T22:00:00+00:00", "metadata": {"team": "data"},
-                      "event_name": "schedule-a"}
+                      "event_name": "schedule-a", "deadline": None}
 
 
 def test_fires_at_the_fire_time_with_a_live_event() -> None:

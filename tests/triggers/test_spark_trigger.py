@@ -64,3 +64,15 @@ def test_run_outside_the_worker_reports_failure_with_exit_code(cluster: KubeEmul
     assert (event["status"], event["state"], event["exit_code"], event["reason"]) == ("failed", "Failed", 3, "Error")
     assert event["message"] == f"driver pod {NS}/pi-driver failed (exit code 3, reason Error)"
     assert event["log_tail"] == ["stage 1 done", "stage 2 done"]
+
+
+def test_a_sensor_target_that_never_appears_fires_a_timeout_at_the_deadline(cluster: KubeEmulator) -> None:
+    import time
+
+    from airflow_provider_sparkk8s.hooks.spark import SparkTarget
+
+    trigger = SparkK8sTrigger(target=SparkTarget(NS, label_selector="team=nobody").to_dict(), deadline=time.time() + 3)
+    assert recreate(trigger).serialize() == trigger.serialize()
+    event = run_in_triggerer(trigger)
+    assert (event["status"], event["message"]) == ("timeout", f"no driver pods matching team=nobody in {NS}")
+    assert time.time() >= trigger.deadline
