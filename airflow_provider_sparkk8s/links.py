@@ -11,7 +11,7 @@ serializes the DAG and when the task finishes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperatorLink
@@ -19,6 +19,8 @@ from airflow.sdk import BaseOperatorLink
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
     from airflow.sdk.types import TaskInstanceKey
+
+__all__ = ["ArgoWorkflowsUILink", "SparkDriverUILink", "SparkHistoryServerLink"]
 
 SPARK_HISTORY_URL_KEY = "spark_history_server_url"
 SPARK_DRIVER_UI_URL_KEY = "spark_driver_ui_url"
@@ -52,7 +54,7 @@ class ArgoWorkflowsUILink(BaseOperatorLink):
         return _url(operator, ti_key, ARGO_UI_URL_KEY)
 
 
-def render_url(template: str | None, history_server: bool = False, **values: str | None) -> str | None:
+def render_url(template: str | None, values: Mapping[str, str | None], history_server: bool = False) -> str | None:
     """Fill `{namespace}`, `{driver_pod}`, `{spark_app_id}`, `{app_name}` into a URL template. A History Server
     URL without placeholders gets the application's page appended."""
     if not template:

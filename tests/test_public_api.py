@@ -42,8 +42,6 @@ PUBLIC_MODULES = [
     f"{PACKAGE}.cli",
 ]
 
-_NOT_YET = pytest.mark.xfail(reason="the AssetWatcher triggers are not implemented yet", strict=True)
-
 # The design's table of public names: name, module.
 PUBLIC_NAMES = [
     ("SparkK8sHook", "hooks.spark"),
@@ -57,9 +55,6 @@ PUBLIC_NAMES = [
     ("ArgoCalendar", "calendar"),
     ("ArgoCalendarSensor", "sensors.calendar"),
     ("ArgoCalendarTimetable", "timetables"),
-    pytest.param("ArgoWorkflowEventTrigger", "triggers.argo", marks=_NOT_YET),
-    pytest.param("SparkApplicationEventTrigger", "triggers.spark", marks=_NOT_YET),
-    pytest.param("ArgoCalendarEventTrigger", "triggers.calendar", marks=_NOT_YET),
     ("KubeEmulator", "testing"),
 ]
 

@@ -14,9 +14,10 @@ REST API with aiohttp.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -30,6 +31,8 @@ from ..watch import ANY, before, newest, present, reopening, wait_for, wait_for_
 if TYPE_CHECKING:
     from ..identity import TaskIdentity
     from .spark import SparkK8sHook
+
+__all__ = ["ArgoError", "ArgoWorkflowsHook", "WorkflowOutcome", "WorkflowRef", "WorkflowTarget"]
 
 WORKFLOWS = Resource("argoproj.io", "v1alpha1", "workflows", "Workflow")
 WORKFLOW_TEMPLATES = Resource("argoproj.io", "v1alpha1", "workflowtemplates", "WorkflowTemplate")
@@ -204,11 +207,11 @@ class _KubernetesTransport:
                    on_error: Callable[[Exception, float], None] | None) -> WorkflowOutcome:
         return await _wait_workflow(self.waiting(ref.namespace, ref.name), ref, timeout, on_error)
 
-    async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
+    async def logs(self, namespace: str, name: str) -> builtins.list[tuple[str, str]]:
         """(pod, line) for every step pod of the workflow, in pod creation order."""
         pods = await call_with_retries(lambda: self.api.request(
             "GET", PODS.path(namespace), {"labelSelector": f"{WORKFLOW_LABEL}={name}"}))
-        out = []
+        out: builtins.list[tuple[str, str]] = []
         for pod in sorted(pods.get("items") or [], key=lambda p: p["metadata"].get("creationTimestamp") or ""):
             pod_name = pod["metadata"]["name"]
             try:
@@ -343,7 +346,7 @@ class _ArgoServerTransport:
         """Follow the workflow until it ends or `timeout` seconds pass."""
         return await _wait_workflow(self.waiting(ref.namespace, ref.name), ref, timeout, on_error)
 
-    async def logs(self, namespace: str, name: str) -> list[tuple[str, str]]:
+    async def logs(self, namespace: str, name: str) -> builtins.list[tuple[str, str]]:
         data_path = f"/api/v1/workflows/{quote(namespace)}/{quote(name)}/log"
         out = []
         async with self.session.get(self.base + data_path, params={"logOptions.container": "main"},
@@ -425,7 +428,7 @@ class _WorkflowEvents:
         data = await self.server.raw("GET", self.path, self.selector)
         return data.get("items") or [], (data.get("metadata") or {}).get("resourceVersion") or ""
 
-    async def watch(self, resource_version: str, window: float) -> AsyncIterator[tuple[str, dict]]:
+    async def watch(self, resource_version: str, window: float) -> AsyncGenerator[tuple[str, dict], None]:
         import aiohttp
 
         server, path = self.server, f"/api/v1/workflow-events/{quote(self.namespace)}"
@@ -529,6 +532,7 @@ class ArgoWorkflowsHook(BaseHook):
         return self._settings
 
     def _read_argo_settings(self) -> dict[str, Any]:
+        assert self.argo_conn_id is not None  # only the Argo Server transport reads these
         conn = self.get_connection(self.argo_conn_id)
         extra = conn.extra_dejson
         host = conn.host or ""

@@ -8,6 +8,7 @@ through `airflow_provider_sparkk8s.watch`.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import os
 import re
@@ -312,7 +313,7 @@ class SparkK8sHook(BaseHook):
             lambda: api.request("GET", resource.path(namespace), {"labelSelector": selector}))
         return listed.get("items") or []
 
-    async def delete_run(self, api: KubeAPI, run: SparkRun) -> list[str]:
+    async def delete_run(self, api: KubeAPI, run: SparkRun) -> builtins.list[str]:
         """Remove an application: its SparkApplication, launcher pod and driver pod. Returns what was deleted."""
         deleted = []
         if run.application and await self.delete(api, SPARK_APPLICATIONS, run.namespace, run.application):
@@ -325,7 +326,8 @@ class SparkK8sHook(BaseHook):
 
     # ------------------------------------------------------------------ logs and events
     async def read_log(self, api: KubeAPI, namespace: str, pod: str, container: str | None = None,
-                       cursor: str | None = None, tail_lines: int | None = None) -> tuple[list[str], str | None]:
+                       cursor: str | None = None, tail_lines: int | None = None
+                       ) -> tuple[builtins.list[str], str | None]:
         """Log lines after `cursor` (from a previous call; None = from the start) and the new cursor."""
         position = LogCursor.parse(cursor)
         query: dict[str, Any] = {"timestamps": "true", "container": container, "tailLines": tail_lines,
@@ -362,7 +364,7 @@ class SparkK8sHook(BaseHook):
             except (OSError, asyncio.TimeoutError):
                 await asyncio.sleep(1.0)
 
-    async def events_for(self, api: KubeAPI, namespace: str, name: str) -> list[dict]:
+    async def events_for(self, api: KubeAPI, namespace: str, name: str) -> builtins.list[dict]:
         try:
             listed = await api.request("GET", EVENTS.path(namespace),
                                        {"fieldSelector": f"involvedObject.name={name}"})
@@ -593,7 +595,7 @@ class SparkK8sHook(BaseHook):
 
     # ------------------------------------------------------------------ adoption
     async def find_runs(self, api: KubeAPI, namespace: str, identity: TaskIdentity, launcher: str
-                        ) -> list[SparkRun]:
+                        ) -> builtins.list[SparkRun]:
         """Applications any try of this task instance created, newest try first."""
         runs: list[SparkRun] = []
         if launcher == "spark-operator":
@@ -731,12 +733,12 @@ class SparkK8sHook(BaseHook):
 
         return self.run(wait)
 
-    def driver_log(self, run: SparkRun) -> list[str]:
+    def driver_log(self, run: SparkRun) -> builtins.list[str]:
         """The driver's whole log (what is left of it)."""
         lines, _ = self.run(lambda api: self.read_log(api, run.namespace, run.driver_pod))
         return lines
 
-    def delete_application(self, run: SparkRun, lookup: bool = True) -> list[str]:
+    def delete_application(self, run: SparkRun, lookup: bool = True) -> builtins.list[str]:
         """Remove the application (see delete_run); what was deleted. `lookup`: see api()."""
         return self.run(lambda api: self.delete_run(api, run), lookup)
 

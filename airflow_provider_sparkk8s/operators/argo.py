@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from ..hooks.argo import ArgoWorkflowsHook, WorkflowOutcome, WorkflowRef
     from ..identity import TaskIdentity
 
+__all__ = ["ArgoWorkflowOperator"]
+
 KillAction = Literal["stop", "terminate"]
 KILL_ACTIONS: tuple[str, ...] = get_args(KillAction)
 # The link, the operator arguments that give its URL (an Argo Server always has one), and the Kubernetes

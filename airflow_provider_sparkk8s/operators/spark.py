@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from ..identity import TaskIdentity
     from ..spark_app import SparkApp
 
+__all__ = ["SparkK8sOperator"]
+
 Launcher = Literal["spark-submit", "pod", "spark-operator"]
 LAUNCHERS: tuple[str, ...] = get_args(Launcher)
 # What to do with the driver pod (and SparkApplication or launcher pod) when the application ends: the values of
@@ -495,8 +497,8 @@ class SparkK8sOperator(BaseOperator):
                 ti.xcom_push(key=key, value=values[key])
         history_template = self.history_server_url or hook.connection_extra("spark_history_server_url")
         driver_ui_template = self.driver_ui_url or hook.connection_extra("spark_driver_ui_url")
-        history = render_url(history_template, True, **values)
-        driver_ui = render_url(driver_ui_template, **values)
+        history = render_url(history_template, values, history_server=True)
+        driver_ui = render_url(driver_ui_template, values)
         self._published_app_id = run.spark_app_id
         self.published_links = {k: v for k, v in ((SPARK_HISTORY_URL_KEY, history),
                                                    (SPARK_DRIVER_UI_URL_KEY, driver_ui)) if v}

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from ..hooks.argo import ArgoWorkflowsHook, WorkflowOutcome, WorkflowTarget
 
+__all__ = ["ArgoWorkflowSensor"]
+
 ARGUMENTS = {arg: STRING for arg in ("workflow_name", "label_selector", "namespace", "argo_conn_id",
                                      "kubernetes_conn_id")}
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     from ..calendar import ArgoCalendar
 
+__all__ = ["ArgoCalendarSensor"]
+
 ARGUMENTS: dict[str, Kind] = {
     "calendar": MAPPING, "event_source": STRING, "event_name": STRING, "namespace": STRING,
     "kubernetes_conn_id": STRING,
@@ -98,6 +100,8 @@ class ArgoCalendarSensor(WaitingSensor):
         from ..hooks.spark import SparkK8sHook
         from ..kube_api import EVENT_SOURCES, KubeApiError
 
+        assert self.event_source is not None  # exactly one of calendar, event_source: checked at construction
+
         hook = SparkK8sHook(self.kubernetes_conn_id, self.namespace)
         namespace = hook.get_namespace()
         where = f"EventSource {namespace}/{self.event_source}"
@@ -128,7 +132,7 @@ class ArgoCalendarSensor(WaitingSensor):
             raise AirflowFailException(f"after: need a timezone-aware date-time, got {value!r}")
         return value
 
-    def _resolve(self, context: Context) -> datetime:
+    def _resolve(self, context: Context) -> tuple[datetime, ArgoCalendar]:
         """Compute (once per try) the fire this sensor waits for."""
         if self._fire is None:
             argo_calendar, label = self._load()
@@ -140,14 +144,15 @@ class ArgoCalendarSensor(WaitingSensor):
             self.log.info("%s (%s): next event after %s is at %s (%s)", label, argo_calendar.describe(),
                           after.isoformat(), fire.isoformat(), fire.astimezone(argo_calendar.zone).isoformat())
             self._fire, self._argo_calendar = fire, argo_calendar
-        return self._fire
+        assert self._argo_calendar is not None
+        return self._fire, self._argo_calendar
 
     # ------------------------------------------------------------------ waiting
     def wait(self, context: Context) -> Any:
         self._started = time.monotonic()
-        fire = self._resolve(context)
+        fire, argo_calendar = self._resolve(context)
         if fire <= datetime.now(timezone.utc):
-            return self._deliver(context, fire, self._argo_calendar.event_payload(fire))
+            return self._deliver(context, fire, argo_calendar.event_payload(fire))
         return super().wait(context)
 
     def trigger(self, deadline: float) -> BaseTrigger:
@@ -162,7 +167,7 @@ class ArgoCalendarSensor(WaitingSensor):
 
         from ..calendar import event_data, live_event_time
 
-        fire = self._resolve(context)
+        fire, argo_calendar = self._resolve(context)
         remaining = (fire - datetime.now(timezone.utc)).total_seconds()
         if remaining > self.poke_interval:
             self.note(f"Waiting for the calendar event at {fire.isoformat()}")
@@ -170,7 +175,7 @@ class ArgoCalendarSensor(WaitingSensor):
         if remaining > 0:
             time.sleep(remaining)  # one sleep to the fire time, so the event is not up to poke_interval late
         fired_at = datetime.now(timezone.utc)
-        event = event_data(live_event_time(fired_at, time.monotonic() - self._started), self._argo_calendar.metadata)
+        event = event_data(live_event_time(fired_at, time.monotonic() - self._started), argo_calendar.metadata)
         self._push_fire_time(context, fire)
         return PokeReturnValue(True, event)
 

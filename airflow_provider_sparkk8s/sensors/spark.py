@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     from ..hooks.spark import SparkK8sHook, SparkOutcome, SparkTarget
 
+__all__ = ["SparkK8sSensor"]
+
 ARGUMENTS = {arg: STRING for arg in ("driver_pod", "application_name", "label_selector", "namespace",
                                      "kubernetes_conn_id", "cluster_context", "config_file")}
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+__all__ = ["ArgoWorkflowTrigger"]
+
 
 class ArgoWorkflowTrigger(BaseTrigger):
     """Fire once the workflow ends (Succeeded, Failed, Error), is deleted, or `timeout` seconds pass.

@@ -10,6 +10,8 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+__all__ = ["ArgoCalendarTrigger"]
+
 # Sleep at most this long at a time, so a wall-clock jump (a suspended host, an NTP step) delays the event
 # by at most this much instead of by the whole jump.
 _MAX_SLEEP = 60.0

@@ -7,6 +7,8 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+__all__ = ["SparkK8sTrigger"]
+
 
 class SparkK8sTrigger(BaseTrigger):
     """Fire once the application described by `run` (a SparkRun as a dict) ends.
