@@ -399,11 +399,11 @@ class SparkK8sOperator(BaseOperator):
 
     # ------------------------------------------------------------------ execution
     def execute(self, context: Context) -> Any:
-        check_rendered(self, ARGUMENTS)
         from .. import task_state
         from ..hooks.spark import SparkOutcome, SparkRun
         from ..identity import TaskIdentity
 
+        check_rendered(self, ARGUMENTS)  # before anything is created
         identity = TaskIdentity.from_context(context)
         hook = self._hook = self.hook
         namespace = self.namespace or hook.get_namespace()
