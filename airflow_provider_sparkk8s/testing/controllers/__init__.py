@@ -1,0 +1,1 @@
+"""The emulator's controllers: each reconciles one kind through the API only (see base.py)."""
