@@ -26,7 +26,7 @@ POINTS = ("before-submit", "submitting", "after-submit", "waiting", "logs")
 RUN_SECONDS = (6.0, 9.0, 12.0)
 RETRIES = 2
 TIMEOUT = 600.0  # one trial, from trigger to the task's end (generous: a loaded machine starts tasks slowly)
-POINT_TIMEOUT = 300.0  # from the task process's start until its kill point
+POINT_TIMEOUT = 120.0  # until the task process starts, then until its kill point
 
 
 @dataclass
@@ -117,8 +117,7 @@ def run_trial(trial: Trial, stack: Any, kube: Any, created: support.Created) -> 
     result = Result("crashes")
     began = time.monotonic()
     run_id = support.trigger(stack, trial.dag_id)
-    ti = stack.wait(lambda: stack.ti(trial.dag_id, run_id, support.TASK).get("id"), 60, "the task instance")
-    pid = support.wait_for_task_process(stack, ti, POINT_TIMEOUT)
+    pid = support.wait_for_task_process(stack, trial.dag_id, run_id, POINT_TIMEOUT)
     since = time.time()
     deadline = time.monotonic() + POINT_TIMEOUT
     while not reached(trial, kube, created, since, pid):

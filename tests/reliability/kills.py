@@ -60,7 +60,7 @@ def run_trial(trial: Trial, stack: Any, kube: Any, created: support.Created) -> 
     """Run the DAG, kill the task in its state, measure until the application is gone. Returns violations."""
     what = trial.describe()
     run_id = support.trigger(stack, trial.dag_id)
-    stack.wait(lambda: support.running(kube, support.NS, trial.dag_id, trial.target), 300,
+    stack.wait(lambda: support.running(kube, support.NS, trial.dag_id, trial.target), 120,
                f"the application of {trial.dag_id} running")
     stack.wait_for_ti(trial.dag_id, run_id, support.TASK, ["deferred" if trial.deferrable else "running"], 120)
     if trial.deferrable:  # a deferred state only means a trigger row exists: wait until the triggerer runs it

@@ -429,6 +429,8 @@ def run_in_stack(name: str, trials: list[Any], source: Callable[[Any], str], run
             created = watch_created(kube, run_seconds)
         try:
             with airflow_stack(kube, stack) as airflow:
+                if stack is not None:
+                    ensure_tasks_run(airflow)
                 sources = {}
                 for trial in trials:
                     trial.dag_id = new_dag_id(f"{name}_{trial.number}")
@@ -479,15 +481,56 @@ def trigger(stack: Any, dag_id: str) -> str:
     raise AssertionError("unreachable")
 
 
-def wait_for_task_process(stack: Any, ti_id: str, timeout: float) -> int:
-    """The pid of the task instance's task process, polled often so that it is seen as soon as it starts."""
+def wait_for_task_process(stack: Any, dag_id: str, run_id: str, timeout: float) -> int:
+    """The pid of the task's task process, polled often so that it is seen as soon as it starts. The task
+    instance is read again every second: a try that failed before its process started (the Execution API
+    refusing to start it, say) is followed by a retry with a new task instance id."""
     deadline = time.monotonic() + timeout
+    ti: dict[str, Any] = {}
+    read_at = 0.0
     while time.monotonic() < deadline:
-        pid = stack.task_process(ti_id)
+        if time.monotonic() - read_at > 1.0:
+            ti, read_at = stack.ti(dag_id, run_id, TASK), time.monotonic()
+        pid = stack.task_process(ti["id"]) if ti.get("id") else None
         if pid is not None:
             return pid
         time.sleep(0.02)
-    raise TimeoutError(f"no task process for task instance {ti_id} within {timeout:.0f}s")
+    raise TimeoutError(f"no task process for {dag_id} within {timeout:.0f}s; the task instance: state "
+                       f"{ti.get('state')}, try {ti.get('try_number')}, id {ti.get('id')}\n{stack.tails()}")
+
+
+CANARY_SOURCE = """from datetime import datetime
+
+from airflow.sdk import DAG, task
+
+with DAG({dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
+    @task
+    def ping() -> str:
+        return "pong"
+
+    ping()
+"""
+
+
+def ensure_tasks_run(stack: Any, timeout: float = 90) -> None:
+    """Run a one-task DAG in a stack that earlier tests have used (and restarted components of) before trials
+    whose deadlines assume that tasks start. If its scheduler runs no task, it is restarted once, loudly, with
+    its log tail: a campaign then measures the provider, not a stuck scheduler."""
+    dag_id = new_dag_id("canary")
+    stack.add_dag(dag_id, CANARY_SOURCE.format(dag_id=dag_id))
+    try:
+        for attempt in (1, 2):
+            run_id = trigger(stack, dag_id)
+            try:
+                stack.wait_for_ti(dag_id, run_id, "ping", ["success"], timeout)
+                return
+            except AssertionError as exc:  # StackError
+                if attempt == 2:
+                    raise
+                progress(f"the stack ran no task within {timeout:.0f}s; restarting its scheduler:\n{exc}")
+                stack.restart("scheduler")
+    finally:
+        (stack.dags / f"{dag_id}.py").unlink(missing_ok=True)
 
 
 def children(pid: int) -> list[int]:
