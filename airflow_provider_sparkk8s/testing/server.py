@@ -305,6 +305,10 @@ class Server:
             if optional:
                 return None
             raise errors.bad_request("the body of the request was empty")
+        if request.headers.get("Content-Type", "").startswith("application/vnd.kubernetes.protobuf"):
+            from .protobuf import decode
+
+            return decode(raw)
         try:
             if raw.lstrip()[:1] in (b"{", b"["):
                 return json.loads(raw)
