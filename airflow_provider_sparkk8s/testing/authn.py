@@ -212,8 +212,8 @@ class Authenticator:
             if ref is None:
                 continue
             obj = self._get(plural, namespace, ref.get("name", ""))
-            if obj is None or obj["metadata"]["uid"] != ref.get("uid"):
-                return None  # the object the token was bound to is gone
+            if obj is None or obj["metadata"]["uid"] != ref.get("uid") or obj["metadata"].get("deletionTimestamp"):
+                return None  # the object the token was bound to is gone, or going
             if kind == "pod":
                 extra |= {"authentication.kubernetes.io/pod-name": (ref["name"],),
                           "authentication.kubernetes.io/pod-uid": (ref["uid"],)}
