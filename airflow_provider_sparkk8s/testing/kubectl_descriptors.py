@@ -19,7 +19,7 @@ import sys
 import zlib
 from pathlib import Path
 
-from .protobuf_wire import fields
+from .protobuf_wire import as_bytes, as_int, as_str, fields
 
 OUTPUT = Path(__file__).with_name("k8s_protobuf_fields.json")
 GZIP_MAGIC = b"\x1f\x8b\x08\x00\x00\x00\x00\x00"
@@ -54,17 +54,17 @@ def _field(raw: bytes) -> list:
     name, number, label, type_, type_name, nullable = "", 0, 1, 0, "", True
     for num, _, value in fields(raw):
         if num == 1:
-            name = bytes(value).decode()  # type: ignore[arg-type]
+            name = as_str(value)
         elif num == 3:
-            number = int(value)  # type: ignore[arg-type]
+            number = as_int(value)
         elif num == 4:
-            label = int(value)  # type: ignore[arg-type]
+            label = as_int(value)
         elif num == 5:
-            type_ = int(value)  # type: ignore[arg-type]
+            type_ = as_int(value)
         elif num == 6:
-            type_name = bytes(value).decode().lstrip(".")  # type: ignore[arg-type]
+            type_name = as_str(value).lstrip(".")
         elif num == 8:
-            nullable = all(not (n == GOGO_NULLABLE and v == 0) for n, _, v in fields(value))  # type: ignore[arg-type]
+            nullable = all(not (n == GOGO_NULLABLE and v == 0) for n, _, v in fields(as_bytes(value)))
     flags = ("r" if label == LABEL_REPEATED else "") + ("p" if nullable and label != LABEL_REPEATED else "")
     return [number, name, type_name if type_ == TYPE_MESSAGE else SCALARS.get(type_, "int64"), flags]
 
@@ -73,12 +73,12 @@ def _messages(raw: bytes, prefix: str, out: dict[str, list], map_entries: list[s
     name, field_list, nested = "", [], []
     for num, _, value in fields(raw):
         if num == 1:
-            name = bytes(value).decode()  # type: ignore[arg-type]
+            name = as_str(value)
         elif num == 2:
-            field_list.append(_field(value))  # type: ignore[arg-type]
+            field_list.append(_field(as_bytes(value)))
         elif num == 3:
-            nested.append(value)
-        elif num == 7 and any(n == 7 and v for n, _, v in fields(value)):  # type: ignore[arg-type]
+            nested.append(as_bytes(value))
+        elif num == 7 and any(n == 7 and v for n, _, v in fields(as_bytes(value))):
             map_entries.append(f"{prefix}.{name}")  # MessageOptions.map_entry
     full = f"{prefix}.{name}"
     for f in field_list:
@@ -86,7 +86,7 @@ def _messages(raw: bytes, prefix: str, out: dict[str, list], map_entries: list[s
             f[1] = f[1][:1].lower() + f[1][1:]
     out[full] = sorted(field_list)
     for child in nested:
-        _messages(child, full, out, map_entries)  # type: ignore[arg-type]
+        _messages(child, full, out, map_entries)
 
 
 def field_map(binary: bytes) -> dict:
@@ -97,16 +97,16 @@ def field_map(binary: bytes) -> dict:
         name, package, bodies = "", "", []
         for num, _, value in fields(descriptor):
             if num == 1:
-                name = bytes(value).decode()  # type: ignore[arg-type]
+                name = as_str(value)
             elif num == 2:
-                package = bytes(value).decode()  # type: ignore[arg-type]
+                package = as_str(value)
             elif num == 4:
-                bodies.append(value)
+                bodies.append(as_bytes(value))
         if not KEPT_FILES.match(name):
             continue
         files.append(name)
         for body in bodies:
-            _messages(body, package, messages, map_entries)  # type: ignore[arg-type]
+            _messages(body, package, messages, map_entries)
     return {"files": sorted(files), "mapEntries": sorted(map_entries), "messages": dict(sorted(messages.items()))}
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import errors
-from .protobuf_wire import LENGTH, WireError, fields, read_varint, signed
+from .protobuf_wire import LENGTH, WireError, as_bytes, as_int, as_str, fields, read_varint, signed
 
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
@@ -73,15 +73,15 @@ def decode(raw: bytes) -> dict:
     try:
         for number, wire, value in fields(raw[len(MAGIC):]):
             if number == 1 and wire == LENGTH:  # typeMeta
-                for n, _, v in fields(value):  # type: ignore[arg-type]
+                for n, _, v in fields(as_bytes(value)):
                     if n == 1:
-                        api_version = bytes(v).decode()  # type: ignore[arg-type]
+                        api_version = as_str(v)
                     elif n == 2:
-                        kind = bytes(v).decode()  # type: ignore[arg-type]
+                        kind = as_str(v)
             elif number == 2 and wire == LENGTH:
-                body = bytes(value)  # type: ignore[arg-type]
+                body = as_bytes(value)
             elif number == 3 and wire == LENGTH:
-                encoding = bytes(value).decode()  # type: ignore[arg-type]
+                encoding = as_str(value)
         if encoding:
             raise unsupported(f"content encoding {encoding!r} is not supported")
         message = schema().message_for(api_version, kind)
@@ -105,10 +105,10 @@ def _message(data: bytes, name: str) -> dict:
         json_name, type_, flags = field
         if "r" in flags:
             if type_ in schema().map_entries:
-                key, value = _map_entry(raw, type_)  # type: ignore[arg-type]
+                key, value = _map_entry(as_bytes(raw), type_)
                 out.setdefault(json_name, {})[key] = value
             elif wire == LENGTH and type_ not in ("string", "bytes") and type_ not in schema().messages:
-                out.setdefault(json_name, []).extend(_packed(raw, type_))  # type: ignore[arg-type]
+                out.setdefault(json_name, []).extend(_packed(as_bytes(raw), type_))
             else:
                 out.setdefault(json_name, []).append(_value(raw, type_))
         else:
@@ -170,14 +170,14 @@ def _value(raw: int | bytes, type_: str) -> Any:
     if type_ in (TIME, MICRO_TIME):
         return _time(data, micro=type_ == MICRO_TIME)
     if type_ == DURATION:
-        return _duration(signed(dict((n, v) for n, _, v in fields(data)).get(1, 0), 64))  # type: ignore[arg-type]
+        return _duration(signed(next((as_int(v) for n, _, v in fields(data) if n == 1), 0), 64))
     if type_ == QUANTITY:
         return _message(data, type_).get("string", "0")
     if type_ == INT_OR_STRING:
         parts = _message(data, type_)
         return parts.get("strVal", "") if parts.get("type") == 1 else parts.get("intVal", 0)
     if type_ in (RAW_EXTENSION, FIELDS_V1):
-        embedded = next((bytes(v) for n, _, v in fields(data) if n == 1), b"")  # type: ignore[arg-type]
+        embedded = next((as_bytes(v) for n, _, v in fields(data) if n == 1), b"")
         if embedded.startswith(MAGIC):
             return decode(embedded)
         return json.loads(embedded) if embedded.strip() else None
@@ -189,8 +189,8 @@ def _value(raw: int | bytes, type_: str) -> Any:
 def _time(data: bytes, micro: bool) -> str | None:
     if not data:
         return None  # a zero Time is encoded as nothing, and is null in JSON
-    parts = {n: v for n, _, v in fields(data)}
-    seconds, nanos = signed(int(parts.get(1, 0)), 64), signed(int(parts.get(2, 0)), 32)  # type: ignore[arg-type]
+    parts = {n: as_int(v) for n, _, v in fields(data)}
+    seconds, nanos = signed(parts.get(1, 0), 64), signed(parts.get(2, 0), 32)
     moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
     if micro:
         return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos // 1000:06d}Z"

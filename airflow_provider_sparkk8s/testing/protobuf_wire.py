@@ -57,6 +57,22 @@ def fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
         yield number, wire, value
 
 
+def as_bytes(value: int | bytes) -> bytes:
+    if isinstance(value, int):
+        raise WireError("a number where a length-delimited field was expected")
+    return value
+
+
+def as_str(value: int | bytes) -> str:
+    return as_bytes(value).decode()
+
+
+def as_int(value: int | bytes) -> int:
+    if not isinstance(value, int):
+        raise WireError("a length-delimited field where a number was expected")
+    return value
+
+
 def signed(value: int, bits: int) -> int:
     """Two's complement: int32 and int64 varints of negative numbers arrive as 64-bit unsigned values."""
     value &= (1 << 64) - 1

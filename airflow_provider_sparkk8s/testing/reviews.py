@@ -89,8 +89,8 @@ class Reviews:
                                resource.get("resource", ""), resource.get("subresource", ""),
                                resource.get("namespace", ""), resource.get("name", ""), subject.groups)
         else:
-            attrs = Attributes(subject.name, non_resource.get("verb", ""), "", "", groups=subject.groups,
-                               path=non_resource.get("path", ""))
+            attrs = Attributes(subject.name, (non_resource or {}).get("verb", ""), "", "", groups=subject.groups,
+                               path=(non_resource or {}).get("path", ""))
         allowed, reason = self.authorizer.allowed(attrs)
         return {"allowed": allowed, **({"reason": reason} if reason else {})}
 
