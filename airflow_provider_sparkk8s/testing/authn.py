@@ -66,11 +66,14 @@ def service_account_groups(namespace: str) -> tuple[str, ...]:
     return ("system:serviceaccounts", f"system:serviceaccounts:{namespace}")
 
 
+ADMIN_USER = UserInfo(ADMIN, "", (MASTERS, AUTHENTICATED))
+
+
 def user_for(name: str, uid: str = "") -> UserInfo:
     """The identity of a user name from a static token: admin is a cluster admin, service accounts get their
     groups, and everyone is authenticated."""
     if name == ADMIN:
-        return UserInfo(ADMIN, uid, (MASTERS, AUTHENTICATED))
+        return ADMIN_USER if not uid else UserInfo(ADMIN, uid, ADMIN_USER.groups)
     if name.startswith(SERVICE_ACCOUNT_PREFIX):
         namespace = name[len(SERVICE_ACCOUNT_PREFIX):].partition(":")[0]
         return UserInfo(name, uid, (*service_account_groups(namespace), AUTHENTICATED))

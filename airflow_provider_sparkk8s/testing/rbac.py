@@ -20,6 +20,7 @@ RoleBinding and ClusterRoleBinding objects in the store, with the API server's s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from . import errors
@@ -66,7 +67,7 @@ class Attributes:
     def combined(self) -> str:
         return f"{self.resource}/{self.subresource}" if self.subresource else self.resource
 
-    @property
+    @cached_property
     def user_groups(self) -> tuple[str, ...]:
         return self.groups or user_for(self.user).groups
 
