@@ -15,15 +15,18 @@ from tests.emulator.kube_clients import api_client, kubectl
 NS = "team"
 
 
-def test_kubectl_create_generators_send_protobuf_that_reads_back(kube_emulator_factory) -> None:
+def test_kubectl_create_generators_send_protobuf_that_reads_back(kube_emulator_factory, tmp_path) -> None:
     kube = kube_emulator_factory(tls=True, token="admin-token")
+    (tmp_path / "blob.bin").write_bytes(b"\x00\xff\xfe")
     for args in (["namespace", NS],
                  ["configmap", "settings", "--from-literal=mode=fast", "--from-literal=level=3", "-n", NS],
                  ["secret", "generic", "creds", "--from-literal=password=s3cret", "-n", NS],
                  ["serviceaccount", "runner", "-n", NS],
                  ["quota", "small", "--hard=pods=2,requests.cpu=500m", "-n", NS],
                  ["priorityclass", "urgent", "--value=1000", "--description=on call"],
-                 ["role", "reader", "--verb=get,list", "--resource=pods", "-n", NS]):
+                 ["role", "reader", "--verb=get,list", "--resource=pods", "-n", NS],
+                 ["configmap", "blobs", f"--from-file={tmp_path / 'blob.bin'}", "-n", NS],
+                 ["service", "clusterip", "web", "--tcp=80:http", "--tcp=443:8443", "-n", NS]):
         result = kubectl(kube, "create", *args)
         assert result.returncode == 0, (args, result.stderr)
 
@@ -45,6 +48,9 @@ def test_kubectl_create_generators_send_protobuf_that_reads_back(kube_emulator_f
     assert (urgent.value, urgent.description, urgent.global_default) == (1000, "on call", None)
     rules = client.RbacAuthorizationV1Api(api_client(kube)).read_namespaced_role("reader", NS).rules
     assert [(r.api_groups, r.resources, r.verbs) for r in rules] == [([""], ["pods"], ["get", "list"])]
+    assert core.read_namespaced_config_map("blobs", NS).binary_data == {"blob.bin": "AP/+"}  # bytes: base64
+    ports = core.read_namespaced_service("web", NS).spec.ports
+    assert [(p.port, p.target_port) for p in ports] == [(80, "http"), (443, 8443)]  # IntOrString, both forms
     # Zero values of non-pointer fields are left out, as Go's JSON encoding with omitempty does.
     raw = json.loads(kubectl(kube, "get", "configmap", "settings", "-n", NS, "-o", "json").stdout)
     assert "generateName" not in raw["metadata"] and "immutable" not in raw
