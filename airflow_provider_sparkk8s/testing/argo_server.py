@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hmac
 import json
 import re
 import time
@@ -273,18 +272,11 @@ class ArgoServer:
         return response
 
     def _authenticate(self, request: web.Request) -> None:
-        tokens = self.emu.tokens
-        if not tokens:
-            request[USER] = "system:anonymous"
-            return
         header = request.headers.get("Authorization") or request.cookies.get("authorization", "")
-        scheme, _, token = unquote(header).partition(" ")
-        if scheme.lower() == "bearer":
-            for known, user in tokens.items():
-                if hmac.compare_digest(token.strip(), known):
-                    request[USER] = user
-                    return
-        raise ArgoApiError(16, UNAUTHENTICATED_MESSAGE)
+        try:
+            request[USER] = self.emu.authenticator.authenticate_header(unquote(header)).name
+        except errors.ApiError as exc:
+            raise ArgoApiError(16, UNAUTHENTICATED_MESSAGE) from exc
 
     # ------------------------------------------------------------------ routing
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:

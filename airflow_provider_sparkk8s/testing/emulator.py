@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from .argo_controller import ArgoController
+from .authn import Authenticator, TokenIssuer, service_account_user
+from .controllers.base import ApiClient
+from .controllers.service_account_tokens import ServiceAccountTokenController
 from .faults import Faults, RequestLog
 from .pods import PodSimulator
-from .rbac import Authorizer, service_account_user
+from .rbac import Authorizer
 from .resources import ResourceType
-from .service_account_tokens import ServiceAccountTokens
+from .reviews import Reviews
 from .spark_operator import SparkOperator
 from .spark_submit_pods import SparkSubmitPods
 from .store import Store
@@ -36,9 +39,12 @@ class KubeEmulator:
         host, port: where to listen (port 0 picks a free port).
         tls: serve HTTPS with a self-signed CA written beside the kubeconfig (``ca.crt``).
         token: require ``Authorization: Bearer <token>`` (401 otherwise). ``tokens`` maps more tokens to
-            user names. Every user but ``admin`` (the user of ``token``) is authorised by the RBAC objects in
-            the store (``rbac.py``); ``service_account_token`` adds a token for a ServiceAccount, as does a
-            ``kubernetes.io/service-account-token`` Secret (``service_account_tokens.py``).
+            user names. Every user but ``admin`` (the user of ``token``, group ``system:masters``) is authorised
+            by the RBAC objects in the store (``rbac.py``); ``service_account_token`` adds a token for a
+            ServiceAccount, as do a ``kubernetes.io/service-account-token`` Secret
+            (``controllers/service_account_tokens.py``) and a TokenRequest (``reviews.py``). Without ``token``
+            and ``tokens``, a request without credentials acts as ``admin``; which of the two holds is fixed
+            here, never changed by the objects applied later (``authn.py``).
         workdir: where the kubeconfig and certificates go (a private temporary directory by default,
             removed on stop).
         kubeconfig: an explicit path for the kubeconfig file.
@@ -100,11 +106,16 @@ class KubeEmulator:
         self.faults = Faults()
         self.requests = RequestLog()
         self.rbac = Authorizer(self.store)
+        self.token_issuer = TokenIssuer()
+        self.authenticator = Authenticator(self.store, self.tokens, self.token_issuer,
+                                           anonymous_is_admin=not self.tokens)
+        self.reviews = Reviews(self.store, self.rbac, self.authenticator, self.token_issuer)
         self.pods = PodSimulator(self, enabled=simulate_pods)
         self.spark_operator = SparkOperator(self, enabled=simulate_spark_operator)
         self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
         self.argo = ArgoController(self, enabled=simulate_argo)
-        self.service_account_tokens = ServiceAccountTokens(self)
+        self.service_account_tokens = ServiceAccountTokenController(
+            ApiClient(self.store), self.token_issuer, lambda: self.ca_path.read_text() if self.ca_path else None)
         self.argo_server = argo_server
         self.argo_server_port = argo_server_port
         self._argo_runner: Any = None
@@ -165,7 +176,7 @@ class KubeEmulator:
             self.spark_operator.attach(loop)
             self.spark_submit.attach(loop)
             self.argo.attach(loop)
-            self.service_account_tokens.attach(loop)
+            self.service_account_tokens.start(loop)
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
@@ -192,6 +203,7 @@ class KubeEmulator:
         self._ready.set()
         loop.run_forever()
         loop.run_until_complete(self.pods.stop())
+        loop.run_until_complete(self.service_account_tokens.stop())
         if self._argo_runner is not None:
             loop.run_until_complete(self._argo_runner.cleanup())
         loop.run_until_complete(self._runner.cleanup())

@@ -1,8 +1,8 @@
 """Kubernetes RBAC for the emulator: requests from a token's user are authorised by the Role, ClusterRole,
 RoleBinding and ClusterRoleBinding objects in the store, with the API server's semantics.
 
-- Only users the emulator maps tokens to are checked; ``admin`` (the user of ``KubeEmulator(token=...)``) and
-  the anonymous user of an emulator without tokens keep full access.
+- Everyone is checked but the group ``system:masters`` (``admin``, the user of ``KubeEmulator(token=...)`` and of
+  an emulator without tokens, see ``authn.py``), as the API server's privileged-group authorizer does.
 - A user ``system:serviceaccount:<ns>:<name>`` matches ServiceAccount subjects (and the groups
   ``system:serviceaccounts``, ``system:serviceaccounts:<ns>``, ``system:authenticated``); any other user matches
   User subjects of its name and ``system:authenticated``.
@@ -10,7 +10,9 @@ RoleBinding and ClusterRoleBinding objects in the store, with the API server's s
   ``*/log``) and resourceNames (when set; never for list, watch or create without a name) all match. A
   RoleBinding grants its Role's (or ClusterRole's) rules in its own namespace only.
 - Discovery and other non-resource paths are open to every authenticated user (the default
-  ``system:discovery`` binding).
+  ``system:discovery`` binding), as are the reviews of oneself (``system:basic-user``: SelfSubjectAccessReview,
+  SelfSubjectRulesReview, SelfSubjectReview). ClusterRole rules with ``nonResourceURLs`` grant other paths.
+- Impersonation needs the ``impersonate`` verb on users, groups, serviceaccounts, ``userextras/<key>`` and uids.
 - A denial is the API server's 403 ``Status``: ``pods "x" is forbidden: User "..." cannot get resource
   "pods/log" in API group "" in the namespace "ns"``.
 """
@@ -18,17 +20,33 @@ RoleBinding and ClusterRoleBinding objects in the store, with the API server's s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from . import errors
+from .authn import MASTERS, SERVICE_ACCOUNT_PREFIX, UserInfo, impersonation_requests, service_account_user, user_for
 
 if TYPE_CHECKING:
     from .faults import RequestInfo
     from .store import Store
 
+__all__ = ["SERVICE_ACCOUNT_PREFIX", "Attributes", "Authorizer", "forbidden", "service_account_user"]
+
 FULL_ACCESS_USERS = frozenset({"admin", "system:anonymous"})
-SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 RBAC_GROUP = "rbac.authorization.k8s.io"
+# The default ClusterRoles every authenticated user is bound to: system:basic-user (may ask about itself) and
+# system:discovery / system:public-info-viewer (may read discovery, health and version).
+BASIC_USER_RULES: tuple[dict, ...] = (
+    {"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
+     "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]},
+    {"verbs": ["create"], "apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"]},
+)
+DISCOVERY_RULES: tuple[dict, ...] = (
+    {"verbs": ["get"], "nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
+                                           "/openapi/*", "/readyz", "/version", "/version/"]},
+)
+EVERYTHING = {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}
+EVERY_URL = {"verbs": ["*"], "nonResourceURLs": ["*"]}
 
 
 @dataclass(frozen=True)
@@ -42,37 +60,54 @@ class Attributes:
     subresource: str = ""
     namespace: str = ""
     name: str = ""
+    groups: tuple[str, ...] = ()  # empty: those of the user name (see authn.user_for)
+    path: str = ""  # a non-resource request (resource empty)
 
     @property
     def combined(self) -> str:
         return f"{self.resource}/{self.subresource}" if self.subresource else self.resource
 
-
-def service_account_user(namespace: str, name: str) -> str:
-    return f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}"
+    @cached_property
+    def user_groups(self) -> tuple[str, ...]:
+        return self.groups or user_for(self.user).groups
 
 
 def groups_of(user: str) -> set[str]:
-    groups = {"system:authenticated"}
-    if user.startswith(SERVICE_ACCOUNT_PREFIX):
-        namespace = user[len(SERVICE_ACCOUNT_PREFIX):].partition(":")[0]
-        groups |= {"system:serviceaccounts", f"system:serviceaccounts:{namespace}"}
-    return groups
+    return set(user_for(user).groups)
 
 
-def _applies_to(subject: dict, user: str, binding_namespace: str) -> bool:
+def _applies_to(subject: dict, attrs: Attributes, binding_namespace: str) -> bool:
     kind, name = subject.get("kind"), subject.get("name", "")
     if kind == "User":
-        return name == user
+        return name == attrs.user
     if kind == "Group":
-        return name in groups_of(user)
+        return name in attrs.user_groups
     if kind == "ServiceAccount":
-        return user == service_account_user(subject.get("namespace") or binding_namespace, name)
+        return attrs.user == service_account_user(subject.get("namespace") or binding_namespace, name)
     return False
+
+
+def _describe(subject: dict, binding_namespace: str) -> str:
+    kind, name = subject.get("kind"), subject.get("name", "")
+    if kind == "ServiceAccount":
+        return f'ServiceAccount "{name}/{subject.get("namespace") or binding_namespace}"'
+    return f'{kind} "{name}"'
+
+
+def non_resource_allows(rule: dict, verb: str, path: str) -> bool:
+    verbs = rule.get("verbs") or []
+    if "*" not in verbs and verb not in verbs:
+        return False
+    return any(url == "*" or url == path or (url.endswith("*") and path.startswith(url[:-1]))
+               for url in rule.get("nonResourceURLs") or [])
 
 
 def rule_allows(rule: dict, attrs: Attributes) -> bool:
     """rbac/v1 rule matching (pkg/apis/rbac/v1/evaluation_helpers.go)."""
+    if not attrs.resource:
+        return non_resource_allows(rule, attrs.verb, attrs.path)
+    if rule.get("nonResourceURLs") and not rule.get("resources"):
+        return False
     verbs = rule.get("verbs") or []
     if "*" not in verbs and attrs.verb not in verbs:
         return False
@@ -93,7 +128,11 @@ class Authorizer:
         self.store = store
 
     @staticmethod
-    def enforced(user: str) -> bool:
+    def enforced(user: str | UserInfo) -> bool:
+        """RBAC applies to everyone but the cluster admins (system:masters, as the API server's privileged
+        group authorizer) and the emulator's own users named in FULL_ACCESS_USERS."""
+        if isinstance(user, UserInfo):
+            return MASTERS not in user.groups
         return user not in FULL_ACCESS_USERS
 
     def _items(self, plural: str, namespace: str | None = None) -> list[dict]:
@@ -111,22 +150,63 @@ class Authorizer:
         role = self.store.try_get(rt, namespace, name) if rt and namespace else None
         return (role or {}).get("rules") or [], "" if role else f'role.{RBAC_GROUP} "{name}" not found'
 
-    def allowed(self, attrs: Attributes) -> tuple[bool, str]:
-        """(allowed, reason): the reason names the roles bindings point at that do not exist."""
-        missing: list[str] = []
+    def _bindings(self, namespace: str) -> list[tuple[dict, str | None]]:
         bindings: list[tuple[dict, str | None]] = [(b, None) for b in self._items("clusterrolebindings")]
-        if attrs.namespace:
-            bindings += [(b, attrs.namespace) for b in self._items("rolebindings", attrs.namespace)]
-        for binding, namespace in bindings:
-            if not any(_applies_to(s, attrs.user, namespace or "") for s in binding.get("subjects") or []):
+        if namespace:
+            bindings += [(b, namespace) for b in self._items("rolebindings", namespace)]
+        return bindings
+
+    def allowed(self, attrs: Attributes) -> tuple[bool, str]:
+        """(allowed, reason): why it is allowed (the binding), or the roles bindings point at that do not exist."""
+        if MASTERS in attrs.user_groups:
+            return True, ""
+        if "system:authenticated" in attrs.user_groups and any(
+                rule_allows(rule, attrs) for rule in (*BASIC_USER_RULES, *DISCOVERY_RULES)):
+            return True, ""
+        missing: list[str] = []
+        for binding, namespace in self._bindings(attrs.namespace):
+            subject = next((s for s in binding.get("subjects") or [] if _applies_to(s, attrs, namespace or "")),
+                           None)
+            if subject is None:
                 continue
-            rules, why_not = self._role_rules(binding.get("roleRef") or {}, namespace)
+            role_ref = binding.get("roleRef") or {}
+            rules, why_not = self._role_rules(role_ref, namespace)
             if why_not:
                 missing.append(why_not)
             if any(rule_allows(rule, attrs) for rule in rules):
-                return True, ""
+                where = f'RoleBinding "{binding["metadata"]["name"]}/{namespace}"' if namespace else \
+                    f'ClusterRoleBinding "{binding["metadata"]["name"]}"'
+                role = f'{role_ref.get("kind")} "{role_ref.get("name")}"'
+                return True, f"RBAC: allowed by {where} of {role} to {_describe(subject, namespace or '')}"
         return False, f"RBAC: [{', '.join(missing)}]" if len(missing) > 1 else (f"RBAC: {missing[0]}" if missing
                                                                                   else "")
+
+    def rules(self, user: UserInfo, namespace: str) -> tuple[list[dict], list[dict]]:
+        """(resource rules, non-resource rules) that apply to the user in the namespace (SelfSubjectRulesReview)."""
+        if MASTERS in user.groups:
+            return [EVERYTHING], [EVERY_URL]
+        probe = Attributes(user.name, "", "", "", groups=user.groups)
+        resource_rules = [dict(r) for r in BASIC_USER_RULES]
+        non_resource = [dict(r) for r in DISCOVERY_RULES]
+        for binding, binding_ns in self._bindings(namespace):
+            if any(_applies_to(s, probe, binding_ns or "") for s in binding.get("subjects") or []):
+                for rule in self._role_rules(binding.get("roleRef") or {}, binding_ns)[0]:
+                    keys = ("verbs", "nonResourceURLs") if rule.get("nonResourceURLs") else \
+                        ("verbs", "apiGroups", "resources", "resourceNames")
+                    picked = {k: list(rule[k]) for k in keys if rule.get(k)}
+                    (non_resource if "nonResourceURLs" in picked else resource_rules).append(picked)
+        return resource_rules, non_resource
+
+    def check_impersonation(self, requestor: UserInfo, headers: Any) -> bool:
+        """Authorize the impersonation a request asks for (403 naming what was refused); whether it asks."""
+        wanted = impersonation_requests(headers)
+        for want in wanted:
+            attrs = Attributes(requestor.name, "impersonate", want.group, want.resource, want.subresource,
+                               want.namespace, want.name, requestor.groups)
+            allowed, reason = self.allowed(attrs)
+            if not allowed:
+                raise forbidden(attrs, reason)
+        return bool(wanted)
 
     def check(self, attrs: Attributes) -> None:
         """Raise the API server's 403 unless the request is allowed."""
@@ -134,10 +214,12 @@ class Authorizer:
         if not allowed:
             raise forbidden(attrs, reason)
 
-    def check_request(self, user: str, info: RequestInfo, query: Any, content_type: str) -> None:
+    def check_request(self, user: str | UserInfo, info: RequestInfo, query: Any, content_type: str) -> None:
         """Authorise a Kubernetes API request classified by the server (see server.Server._classify)."""
         if not self.enforced(user) or not info.resource or not info.verb:
             return
+        groups = user.groups if isinstance(user, UserInfo) else ()
+        user = user.name if isinstance(user, UserInfo) else user
         resource, _, subresource = info.resource.partition("/")
         name = info.name
         if info.verb in ("list", "watch") and not name:
@@ -146,12 +228,12 @@ class Authorizer:
                 key, _, value = term.partition("=")
                 if key.strip() == "metadata.name":
                     name = value.lstrip("=").strip()
-        attrs = Attributes(user, info.verb, info.group, resource, subresource, info.namespace, name)
+        attrs = Attributes(user, info.verb, info.group, resource, subresource, info.namespace, name, groups)
         self.check(attrs)
         if info.verb == "patch" and content_type.startswith("application/apply-patch") and not subresource \
                 and not self._exists(attrs):
             # Server-side apply that creates the object also needs create (as a PUT that creates would).
-            self.check(Attributes(user, "create", info.group, resource, "", info.namespace, name))
+            self.check(Attributes(user, "create", info.group, resource, "", info.namespace, name, groups))
 
     def _exists(self, attrs: Attributes) -> bool:
         for rt in self.store.registry.types.values():

@@ -49,6 +49,7 @@ class ResourceType:
     subresources: tuple[str, ...] = ()  # "status", "log"
     name_rule: str = "subdomain"
     categories: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ALL_VERBS
 
     @property
     def api_version(self) -> str:
@@ -65,12 +66,16 @@ class ResourceType:
                 "singularName": self.singular or self.kind.lower(),
                 "namespaced": self.namespaced,
                 "kind": self.kind,
-                "verbs": list(ALL_VERBS),
+                "verbs": list(self.verbs),
                 **({"shortNames": list(self.short_names)} if self.short_names else {}),
                 **({"categories": list(self.categories)} if self.categories else {}),
             }
         ]
         for sub in self.subresources:
+            if sub in SUBRESOURCE_DISCOVERY:
+                entries.append({"name": f"{self.plural}/{sub}", "singularName": "", "namespaced": self.namespaced,
+                                **SUBRESOURCE_DISCOVERY[sub]})
+                continue
             entries.append(
                 {
                     "name": f"{self.plural}/{sub}",
@@ -81,6 +86,12 @@ class ResourceType:
                 }
             )
         return entries
+
+
+# Subresources whose kind is of another group (serviceaccounts/token takes an authentication.k8s.io TokenRequest).
+SUBRESOURCE_DISCOVERY = {
+    "token": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"]},
+}
 
 
 def _core(plural: str, kind: str, **kw) -> ResourceType:
@@ -95,9 +106,11 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
           categories=("all",)),
     _core("configmaps", "ConfigMap", short_names=("cm",)),
     _core("secrets", "Secret"),
-    _core("serviceaccounts", "ServiceAccount", short_names=("sa",)),
+    _core("serviceaccounts", "ServiceAccount", short_names=("sa",), subresources=("token",)),
     _core("events", "Event", short_names=("ev",)),
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), subresources=("status",)),
+    _core("resourcequotas", "ResourceQuota", short_names=("quota",), subresources=("status",)),
+    ResourceType("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced=False, short_names=("pc",)),
     # spark-submit (Spark 4) applies a NetworkPolicy for the driver beside its service.
     ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)),
     ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role"),
@@ -105,6 +118,18 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
     ResourceType("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
                  namespaced=False),
+    # Create-only reviews, answered and never stored (reviews.py).
+    ResourceType("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", namespaced=False,
+                 verbs=("create",)),
+    ResourceType("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", namespaced=False, verbs=("create",)),
+    ResourceType("authorization.k8s.io", "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview",
+                 verbs=("create",)),
+    ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+                 namespaced=False, verbs=("create",)),
+    ResourceType("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+                 namespaced=False, verbs=("create",)),
+    ResourceType("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", namespaced=False,
+                 verbs=("create",)),
     ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
                  namespaced=False, short_names=("crd", "crds"), subresources=("status",)),
     # Argo's CRDs have no status subresource: the workflow controller writes the whole object.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ import yaml
 from aiohttp import web
 
 from . import errors
+from .authn import UserInfo, impersonated_user
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .openapi import openapi_v3_group_version, openapi_v3_index
 from .resources import ResourceType
@@ -31,9 +31,11 @@ PATCH_TYPES = {
     "application/apply-patch+cbor": "apply",
 }
 ADMIN_PREFIX = "/_emulator"
+REVIEW_GROUPS = ("authorization.k8s.io", "authentication.k8s.io")
 INFO = web.RequestKey("info", RequestInfo)
 FAULTS = web.RequestKey("faults", list)
 USER = web.RequestKey("user", str)
+IDENTITY = web.RequestKey("identity", UserInfo)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -120,7 +122,8 @@ class Server:
     async def _guarded(self, request: web.Request, handler: Any, info: RequestInfo) -> web.StreamResponse:
         if request.path not in ("/healthz", "/livez", "/readyz"):
             self._authenticate(request)
-            self.emu.rbac.check_request(request[USER], info, request.query, request.headers.get("Content-Type", ""))
+            self.emu.rbac.check_request(request[IDENTITY], info, request.query,
+                                        request.headers.get("Content-Type", ""))
         if request.path.startswith(ADMIN_PREFIX):
             return await handler(request)
         faults = self.emu.faults.take(info)
@@ -143,18 +146,12 @@ class Server:
         return response
 
     def _authenticate(self, request: web.Request) -> None:
-        tokens = self.emu.tokens
-        if not tokens:
-            request[USER] = "system:anonymous"
-            return
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() == "bearer":
-            for known, user in tokens.items():
-                if hmac.compare_digest(token.strip(), known):
-                    request[USER] = user
-                    return
-        raise errors.unauthorized()
+        """Who the request is (authn.py), then whom it acts as when it impersonates (403 unless allowed)."""
+        user = self.emu.authenticator.authenticate_header(request.headers.get("Authorization", ""))
+        if self.emu.rbac.check_impersonation(user, request.headers):
+            user = impersonated_user(request.headers)
+        request[IDENTITY] = user
+        request[USER] = user.name
 
     # ------------------------------------------------------------------ routing
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
@@ -232,6 +229,8 @@ class Server:
         q = request.query
         dry_run = "All" in q.getall("dryRun", [])
         method = request.method
+        if rt.group in REVIEW_GROUPS or sub == "token":
+            return await self._review(request, rt, namespace, name, sub)
         if method == "GET":
             if sub == "log":
                 return await self.emu.pods.serve_log(request, namespace or "", name or "")
@@ -286,6 +285,17 @@ class Server:
                                       "uid": obj["metadata"]["uid"]}})
         raise errors.method_not_allowed()
 
+    async def _review(self, request: web.Request, rt: ResourceType, namespace: str | None, name: str | None,
+                      sub: str | None) -> web.Response:
+        """The create-only review and token endpoints: answered, never stored (reviews.py)."""
+        if request.method != "POST" or (name and sub != "token"):
+            raise errors.method_not_allowed()
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise errors.bad_request("the body of the request must be an object")
+        answer = self.emu.reviews.answer(rt, namespace or "", name or "", body, request[IDENTITY])
+        return _json(answer, 201)
+
     def _delete_collection(self, rt: ResourceType, namespace: str | None, request: web.Request,
                            propagation: str | None, dry_run: bool) -> dict:
         listed = self.store.list(rt, namespace, request.query.get("labelSelector"),
@@ -305,6 +315,10 @@ class Server:
             if optional:
                 return None
             raise errors.bad_request("the body of the request was empty")
+        if request.headers.get("Content-Type", "").startswith("application/vnd.kubernetes.protobuf"):
+            from .protobuf import decode
+
+            return decode(raw)
         try:
             if raw.lstrip()[:1] in (b"{", b"["):
                 return json.loads(raw)
