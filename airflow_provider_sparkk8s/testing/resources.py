@@ -36,6 +36,15 @@ NAME_RULES = {
     ),
 }
 
+# What discovery says of a subresource other than status: (kind, verbs), as a 1.32 server lists them.
+SUBRESOURCE_DISCOVERY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "log": ("Pod", ("get",)),
+    "binding": ("Binding", ("create",)),
+    "exec": ("PodExecOptions", ("create", "get")),
+    "attach": ("PodAttachOptions", ("create", "get")),
+    "portforward": ("PodPortForwardOptions", ("create", "get")),
+}
+
 
 @dataclass(frozen=True)
 class ResourceType:
@@ -71,13 +80,14 @@ class ResourceType:
             }
         ]
         for sub in self.subresources:
+            kind, verbs = SUBRESOURCE_DISCOVERY.get(sub, (self.kind, ("get", "patch", "update")))
             entries.append(
                 {
                     "name": f"{self.plural}/{sub}",
                     "singularName": "",
                     "namespaced": self.namespaced,
-                    "kind": "Pod" if sub == "log" else self.kind,
-                    "verbs": ["get"] if sub == "log" else ["get", "patch", "update"],
+                    "kind": kind,
+                    "verbs": list(verbs),
                 }
             )
         return entries
@@ -90,7 +100,8 @@ def _core(plural: str, kind: str, **kw) -> ResourceType:
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=("status",),
           name_rule="label"),
-    _core("pods", "Pod", short_names=("po",), subresources=("status", "log"), categories=("all",)),
+    _core("pods", "Pod", short_names=("po",),
+          subresources=("status", "log", "binding", "exec", "attach", "portforward"), categories=("all",)),
     _core("services", "Service", short_names=("svc",), subresources=("status",), name_rule="dns1035",
           categories=("all",)),
     _core("configmaps", "ConfigMap", short_names=("cm",)),
