@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import errors
-from .generation import bumps_generation, generation_rule
+from .generation import BUILTIN_GROUPS, bumps_generation, generation_rule
 from .patching import json_patch, merge_patch, server_side_apply, strategic_merge_patch
 from .pod_updates import pod_update_causes
 from .resources import NAME_RULES, Registry, ResourceType
@@ -463,7 +463,7 @@ class Store:
                 if patch_type == "merge":
                     merged = merge_patch(current, body)
                 elif patch_type == "strategic":
-                    if rt.group not in ("", "apps", "batch", "rbac.authorization.k8s.io"):
+                    if rt.group not in BUILTIN_GROUPS:
                         raise errors.ApiError(415, "UnsupportedMediaType",
                                               "strategic merge patch is not supported for custom resources; use "
                                               "application/merge-patch+json")
