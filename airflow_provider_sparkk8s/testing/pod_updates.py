@@ -115,26 +115,29 @@ def go_diff(type_name: str, order: tuple[str, ...], old: dict, new: dict, depth:
                     lines.append(f"  {pad}\t{{...}},")
             lines.append(f"  {pad}}},")
             continue
-        if key in old:
-            lines.append(f"- {pad}{name}: {go_value(before)},")
-        if key in new:
-            lines.append(f"+ {pad}{name}: {go_value(after)},")
+        # A struct field always exists: a missing one is its zero value ("" for strings, nil for the rest).
+        lines.append(f"- {pad}{name}: {go_value(before, after)},")
+        lines.append(f"+ {pad}{name}: {go_value(after, before)},")
     if same:
         lines.append(f"  {pad}... // {same} identical field{'s' if same > 1 else ''}")
     lines.append(f"  {chr(9) * depth}}}")
     return "\n".join(lines)
 
 
-def go_value(value: Any) -> str:
-    """A value as go-cmp prints it, near enough: quoted strings, {...} for structs, maps and slices."""
+def go_value(value: Any, other: Any = None) -> str:
+    """A value as go-cmp prints it, near enough: quoted strings, &N for the optional integers, []string{...},
+    {...} for structs and maps; `other` (the value on the other side) gives a missing string its zero value."""
     if value is None:
-        return "nil"
+        return '""' if isinstance(other, str) else "false" if isinstance(other, bool) else "nil"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int):
+        return f"&{value}"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k[:1].upper() + k[1:]}: {go_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
-        return "{" + ", ".join(go_value(v) for v in value) + "}"
+        items = ", ".join(go_value(v) for v in value)
+        return f"[]string{{{items}}}" if value and all(isinstance(v, str) for v in value) else f"{{{items}}}"
     return str(value)

@@ -26,6 +26,8 @@ from tests.emulator.kubectl_runner import run_kubectl
 
 NS = "battery"
 RUNNING = {"emulator.sparkk8s.io/outcome": "running"}  # the simulated container keeps running
+# 'e' is not among the characters of the random suffix, so a name holding the 59th character is too long.
+LONG_PREFIX = "a" * 57 + "-" + "e" * 20
 LOGGED = {"emulator.sparkk8s.io/log": "hello from the battery\nsecond line"}
 
 
@@ -216,6 +218,11 @@ CASES: list[Case] = [
       'The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than',
       "most of a pod's spec is immutable"),
     C(("set", "image", "pod/img", "main=busybox:1.37"), 0, "pod/img image updated", "the image may change"),
+    C(("patch", "pod", "img", "-p", '{"spec":{"activeDeadlineSeconds":600}}'), 0, "pod/img patched",
+      "activeDeadlineSeconds may be set"),
+    C(("create", "-f", "-"), 0, f"configmap/{LONG_PREFIX[:58]}", "generateName: the prefix is cut to 58 characters "
+      "before the 5 random ones", stdin=yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+          "generateName": LONG_PREFIX, "namespace": NS}}), absent=LONG_PREFIX[:59]),
     C(("label", "pod", "web", "tier=x"), 0, "pod/web labeled", "labels may change"),
     C(("run", "one", "--image=busybox", "--restart=Never", "--", "true"), 0, "pod/one created", "kubectl run"),
     C(("wait", "--for=condition=Ready", "pod/web", "--timeout=10s"), 0, "pod/web condition met",
