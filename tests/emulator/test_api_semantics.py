@@ -8,10 +8,12 @@ import asyncio
 import json
 import time
 
+import aiohttp
 import kubernetes
 import kubernetes_asyncio
 import pytest
 from kubernetes.client.exceptions import ApiException
+from kubernetes_asyncio.stream import WsApiClient
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.emulator.kubectl_runner import kubectl
@@ -262,3 +264,22 @@ def test_discovery_lists_the_pod_subresources(kube_emulator) -> None:
     assert subresources["pods/portforward"] == ("PodPortForwardOptions", ["create", "get"])
     assert subresources["pods/binding"] == ("Binding", ["create"])
     assert subresources["pods/log"] == ("Pod", ["get"])
+
+
+def test_asyncio_client_exec_gets_the_refusal_in_the_websocket_handshake(kube_emulator) -> None:
+    kube_emulator.apply(pod("sleeper", RUNNING))
+    wait_for(kube_emulator, "sleeper", lambda p: (p.get("status") or {}).get("phase") == "Running")
+
+    async def run() -> None:
+        async with WsApiClient(configuration=await _async_config(kube_emulator)) as ws:
+            api = kubernetes_asyncio.client.CoreV1Api(api_client=ws)
+            # The handshake is answered with the Status instead of 101 Switching Protocols.
+            with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
+                await api.connect_get_namespaced_pod_exec("sleeper", "default", command=["ls"], stdout=True)
+            assert exc.value.status == 500
+            with pytest.raises(aiohttp.WSServerHandshakeError) as wrong:
+                await api.connect_get_namespaced_pod_exec("sleeper", "default", command=["ls"], container="nope",
+                                                          stdout=True)
+            assert wrong.value.status == 400
+
+    asyncio.run(run())
