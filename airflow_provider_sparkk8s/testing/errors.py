@@ -30,11 +30,13 @@ class ApiError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
         }
+        if self.reason:  # omitempty: an unknown reason is left out
+            body["reason"] = self.reason
+        # The real server's field order: ..., message, reason, details, code.
         if self.details is not None:
             body["details"] = self.details
+        body["code"] = self.code
         return body
 
 

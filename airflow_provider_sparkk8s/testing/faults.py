@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .errors import ApiError
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -92,18 +94,9 @@ class Fault:
 
     def status_body(self) -> dict[str, Any]:
         code = self.status or 500
-        body: dict[str, Any] = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message or f"injected fault: {code}",
-            "reason": _REASONS.get(code, "InternalError"),
-            "code": code,
-        }
-        if self.retry_after is not None:
-            body["details"] = {"retryAfterSeconds": int(self.retry_after)}
-        return body
+        details = {"retryAfterSeconds": int(self.retry_after)} if self.retry_after is not None else None
+        return ApiError(code, _REASONS.get(code, "InternalError"), self.message or f"injected fault: {code}",
+                        details).status()
 
 
 class Faults:

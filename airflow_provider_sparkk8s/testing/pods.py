@@ -283,10 +283,9 @@ class PodSimulator:
         current = self._current(pod)
         if current is None:
             return
-        current["spec"]["nodeName"] = NODE_NAME
         try:
-            self.emu.store.replace(self._pods_rt, current["metadata"].get("namespace"), current["metadata"]["name"],
-                                   current)
+            self.emu.store.bind(current["metadata"].get("namespace", ""), current["metadata"]["name"],
+                                {"target": {"kind": "Node", "name": NODE_NAME}})
         except errors.ApiError:
             return
         self._event(pod, "Scheduled", f"Successfully assigned {pod['metadata'].get('namespace')}/"

@@ -36,6 +36,18 @@ NAME_RULES = {
     ),
 }
 
+# What discovery says of a subresource other than status: (kind, verbs), as a 1.32 server lists them.
+# What discovery says of a subresource whose kind or verbs are not its parent's (status: the parent's kind, with
+# get, patch, update). serviceaccounts/token takes an authentication.k8s.io TokenRequest.
+SUBRESOURCE_DISCOVERY: dict[str, dict] = {
+    "log": {"kind": "Pod", "verbs": ["get"]},
+    "binding": {"kind": "Binding", "verbs": ["create"]},
+    "exec": {"kind": "PodExecOptions", "verbs": ["create", "get"]},
+    "attach": {"kind": "PodAttachOptions", "verbs": ["create", "get"]},
+    "portforward": {"kind": "PodPortForwardOptions", "verbs": ["create", "get"]},
+    "token": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"]},
+}
+
 
 @dataclass(frozen=True)
 class ResourceType:
@@ -72,26 +84,9 @@ class ResourceType:
             }
         ]
         for sub in self.subresources:
-            if sub in SUBRESOURCE_DISCOVERY:
-                entries.append({"name": f"{self.plural}/{sub}", "singularName": "", "namespaced": self.namespaced,
-                                **SUBRESOURCE_DISCOVERY[sub]})
-                continue
-            entries.append(
-                {
-                    "name": f"{self.plural}/{sub}",
-                    "singularName": "",
-                    "namespaced": self.namespaced,
-                    "kind": "Pod" if sub == "log" else self.kind,
-                    "verbs": ["get"] if sub == "log" else ["get", "patch", "update"],
-                }
-            )
+            entries.append({"name": f"{self.plural}/{sub}", "singularName": "", "namespaced": self.namespaced,
+                            **SUBRESOURCE_DISCOVERY.get(sub, {"kind": self.kind, "verbs": ["get", "patch", "update"]})})
         return entries
-
-
-# Subresources whose kind is of another group (serviceaccounts/token takes an authentication.k8s.io TokenRequest).
-SUBRESOURCE_DISCOVERY = {
-    "token": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"]},
-}
 
 
 def _core(plural: str, kind: str, **kw) -> ResourceType:
@@ -101,7 +96,8 @@ def _core(plural: str, kind: str, **kw) -> ResourceType:
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=("status",),
           name_rule="label"),
-    _core("pods", "Pod", short_names=("po",), subresources=("status", "log"), categories=("all",)),
+    _core("pods", "Pod", short_names=("po",),
+          subresources=("status", "log", "binding", "exec", "attach", "portforward"), categories=("all",)),
     _core("services", "Service", short_names=("svc",), subresources=("status",), name_rule="dns1035",
           categories=("all",)),
     _core("configmaps", "ConfigMap", short_names=("cm",)),

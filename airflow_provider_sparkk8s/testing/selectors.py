@@ -102,7 +102,8 @@ BASE_FIELDS = {"metadata.name", "metadata.namespace"}
 EXTRA_FIELDS = {
     "pods": {"status.phase", "spec.nodeName", "spec.serviceAccountName", "spec.restartPolicy", "status.podIP"},
     "events": {"involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid",
-               "reason", "type", "source"},
+               "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+               "reason", "reportingComponent", "type", "source"},
     "secrets": {"type"},
     "namespaces": {"status.phase"},
 }

@@ -17,6 +17,7 @@ from . import errors
 from .authn import UserInfo, impersonated_user
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .openapi import openapi_v3_group_version, openapi_v3_index
+from .pod_streams import STREAM_SUBRESOURCES, stream_refusal
 from .resources import ResourceType
 from .tables import table, wants_table
 
@@ -30,6 +31,8 @@ PATCH_TYPES = {
     "application/apply-patch+yaml": "apply",
     "application/apply-patch+cbor": "apply",
 }
+# Subresources served for some methods only (status takes them all).
+SUBRESOURCE_METHODS = {"log": ("GET",), "binding": ("POST",), **dict.fromkeys(STREAM_SUBRESOURCES, ("GET", "POST"))}
 ADMIN_PREFIX = "/_emulator"
 REVIEW_GROUPS = ("authorization.k8s.io", "authentication.k8s.io")
 INFO = web.RequestKey("info", RequestInfo)
@@ -231,6 +234,14 @@ class Server:
         method = request.method
         if rt.group in REVIEW_GROUPS or sub == "token":
             return await self._review(request, rt, namespace, name, sub)
+        if method not in SUBRESOURCE_METHODS.get(sub or "", (method,)):
+            raise errors.method_not_allowed()
+        if sub in STREAM_SUBRESOURCES:
+            raise stream_refusal(self.store.get(rt, namespace, name or ""), sub, q.get("container"))
+        if sub == "binding":
+            self.store.bind(namespace or "", name or "", await self._body(request))
+            return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
+                         201)
         if method == "GET":
             if sub == "log":
                 return await self.emu.pods.serve_log(request, namespace or "", name or "")
@@ -242,12 +253,13 @@ class Server:
             as_table = wants_table(request.headers.get("Accept", ""))
             if name:
                 obj = self.store.get(rt, namespace, name)
-                return _json(table(rt, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
-                             if as_table else obj)
+                return _json(table(rt, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                                   q.get("includeObject")) if as_table else obj)
             limit = int(q["limit"]) if q.get("limit") else None
             listed = self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
                                      q.get("continue"))
-            return _json(table(rt, listed["items"], listed["metadata"]) if as_table else listed)
+            return _json(table(rt, listed["items"], listed["metadata"], q.get("includeObject")) if as_table
+                         else listed)
         if method == "POST":
             if name:
                 raise errors.method_not_allowed()

@@ -22,7 +22,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import errors
+from .generation import BUILTIN_GROUPS, bumps_generation, generation_rule
 from .patching import json_patch, merge_patch, server_side_apply, strategic_merge_patch
+from .pod_updates import pod_update_causes
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
 
@@ -230,7 +232,8 @@ class Store:
                     raise errors.invalid(rt.kind, "", [("metadata.name", "FieldValueRequired", None,
                                                         "Required value: name or generateName is required")], rt.group)
                 for _ in range(20):
-                    name = prefix[: 253 - 5] + _random_suffix()
+                    # As names.SimpleNameGenerator: the prefix is cut to 63 - 5 characters before the suffix.
+                    name = prefix[:58] + _random_suffix()
                     if (meta.get("namespace", ""), name) not in self._bucket(rt):
                         break
                 meta["name"] = name
@@ -239,7 +242,10 @@ class Store:
                 raise errors.already_exists(rt.plural, name, rt.group)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_rfc3339()
-            meta["generation"] = 1
+            if generation_rule(rt) is not None:
+                meta["generation"] = 1
+            else:
+                meta.pop("generation", None)
             for transient in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
                 meta.pop(transient, None)
             self._defaults(rt, obj)
@@ -259,16 +265,9 @@ class Store:
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
         spec: dict = obj.setdefault("spec", {}) if rt.plural in ("pods", "services") else {}
         if rt.plural == "pods":
-            spec.setdefault("restartPolicy", "Always")
+            _pod_spec_defaults(spec)
+            # The ServiceAccount admission plugin, on create only.
             spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
-            spec.setdefault("schedulerName", "default-scheduler")
-            spec.setdefault("terminationGracePeriodSeconds", 30)
-            spec.setdefault("dnsPolicy", "ClusterFirst")
-            for c in spec.get("containers") or []:
-                c.setdefault("imagePullPolicy", "Always" if str(c.get("image", "")).endswith(":latest") else
-                             "IfNotPresent")
-                c.setdefault("terminationMessagePath", "/dev/termination-log")
-                c.setdefault("terminationMessagePolicy", "File")
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         elif rt.plural == "services":
             if spec.get("clusterIP") != "None":
@@ -387,7 +386,9 @@ class Store:
                 else:
                     new.pop("status", None)
             self._validate(rt, new, name)
-            if _spec_of(new) != _spec_of(current):
+            if rt.plural == "pods":
+                self._validate_pod_update(current, new)
+            if bumps_generation(rt, current, new):
                 new_meta["generation"] = current["metadata"].get("generation", 1) + 1
         if rt.plural == "secrets":
             self._defaults(rt, new)
@@ -402,6 +403,35 @@ class Store:
             self._collect_dependents(deleted["metadata"]["uid"], "Background")
             return deleted
         return self._commit("MODIFIED", rt, new, old)
+
+    def _validate_pod_update(self, current: dict, new: dict) -> None:
+        spec = new.get("spec")
+        if not isinstance(spec, dict):
+            return
+        _pod_spec_defaults(spec)  # the API server defaults a decoded body before validating it
+        causes = pod_update_causes(current.get("spec") or {}, spec)
+        if causes:
+            raise errors.invalid("Pod", current["metadata"]["name"], causes)
+
+    def bind(self, namespace: str, name: str, binding: dict) -> dict:
+        """The `pods/binding` subresource: what the scheduler writes to put a pod on a node."""
+        target = binding.get("target") or {} if isinstance(binding, dict) else {}
+        node = target.get("name")
+        if not node:
+            raise errors.invalid("Binding", name, [("target.name", "FieldValueRequired", None, "Required value")])
+        pods = self.registry.core("pods")
+        with self._lock:
+            current = self._bucket(pods).get((namespace, name))
+            if current is None:
+                raise errors.not_found("pods", name)
+            if current["metadata"].get("deletionTimestamp"):
+                raise errors.conflict("pods", name, why="pod is being deleted, cannot be assigned to a host")
+            assigned = (current.get("spec") or {}).get("nodeName")
+            if assigned:
+                raise errors.conflict("pods", name, why=f"pod {name} is already assigned to node \"{assigned}\"")
+            new = copy.deepcopy(current)
+            new["spec"]["nodeName"] = node
+            return self._commit("MODIFIED", pods, new, copy.deepcopy(current))
 
     def patch(self, rt: ResourceType, namespace: str | None, name: str, patch_type: str, body: Any,
               subresource: str | None = None, field_manager: str | None = None, force: bool = False,
@@ -433,7 +463,7 @@ class Store:
                 if patch_type == "merge":
                     merged = merge_patch(current, body)
                 elif patch_type == "strategic":
-                    if rt.group not in ("", "apps", "batch", "rbac.authorization.k8s.io"):
+                    if rt.group not in BUILTIN_GROUPS:
                         raise errors.ApiError(415, "UnsupportedMediaType",
                                               "strategic merge patch is not supported for custom resources; use "
                                               "application/merge-patch+json")
@@ -626,8 +656,18 @@ class Store:
         return len(self._watchers)
 
 
-def _spec_of(obj: dict) -> dict:
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "kind", "apiVersion")}
+def _pod_spec_defaults(spec: dict) -> None:
+    """The defaults the API server gives every decoded pod spec (SetDefaults_PodSpec, SetDefaults_Container)."""
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    for c in spec.get("containers") or []:
+        if isinstance(c, dict):
+            c.setdefault("imagePullPolicy", "Always" if str(c.get("image", "")).endswith(":latest") else
+                         "IfNotPresent")
+            c.setdefault("terminationMessagePath", "/dev/termination-log")
+            c.setdefault("terminationMessagePolicy", "File")
 
 
 def _validate_label(key: str, value: Any) -> list[tuple[str, str, Any, str]]:
