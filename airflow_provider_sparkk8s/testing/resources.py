@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+SUBRESOURCE_VERBS = {"log": ["get"], "finalize": ["update"]}
 
 # DNS-1123 subdomain (most objects), DNS-1123 label (namespaces) and DNS-1035 label (services).
 SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -33,6 +34,12 @@ NAME_RULES = {
         "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
         "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
         "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+    ),
+    # APIServices are named <version>.<group>: "v1." for the core group.
+    "apiservice": (
+        re.compile(r"^[a-z0-9]+\.([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$"),
+        253,
+        "must be <version>.<group>",
     ),
 }
 
@@ -77,7 +84,7 @@ class ResourceType:
                     "singularName": "",
                     "namespaced": self.namespaced,
                     "kind": "Pod" if sub == "log" else self.kind,
-                    "verbs": ["get"] if sub == "log" else ["get", "patch", "update"],
+                    "verbs": SUBRESOURCE_VERBS.get(sub, ["get", "patch", "update"]),
                 }
             )
         return entries
@@ -88,7 +95,7 @@ def _core(plural: str, kind: str, **kw) -> ResourceType:
 
 
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
-    _core("namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=("status",),
+    _core("namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=("status", "finalize"),
           name_rule="label"),
     _core("pods", "Pod", short_names=("po",), subresources=("status", "log"), categories=("all",)),
     _core("services", "Service", short_names=("svc",), subresources=("status",), name_rule="dns1035",
@@ -116,6 +123,15 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("argoproj.io", "v1alpha1", "cronworkflows", "CronWorkflow", short_names=("cwf", "cronwf")),
     ResourceType("argoproj.io", "v1alpha1", "eventsources", "EventSource", short_names=("es",)),
     ResourceType("argoproj.io", "v1alpha1", "sensors", "Sensor", short_names=("sn",)),
+    # The cluster's own workload and plumbing types, with their controllers in controllers/.
+    ResourceType("batch", "v1", "jobs", "Job", subresources=("status",), categories=("all",)),
+    ResourceType("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), subresources=("status",),
+                 categories=("all",)),
+    _core("nodes", "Node", namespaced=False, short_names=("no",), subresources=("status",)),
+    _core("endpoints", "Endpoints", short_names=("ep",)),
+    ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+    ResourceType("apiregistration.k8s.io", "v1", "apiservices", "APIService", namespaced=False,
+                 subresources=("status",), categories=("api-extensions",), name_rule="apiservice"),
     ResourceType("sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication",
                  short_names=("sparkapp",), subresources=("status",)),
     ResourceType("sparkoperator.k8s.io", "v1beta2", "scheduledsparkapplications", "ScheduledSparkApplication",

@@ -25,6 +25,8 @@ from . import errors
 from .patching import json_patch, merge_patch, server_side_apply, strategic_merge_patch
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
+from .strategies import strategy_for
+from .strategies.pods import default_pod_spec
 
 Key = tuple[str, str]  # (namespace or "", name)
 
@@ -187,6 +189,15 @@ class Store:
         if causes:
             raise errors.invalid(rt.kind, name, causes, rt.group)
 
+    def _validate_kind(self, rt: ResourceType, obj: dict, old: dict | None) -> None:
+        """The kind's own rules, on the defaulted object (and, for an update, what may not change)."""
+        strategy = strategy_for(rt)
+        if strategy is None:
+            return
+        causes = strategy.validate(obj) + (strategy.validate_update(obj, old) if old is not None else [])
+        if causes:
+            raise errors.invalid(rt.kind, obj["metadata"]["name"], causes, rt.group)
+
     def _check_type(self, rt: ResourceType, obj: dict) -> None:
         if not isinstance(obj, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
@@ -243,6 +254,7 @@ class Store:
             for transient in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
                 meta.pop(transient, None)
             self._defaults(rt, obj)
+            self._validate_kind(rt, obj, None)
             if rt.has_status_subresource and rt.group:
                 obj.pop("status", None)  # custom resources ignore status on create
             if dry_run:
@@ -259,16 +271,8 @@ class Store:
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
         spec: dict = obj.setdefault("spec", {}) if rt.plural in ("pods", "services") else {}
         if rt.plural == "pods":
-            spec.setdefault("restartPolicy", "Always")
+            default_pod_spec(spec)
             spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
-            spec.setdefault("schedulerName", "default-scheduler")
-            spec.setdefault("terminationGracePeriodSeconds", 30)
-            spec.setdefault("dnsPolicy", "ClusterFirst")
-            for c in spec.get("containers") or []:
-                c.setdefault("imagePullPolicy", "Always" if str(c.get("image", "")).endswith(":latest") else
-                             "IfNotPresent")
-                c.setdefault("terminationMessagePath", "/dev/termination-log")
-                c.setdefault("terminationMessagePolicy", "File")
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         elif rt.plural == "services":
             if spec.get("clusterIP") != "None":
@@ -289,6 +293,9 @@ class Store:
             for k, v in string_data.items():
                 data[k] = base64.b64encode(str(v).encode()).decode()
             obj["data"] = data
+        strategy = strategy_for(rt)
+        if strategy is not None:
+            strategy.default(obj)
 
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict:
         with self._lock:
@@ -373,6 +380,11 @@ class Store:
             if "status" in new:
                 result["status"] = new["status"]
             new = result
+        elif subresource == "finalize":
+            # namespaces/finalize writes change spec.finalizers only (the namespace controller's last step).
+            result = copy.deepcopy(current)
+            result.setdefault("spec", {})["finalizers"] = list((new.get("spec") or {}).get("finalizers") or [])
+            new = result
         else:
             for keep in ("uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds",
                          "generation"):
@@ -387,6 +399,7 @@ class Store:
                 else:
                     new.pop("status", None)
             self._validate(rt, new, name)
+            self._validate_kind(rt, new, current)
             if _spec_of(new) != _spec_of(current):
                 new_meta["generation"] = current["metadata"].get("generation", 1) + 1
         if rt.plural == "secrets":
@@ -395,7 +408,9 @@ class Store:
             return new
         if new == current:
             return copy.deepcopy(current)  # a no-op write does not bump resourceVersion
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        # A namespace also waits for its spec.finalizers (the namespace controller's "kubernetes").
+        held_by_spec = rt.plural == "namespaces" and bool((new.get("spec") or {}).get("finalizers"))
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not held_by_spec:
             # The last finalizer is gone: the object goes, and the garbage collector takes its dependents.
             deleted = self._commit("DELETED", rt, new, old)
             self._forget(rt, deleted)
@@ -467,6 +482,12 @@ class Store:
                 return copy.deepcopy(current)
             propagation = propagation or ("Foreground" if rt.plural == "namespaces" else "Background")
             obj = copy.deepcopy(current)
+            if rt.plural == "namespaces" and (current.get("spec") or {}).get("finalizers"):
+                # Terminating: the namespace controller empties it, then removes its "kubernetes" finalizer.
+                obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
+                obj["metadata"]["deletionGracePeriodSeconds"] = 0
+                obj.setdefault("status", {})["phase"] = "Terminating"
+                return obj if obj == current else self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
             if propagation == "Orphan":
                 self._orphan(current["metadata"]["uid"])
             if propagation == "Foreground" or rt.plural == "namespaces":
