@@ -175,6 +175,8 @@ class KubeEmulator:
             self.controllers = self._control_plane()
             for controller in self.controllers:
                 controller.start(loop)
+            # Clients find what a cluster holds from the start (the node, each namespace's kube-root-ca.crt, ...).
+            loop.run_until_complete(self._settle())
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
@@ -207,6 +209,15 @@ class KubeEmulator:
             loop.run_until_complete(self._argo_runner.cleanup())
         loop.run_until_complete(self._runner.cleanup())
         loop.close()
+
+    async def _settle(self, timeout: float = 5.0) -> None:
+        """Let the controllers work off what they found at start (the watches' first events arrive first)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        await asyncio.sleep(0)
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
+            if all(c.idle for c in self.controllers):
+                return
 
     def _control_plane(self) -> list[Controller]:
         """The controllers of kube-controller-manager (and the kubelet's node registration) the emulator runs."""

@@ -39,14 +39,13 @@ class EndpointSliceController(Controller):
                       **({"nodeName": p["spec"]["nodeName"]} if p["spec"].get("nodeName") else {}),
                       "targetRef": target_ref(p)} for p in pods]
         labels = {**(service["metadata"].get("labels") or {}), SERVICE_NAME: key.name, MANAGED_BY: CONTROLLER_NAME}
-        # A Service with no pods keeps a placeholder slice: no endpoints, no ports.
+        # A Service with no pods keeps a placeholder slice; empty lists read back as null (stored as protobuf).
         desired = {"addressType": "IPv4", "endpoints": endpoints or None,
-                   **({"ports": endpoint_ports(service, pods[0])} if pods else {})}
+                   "ports": (endpoint_ports(service, pods[0]) or None) if pods else None}
         keep, extra = (slices[0], slices[1:]) if slices else (None, [])
         for stale in extra:
             self.api.delete("discovery.k8s.io/v1", "EndpointSlice", key.namespace, stale["metadata"]["name"])
-        if keep is not None and {k: keep.get(k) for k in ("addressType", "endpoints", "ports")} == {
-                "ports": None, **desired} and (
+        if keep is not None and all(keep.get(k) == v for k, v in desired.items()) and (
                 keep["metadata"].get("labels") or {}) == labels:
             return None
         if keep is None:
@@ -55,6 +54,5 @@ class EndpointSliceController(Controller):
                                           "labels": labels, "ownerReferences": [owner_reference(service)]},
                              **desired})
         else:
-            updated = {k: v for k, v in keep.items() if k != "ports"}
-            self.api.replace({**updated, "metadata": {**keep["metadata"], "labels": labels}, **desired})
+            self.api.replace({**keep, "metadata": {**keep["metadata"], "labels": labels}, **desired})
         return None

@@ -1,0 +1,96 @@
+"""core/v1 Endpoints and discovery.k8s.io/v1 EndpointSlices kept in step with Services and their ready pods."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from kubernetes.client import CoreV1Api, DiscoveryV1Api
+
+from airflow_provider_sparkk8s.testing import KubeEmulator
+from tests.emulator.cluster_clients import client, kubectl, kubectl_json, table, wait_for
+
+NS = "default"
+
+
+@pytest.fixture
+def kube(kube_emulator_factory: Callable[..., KubeEmulator]) -> KubeEmulator:
+    kube = kube_emulator_factory()
+    kube.pods.behave(labels={"app": "web"}, outcome="running")
+    return kube
+
+
+def web_pod(core: CoreV1Api, name: str) -> str:
+    core.create_namespaced_pod(NS, {"metadata": {"name": name, "labels": {"app": "web"}}, "spec": {
+        "containers": [{"name": "nginx", "image": "nginx:1.27", "ports": [{"name": "http", "containerPort": 8080}]}]}})
+    pod = wait_for(lambda: (p := core.read_namespaced_pod(name, NS)).status.phase == "Running" and p)
+    return pod.status.pod_ip
+
+
+def web_service(core: CoreV1Api) -> None:
+    core.create_namespaced_service(NS, {"metadata": {"name": "web", "labels": {"tier": "front"}}, "spec": {
+        "selector": {"app": "web"},
+        "ports": [{"name": "http", "port": 80, "targetPort": "http"}, {"name": "admin", "port": 9000}]}})
+
+
+def addresses(core: CoreV1Api) -> list[tuple[str, str]]:
+    endpoints = core.read_namespaced_endpoints("web", NS)
+    return sorted((a.ip, a.target_ref.name) for s in endpoints.subsets or [] for a in s.addresses or [])
+
+
+def test_endpoints_follow_the_ready_pods_a_service_selects(kube: KubeEmulator) -> None:
+    core = CoreV1Api(client(kube))
+    first = web_pod(core, "web-1")
+    web_service(core)
+    wait_for(lambda: addresses(core) == [(first, "web-1")])
+    second = web_pod(core, "web-2")
+    wait_for(lambda: addresses(core) == sorted([(first, "web-1"), (second, "web-2")]))
+    endpoints = core.read_namespaced_endpoints("web", NS)
+    [subset] = endpoints.subsets
+    # A named targetPort resolves to the container's port of that name.
+    assert sorted((p.name, p.port, p.protocol) for p in subset.ports) == [("admin", 9000, "TCP"),
+                                                                         ("http", 8080, "TCP")]
+    ref = subset.addresses[0].target_ref
+    assert (ref.kind, ref.namespace) == ("Pod", NS) and ref.uid
+    assert subset.addresses[0].node_name == "emulator-node"
+    assert endpoints.metadata.labels == {"tier": "front"}
+    rows = table(kubectl(kube, "get", "endpoints", "web").stdout)
+    assert rows[0] == ["NAME", "ENDPOINTS", "AGE"]
+    assert rows[1][1] == ",".join(sorted(f"{ip}:{port}" for ip in (first, second) for port in (8080, 9000))[:3]) \
+        + " + 1 more..." or rows[1][1].count(":") == 3
+    described = kubectl(kube, "describe", "svc", "web").stdout
+    assert f"{first}:8080" in described
+    core.delete_namespaced_pod("web-1", NS)
+    wait_for(lambda: addresses(core) == [(second, "web-2")])
+
+
+def test_endpointslices_carry_the_service_name_and_endpoint_conditions(kube: KubeEmulator) -> None:
+    core, discovery = CoreV1Api(client(kube)), DiscoveryV1Api(client(kube))
+    ip = web_pod(core, "web-1")
+    web_service(core)
+
+    def the_slice() -> object:
+        slices = discovery.list_namespaced_endpoint_slice(NS, label_selector="kubernetes.io/service-name=web").items
+        return slices[0] if len(slices) == 1 and slices[0].endpoints else None
+
+    eps = wait_for(the_slice)
+    assert eps.metadata.name.startswith("web-")
+    assert eps.metadata.labels["endpointslice.kubernetes.io/managed-by"] == "endpointslice-controller.k8s.io"
+    assert eps.metadata.owner_references[0].kind == "Service" and eps.metadata.owner_references[0].controller
+    assert eps.address_type == "IPv4"
+    [endpoint] = eps.endpoints
+    assert endpoint.addresses == [ip] and endpoint.target_ref.name == "web-1"
+    assert (endpoint.conditions.ready, endpoint.conditions.serving, endpoint.conditions.terminating) == (
+        True, True, False)
+    assert sorted((p.name, p.port) for p in eps.ports) == [("admin", 9000), ("http", 8080)]
+    rows = table(kubectl(kube, "get", "endpointslices").stdout)
+    assert rows[0] == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+    assert rows[1][1:4] == ["IPv4", "8080,9000", ip] or rows[1][1:4] == ["IPv4", "9000,8080", ip]
+    # With its pods gone the slice stays, empty, as the placeholder a real controller keeps.
+    core.delete_namespaced_pod("web-1", NS)
+    wait_for(lambda: kubectl_json(kube, "get", "endpointslices", "-l", "kubernetes.io/service-name=web")[
+        "items"][0].get("endpoints") is None)
+    # Deleting the Service takes its Endpoints and (by ownership) its slices.
+    core.delete_namespaced_service("web", NS)
+    wait_for(lambda: not core.list_namespaced_endpoints(NS, field_selector="metadata.name=web").items
+             and not kubectl_json(kube, "get", "endpointslices")["items"])
