@@ -40,14 +40,13 @@ class EndpointsController(Controller):
         if current is not None and current.get("subsets", []) == desired and (
                 current["metadata"].get("labels") or {}) == labels:
             return None
-        body = {"apiVersion": "v1", "kind": "Endpoints",
-                "metadata": {"name": key.name, "namespace": key.namespace,
-                             **({"labels": labels} if labels else {}),
-                             "annotations": {TRIGGER_TIME: now_rfc3339()}},
+        metadata: dict = {"name": key.name, "namespace": key.namespace, **({"labels": labels} if labels else {}),
+                          "annotations": {TRIGGER_TIME: now_rfc3339()}}
+        body = {"apiVersion": "v1", "kind": "Endpoints", "metadata": metadata,
                 **({"subsets": desired} if desired else {})}
         if current is None:
             self.api.create(body)
         else:
-            body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            metadata["resourceVersion"] = current["metadata"]["resourceVersion"]
             self.api.replace(body)
         return None

@@ -80,12 +80,16 @@ class JobController(Controller):
 
     async def reconcile(self, key: Key) -> float | None:
         job = self.api.get("batch/v1", "Job", key.namespace, key.name)
-        pods = [p for p in self.api.list("v1", "Pod", key.namespace)
-                if (controller_of(p) or {}).get("kind") == "Job" and controller_of(p)["name"] == key.name]
         uid = job["metadata"]["uid"] if job else None
-        mine = [p for p in pods if controller_of(p)["uid"] == uid]
-        for orphan in (p for p in pods if controller_of(p)["uid"] != uid):
-            self._release(orphan)  # its Job is gone: nothing will count it
+        mine = []
+        for pod in self.api.list("v1", "Pod", key.namespace):
+            ref = controller_of(pod) or {}
+            if ref.get("kind") != "Job" or ref.get("name") != key.name:
+                continue
+            if ref.get("uid") == uid:
+                mine.append(pod)
+            else:
+                self._release(pod)  # its Job is gone: nothing will count it
         if job is None:
             return None
         if is_finished(job):
