@@ -205,12 +205,16 @@ def test_ttl_after_finished_deletes_the_job_and_its_pods(kube: KubeEmulator, cor
              and job_pods(core, "brief") == [], timeout=20)
 
 
-def test_deleting_a_running_job_removes_its_pods(kube: KubeEmulator, core: CoreV1Api) -> None:
+@pytest.mark.parametrize("cascade", ["background", "foreground"])
+def test_deleting_a_running_job_removes_its_pods(kube: KubeEmulator, core: CoreV1Api, cascade: str) -> None:
     kube.pods.behave(name="busy-*", outcome="running")
     kubectl(kube, "apply", "-f", "-", stdin=json.dumps(job("busy", parallelism=2, completions=2)))
     wait_for(lambda: len([p for p in job_pods(core, "busy") if p.status.phase == "Running"]) == 2, timeout=20)
-    assert kubectl(kube, "delete", "job", "busy").stdout.strip() == 'job.batch "busy" deleted'
+    # kubectl waits until the Job is gone; in the foreground, its pods go first (none is replaced meanwhile).
+    result = kubectl(kube, "delete", "job", "busy", f"--cascade={cascade}", "--timeout=20s")
+    assert result.stdout.strip() == 'job.batch "busy" deleted'
     wait_for(lambda: job_pods(core, "busy") == [], timeout=20)
+    assert kube.get("batch/v1", "Job", "busy") is None
 
 
 def test_asyncio_client_watches_a_job_to_completion(kube: KubeEmulator) -> None:

@@ -92,7 +92,8 @@ class JobController(Controller):
                 self._release(pod)  # its Job is gone: nothing will count it
         if job is None:
             return None
-        if is_finished(job):
+        if is_finished(job) or job["metadata"].get("deletionTimestamp"):
+            # Nothing more to run: a Job being deleted (foreground) only lets its pods go.
             for pod in mine:
                 self._release(pod)
             return None
