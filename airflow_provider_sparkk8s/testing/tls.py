@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
 import os
 from pathlib import Path
@@ -50,8 +51,10 @@ def make_certificates(directory: Path, host: str) -> tuple[Path, Path, Path]:
     return ca_path, cert_path, key_path
 
 
+@functools.lru_cache(maxsize=1)
 def make_ca_pem() -> str:
-    """A throwaway CA certificate (PEM) for what needs one when the emulator serves plain HTTP."""
+    """A throwaway CA certificate (PEM) for what needs one when the emulator serves plain HTTP (one per process:
+    it verifies nothing)."""
     from cryptography.hazmat.primitives import serialization
 
     return _make_ca()[1].public_bytes(serialization.Encoding.PEM).decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -98,3 +99,30 @@ def test_endpointslices_carry_the_service_name_and_endpoint_conditions(kube: Kub
     core.delete_namespaced_service("web", NS)
     wait_for(lambda: not core.list_namespaced_endpoints(NS, field_selector="metadata.name=web").items
              and not kubectl_json(kube, "get", "endpointslices")["items"])
+
+
+def test_asyncio_client_watches_endpoints_fill_in(kube: KubeEmulator) -> None:
+    from kubernetes_asyncio import config as kconfig
+    from kubernetes_asyncio import watch
+    from kubernetes_asyncio.client import ApiClient, Configuration
+    from kubernetes_asyncio.client import CoreV1Api as AsyncCore
+
+    core = CoreV1Api(client(kube))
+    web_service(core)
+
+    async def scenario() -> list[str]:
+        configuration = Configuration()
+        await kconfig.load_kube_config(config_file=str(kube.kubeconfig_path), client_configuration=configuration)
+        async with ApiClient(configuration=configuration) as api:
+            v1 = AsyncCore(api)
+            await v1.create_namespaced_pod(NS, {"metadata": {"name": "web-a", "labels": {"app": "web"}}, "spec": {
+                "containers": [{"name": "nginx", "image": "nginx:1.27"}]}})
+            async with watch.Watch().stream(v1.list_namespaced_endpoints, NS, field_selector="metadata.name=web",
+                                            timeout_seconds=20) as stream:
+                async for event in stream:
+                    found = [a.target_ref.name for s in event["object"].subsets or [] for a in s.addresses or []]
+                    if found:
+                        return found
+        return []
+
+    assert asyncio.run(scenario()) == ["web-a"]
