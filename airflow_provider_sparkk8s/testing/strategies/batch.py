@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import Cause, Strategy
 from .pods import default_pod_spec, not_supported, required, validate_pod_template
-
-Cause = tuple[str, str, Any, str]
 
 CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 JOB_NAME = "batch.kubernetes.io/job-name"
@@ -201,4 +200,7 @@ class CronJobStrategy:
         return []
 
 
-STRATEGIES: dict[tuple[str, str], Any] = {("batch", "jobs"): JobStrategy(), ("batch", "cronjobs"): CronJobStrategy()}
+STRATEGIES: dict[tuple[str, str], Strategy] = {
+    ("batch", "jobs"): JobStrategy(),
+    ("batch", "cronjobs"): CronJobStrategy(),
+}
