@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Cause, Strategy
+from .base import Cause, Strategy
 from .pods import default_pod_spec, not_supported, required, validate_pod_template
 
 CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
