@@ -18,14 +18,15 @@ class EndpointsController(Controller):
 
     def keys_for(self, api_version: str, kind: str, event_type: str, obj: dict, old: dict | None) -> Iterable[Key]:
         if kind == "Endpoints":
-            return [Key.of(obj)]  # put back what someone else changed
+            # Put back a deleted one; Endpoints without a Service (written by hand) are left alone.
+            return [Key.of(obj)] if event_type == "DELETED" else []
         return services_for_pod(self.api, obj, old)
 
     async def reconcile(self, key: Key) -> float | None:
         service = self.api.get("v1", "Service", key.namespace, key.name)
         current = self.api.get("v1", "Endpoints", key.namespace, key.name)
         if service is None or not (service.get("spec") or {}).get("selector"):
-            if service is None and current is not None:
+            if service is None and current is not None:  # its Service was deleted
                 self.api.delete("v1", "Endpoints", key.namespace, key.name)
             return None  # a Service without a selector has Endpoints its owner writes
         subsets: dict[str, dict] = {}
