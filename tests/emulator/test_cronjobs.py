@@ -69,27 +69,27 @@ def test_bad_schedules_time_zones_and_names_get_422_naming_the_field(batch: Batc
 
 
 def test_a_missed_schedule_time_creates_its_job(kube: KubeEmulator, batch: BatchV1Api) -> None:
-    batch.create_namespaced_cron_job(NS, cronjob("minutely", schedule="* * * * *"))
-    # As if the controller had last run it three minutes ago: the latest missed minute runs now.
-    earlier = (datetime.now(timezone.utc) - timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    batch.patch_namespaced_cron_job_status("minutely", NS, {"status": {"lastScheduleTime": earlier}})
-    [created] = wait_for(lambda: batch.list_namespaced_job(NS, label_selector="app=minutely").items)
-    minute = datetime.now(timezone.utc).replace(second=0, microsecond=0)
-    if created.metadata.name != f"minutely-{int(minute.timestamp()) // 60}":  # the minute turned meanwhile
-        minute -= timedelta(minutes=1)
-    assert created.metadata.name == f"minutely-{int(minute.timestamp()) // 60}"
+    # Daily at a minute that passed two minutes ago, last run (as its status says) the minute before:
+    # the controller runs the missed time at once, and nothing else for a day.
+    minute = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    batch.create_namespaced_cron_job(NS, cronjob("daily", schedule=f"{minute.minute} {minute.hour} * * *"))
+    earlier = (minute - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    batch.patch_namespaced_cron_job_status("daily", NS, {"status": {"lastScheduleTime": earlier}})
+    [created] = wait_for(lambda: batch.list_namespaced_job(NS, label_selector="app=daily").items)
+    assert created.metadata.name == f"daily-{int(minute.timestamp()) // 60}"
     assert created.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"] == \
         minute.strftime("%Y-%m-%dT%H:%M:%SZ")
     [ref] = created.metadata.owner_references
-    assert (ref.kind, ref.name, ref.controller) == ("CronJob", "minutely", True)
+    assert (ref.kind, ref.name, ref.controller) == ("CronJob", "daily", True)
     assert created.spec.backoff_limit == 6  # defaulted as any Job
-    status = wait_for(lambda: (s := batch.read_namespaced_cron_job("minutely", NS).status).last_successful_time
+    status = wait_for(lambda: (s := batch.read_namespaced_cron_job("daily", NS).status).last_successful_time
                       and s, timeout=20)
-    assert status.last_schedule_time.strftime("%Y-%m-%dT%H:%M") == minute.strftime("%Y-%m-%dT%H:%M")
+    assert status.last_schedule_time == minute
     assert not status.active
+    assert len(batch.list_namespaced_job(NS).items) == 1
     rows = table(kubectl(kube, "get", "cronjobs").stdout)
     assert rows[0] == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"]
-    assert rows[1][:5] == ["minutely", "* * * * *", "<none>", "False", "0"]
+    assert rows[1][:5] == ["daily", f"{minute.minute} {minute.hour} * * *", "<none>", "False", "0"]
 
 
 def test_kubectl_create_job_from_cronjob_runs_it_now(kube: KubeEmulator, batch: BatchV1Api) -> None:
