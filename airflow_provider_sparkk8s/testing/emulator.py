@@ -17,7 +17,7 @@ from typing import Any
 
 from .argo_controller import ArgoController
 from .authn import Authenticator, TokenIssuer, service_account_user
-from .controllers.base import ApiClient
+from .controllers.base import ApiClient, Controller
 from .controllers.service_account_tokens import ServiceAccountTokenController
 from .faults import Faults, RequestLog
 from .pods import PodSimulator
@@ -63,6 +63,8 @@ class KubeEmulator:
         argo_server, argo_server_port: serve the Argo Server REST API (``argo_server.py``) on its own port
             (0 picks a free one), same TLS and tokens; its URL is ``argo_server_url``.
         namespaces: namespaces to create at start (besides default, kube-system, ...).
+        job_pod_backoff_seconds: how long the job controller waits before replacing a Job's first failed pod
+            (doubling with each failure, as on a real cluster: 10 s).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class KubeEmulator:
         argo_server: bool = True,
         argo_server_port: int = 0,
         namespaces: tuple[str, ...] | list[str] = (),
+        job_pod_backoff_seconds: float = 10.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -120,6 +123,8 @@ class KubeEmulator:
         self.argo_server_port = argo_server_port
         self._argo_runner: Any = None
         self._initial_namespaces = list(namespaces)
+        self.job_pod_backoff_seconds = job_pod_backoff_seconds
+        self.controllers: list[Controller] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: Any = None
@@ -177,6 +182,11 @@ class KubeEmulator:
             self.spark_submit.attach(loop)
             self.argo.attach(loop)
             self.service_account_tokens.start(loop)
+            self.controllers = self._control_plane()
+            for controller in self.controllers:
+                controller.start(loop)
+            # Clients find what a cluster holds from the start (the node, each namespace's kube-root-ca.crt, ...).
+            loop.run_until_complete(self._settle())
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
@@ -202,12 +212,58 @@ class KubeEmulator:
             return
         self._ready.set()
         loop.run_forever()
+        for controller in self.controllers:
+            loop.run_until_complete(controller.stop())
         loop.run_until_complete(self.pods.stop())
         loop.run_until_complete(self.service_account_tokens.stop())
         if self._argo_runner is not None:
             loop.run_until_complete(self._argo_runner.cleanup())
         loop.run_until_complete(self._runner.cleanup())
         loop.close()
+
+    async def _settle(self, timeout: float = 5.0) -> None:
+        """Let the controllers work off what they found at start (the watches' first events arrive first)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        await asyncio.sleep(0)
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
+            if all(c.idle for c in self.controllers):
+                return
+
+    def _control_plane(self) -> list[Controller]:
+        """The controllers of kube-controller-manager (and the kubelet's node registration) the emulator runs."""
+        from .controllers.apiservices import APIServiceController
+        from .controllers.cronjob import CronJobController
+        from .controllers.endpoints import EndpointsController
+        from .controllers.endpointslices import EndpointSliceController
+        from .controllers.job import JobController
+        from .controllers.namespace import NamespaceController
+        from .controllers.namespace_defaults import RootCAPublisher, ServiceAccountsController
+        from .controllers.node import NodeController
+        from .controllers.ttl_after_finished import TTLAfterFinishedController
+        from .pods import NODE_IP, NODE_NAME
+        from .tls import make_ca_pem
+
+        api = ApiClient(self.store)
+        registry = self.store.registry
+
+        def namespaced_kinds() -> list[tuple[str, str, str]]:
+            return [(rt.api_version, rt.kind, f"{rt.plural}.{rt.group}" if rt.group else rt.plural)
+                    for rt in list(registry.types.values()) if rt.namespaced]
+
+        ca_pem = self.ca_path.read_text() if self.ca_path is not None else make_ca_pem()
+        return [
+            JobController(api, pod_backoff_seconds=self.job_pod_backoff_seconds),
+            TTLAfterFinishedController(api),
+            CronJobController(api),
+            NodeController(api, NODE_NAME, NODE_IP),
+            EndpointsController(api),
+            EndpointSliceController(api),
+            NamespaceController(api, namespaced_kinds),
+            ServiceAccountsController(api),
+            RootCAPublisher(api, ca_pem),
+            APIServiceController(api, registry.groups),
+        ]
 
     def stop(self) -> None:
         if self._thread is None or self._loop is None:

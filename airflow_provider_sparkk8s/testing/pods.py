@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 ANNOTATION_PREFIX = "emulator.sparkk8s.io/"
 OUTCOMES = ("succeeded", "failed", "oomkilled", "unschedulable", "imagepullbackoff", "running")
 NODE_NAME = "emulator-node"
+NODE_IP = "127.0.0.1"  # the node's InternalIP, which is every pod's hostIP
 
 
 @dataclass
@@ -298,7 +299,7 @@ class PodSimulator:
                     for c in containers]
 
         self._write_status(pod, lambda s: s.update(
-            hostIP="10.0.0.1", hostIPs=[{"ip": "10.0.0.1"}],
+            hostIP=NODE_IP, hostIPs=[{"ip": NODE_IP}],
             conditions=[_cond("PodScheduled"), _cond("Initialized", "True" if not inits else "False"),
                         _cond("ContainersReady", "False"), _cond("Ready", "False")],
             containerStatuses=waiting("ContainerCreating"),

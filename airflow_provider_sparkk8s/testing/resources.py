@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-
 # DNS-1123 subdomain (most objects), DNS-1123 label (namespaces) and DNS-1035 label (services).
 SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LABEL_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -34,9 +33,14 @@ NAME_RULES = {
         "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
         "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
     ),
+    # APIServices are named <version>.<group>: "v1." for the core group.
+    "apiservice": (
+        re.compile(r"^[a-z0-9]+\.([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$"),
+        253,
+        "must be <version>.<group>",
+    ),
 }
 
-# What discovery says of a subresource other than status: (kind, verbs), as a 1.32 server lists them.
 # What discovery says of a subresource whose kind or verbs are not its parent's (status: the parent's kind, with
 # get, patch, update). serviceaccounts/token takes an authentication.k8s.io TokenRequest.
 SUBRESOURCE_DISCOVERY: dict[str, dict] = {
@@ -46,6 +50,7 @@ SUBRESOURCE_DISCOVERY: dict[str, dict] = {
     "attach": {"kind": "PodAttachOptions", "verbs": ["create", "get"]},
     "portforward": {"kind": "PodPortForwardOptions", "verbs": ["create", "get"]},
     "token": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"]},
+    "finalize": {"kind": "Namespace", "verbs": ["update"]},
 }
 
 
@@ -94,7 +99,7 @@ def _core(plural: str, kind: str, **kw) -> ResourceType:
 
 
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
-    _core("namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=("status",),
+    _core("namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=("status", "finalize"),
           name_rule="label"),
     _core("pods", "Pod", short_names=("po",),
           subresources=("status", "log", "binding", "exec", "attach", "portforward"), categories=("all",)),
@@ -137,6 +142,15 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("argoproj.io", "v1alpha1", "cronworkflows", "CronWorkflow", short_names=("cwf", "cronwf")),
     ResourceType("argoproj.io", "v1alpha1", "eventsources", "EventSource", short_names=("es",)),
     ResourceType("argoproj.io", "v1alpha1", "sensors", "Sensor", short_names=("sn",)),
+    # The cluster's own workload and plumbing types, with their controllers in controllers/.
+    ResourceType("batch", "v1", "jobs", "Job", subresources=("status",), categories=("all",)),
+    ResourceType("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), subresources=("status",),
+                 categories=("all",)),
+    _core("nodes", "Node", namespaced=False, short_names=("no",), subresources=("status",)),
+    _core("endpoints", "Endpoints", short_names=("ep",)),
+    ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+    ResourceType("apiregistration.k8s.io", "v1", "apiservices", "APIService", namespaced=False,
+                 subresources=("status",), categories=("api-extensions",), name_rule="apiservice"),
     ResourceType("sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication",
                  short_names=("sparkapp",), subresources=("status",)),
     ResourceType("sparkoperator.k8s.io", "v1beta2", "scheduledsparkapplications", "ScheduledSparkApplication",

@@ -27,6 +27,8 @@ from .patching import json_patch, merge_patch, server_side_apply, strategic_merg
 from .pod_updates import pod_update_causes
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
+from .strategies import strategy_for
+from .strategies.pods import default_pod_spec
 
 Key = tuple[str, str]  # (namespace or "", name)
 
@@ -189,6 +191,15 @@ class Store:
         if causes:
             raise errors.invalid(rt.kind, name, causes, rt.group)
 
+    def _validate_kind(self, rt: ResourceType, obj: dict, old: dict | None) -> None:
+        """The kind's own rules, on the defaulted object (and, for an update, what may not change)."""
+        strategy = strategy_for(rt)
+        if strategy is None:
+            return
+        causes = strategy.validate(obj) + (strategy.validate_update(obj, old) if old is not None else [])
+        if causes:
+            raise errors.invalid(rt.kind, obj["metadata"]["name"], causes, rt.group)
+
     def _check_type(self, rt: ResourceType, obj: dict) -> None:
         if not isinstance(obj, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
@@ -249,6 +260,7 @@ class Store:
             for transient in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
                 meta.pop(transient, None)
             self._defaults(rt, obj)
+            self._validate_kind(rt, obj, None)
             if rt.has_status_subresource and rt.group:
                 obj.pop("status", None)  # custom resources ignore status on create
             if dry_run:
@@ -265,7 +277,7 @@ class Store:
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
         spec: dict = obj.setdefault("spec", {}) if rt.plural in ("pods", "services") else {}
         if rt.plural == "pods":
-            _pod_spec_defaults(spec)
+            default_pod_spec(spec)
             # The ServiceAccount admission plugin, on create only.
             spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
@@ -288,6 +300,9 @@ class Store:
             for k, v in string_data.items():
                 data[k] = base64.b64encode(str(v).encode()).decode()
             obj["data"] = data
+        strategy = strategy_for(rt)
+        if strategy is not None:
+            strategy.default(obj)
 
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict:
         with self._lock:
@@ -372,6 +387,11 @@ class Store:
             if "status" in new:
                 result["status"] = new["status"]
             new = result
+        elif subresource == "finalize":
+            # namespaces/finalize writes change spec.finalizers only (the namespace controller's last step).
+            result = copy.deepcopy(current)
+            result.setdefault("spec", {})["finalizers"] = list((new.get("spec") or {}).get("finalizers") or [])
+            new = result
         else:
             for keep in ("uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds",
                          "generation"):
@@ -388,6 +408,7 @@ class Store:
             self._validate(rt, new, name)
             if rt.plural == "pods":
                 self._validate_pod_update(current, new)
+            self._validate_kind(rt, new, current)
             if bumps_generation(rt, current, new):
                 new_meta["generation"] = current["metadata"].get("generation", 1) + 1
         if rt.plural == "secrets":
@@ -396,7 +417,9 @@ class Store:
             return new
         if new == current:
             return copy.deepcopy(current)  # a no-op write does not bump resourceVersion
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        # A namespace also waits for its spec.finalizers (the namespace controller's "kubernetes").
+        held_by_spec = rt.plural == "namespaces" and bool((new.get("spec") or {}).get("finalizers"))
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not held_by_spec:
             # The last finalizer is gone: the object goes, and the garbage collector takes its dependents.
             deleted = self._commit("DELETED", rt, new, old)
             self._forget(rt, deleted)
@@ -408,7 +431,7 @@ class Store:
         spec = new.get("spec")
         if not isinstance(spec, dict):
             return
-        _pod_spec_defaults(spec)  # the API server defaults a decoded body before validating it
+        default_pod_spec(spec)  # the API server defaults a decoded body before validating it
         causes = pod_update_causes(current.get("spec") or {}, spec)
         if causes:
             raise errors.invalid("Pod", current["metadata"]["name"], causes)
@@ -497,6 +520,12 @@ class Store:
                 return copy.deepcopy(current)
             propagation = propagation or ("Foreground" if rt.plural == "namespaces" else "Background")
             obj = copy.deepcopy(current)
+            if rt.plural == "namespaces" and (current.get("spec") or {}).get("finalizers"):
+                # Terminating: the namespace controller empties it, then removes its "kubernetes" finalizer.
+                obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
+                obj["metadata"]["deletionGracePeriodSeconds"] = 0
+                obj.setdefault("status", {})["phase"] = "Terminating"
+                return obj if obj == current else self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
             if propagation == "Orphan":
                 self._orphan(current["metadata"]["uid"])
             if propagation == "Foreground" or rt.plural == "namespaces":
@@ -654,20 +683,6 @@ class Store:
     @property
     def watcher_count(self) -> int:
         return len(self._watchers)
-
-
-def _pod_spec_defaults(spec: dict) -> None:
-    """The defaults the API server gives every decoded pod spec (SetDefaults_PodSpec, SetDefaults_Container)."""
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    for c in spec.get("containers") or []:
-        if isinstance(c, dict):
-            c.setdefault("imagePullPolicy", "Always" if str(c.get("image", "")).endswith(":latest") else
-                         "IfNotPresent")
-            c.setdefault("terminationMessagePath", "/dev/termination-log")
-            c.setdefault("terminationMessagePolicy", "File")
 
 
 def _validate_label(key: str, value: Any) -> list[tuple[str, str, Any, str]]:

@@ -110,8 +110,84 @@ def _status_field(*path: str) -> Callable[[dict], list]:
     return cell
 
 
-# Extra columns between NAME and AGE, for types whose table is just that.
+def _true_condition(obj: dict, *kinds: str) -> str | None:
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") in kinds and c.get("status") == "True":
+            return c["type"]
+    return None
+
+
+def _duration(start: str, end: str | None) -> str:
+    then = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    stop = datetime.strptime(end, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) if end else \
+        datetime.now(timezone.utc)
+    return human_age((datetime.now(timezone.utc) - (stop - then)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _job_row(job: dict) -> list:
+    spec, status = job.get("spec") or {}, job.get("status") or {}
+    state = ("Terminating" if job["metadata"].get("deletionTimestamp") else
+             _true_condition(job, "Complete", "Failed") or _true_condition(job, "FailureTarget", "SuccessCriteriaMet")
+             or _true_condition(job, "Suspended") or "Running")
+    succeeded = status.get("succeeded", 0)
+    completions = (f"{succeeded}/{spec['completions']}" if spec.get("completions") is not None else
+                   f"{succeeded}/1 of {spec.get('parallelism', 1)}")
+    duration = _duration(status["startTime"], status.get("completionTime")) if status.get("startTime") else ""
+    return [state, completions, duration]
+
+
+def _cronjob_row(cronjob: dict) -> list:
+    spec, status = cronjob.get("spec") or {}, cronjob.get("status") or {}
+    last = status.get("lastScheduleTime")
+    return [spec.get("schedule", ""), spec.get("timeZone") or "<none>", str(bool(spec.get("suspend"))),
+            len(status.get("active") or []), human_age(last) if last else "<none>"]
+
+
+def _node_row(node: dict) -> list:
+    ready = next((c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), None)
+    state = "Ready" if ready and ready.get("status") == "True" else "NotReady"
+    roles = sorted(k.split("/", 1)[1] for k in node["metadata"].get("labels") or {}
+                   if k.startswith("node-role.kubernetes.io/"))
+    version = ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
+    return [state, ",".join(roles) or "<none>", human_age(node["metadata"].get("creationTimestamp")), version]
+
+
+def _some(items: list[str]) -> str:
+    """At most three, as kubectl's printers list addresses."""
+    return ",".join(items[:3]) + (f" + {len(items) - 3} more..." if len(items) > 3 else "")
+
+
+def _endpoints_row(endpoints: dict) -> list:
+    items = [f"{a['ip']}:{p['port']}" for s in endpoints.get("subsets") or []
+             for p in s.get("ports") or [{"port": ""}] for a in s.get("addresses") or []]
+    return [_some(items) or "<none>"]
+
+
+def _endpointslice_row(eps: dict) -> list:
+    ports = [str(p.get("port")) for p in eps.get("ports") or [] if p.get("port") is not None]
+    addresses = [a for e in eps.get("endpoints") or [] for a in e.get("addresses") or []]
+    return [eps.get("addressType", ""), _some(ports) or "<unset>", _some(addresses) or "<unset>"]
+
+
+def _apiservice_row(apiservice: dict) -> list:
+    service = (apiservice.get("spec") or {}).get("service")
+    available = next((c for c in (apiservice.get("status") or {}).get("conditions") or []
+                      if c.get("type") == "Available"), None)
+    where = f"{service.get('namespace')}/{service.get('name')}" if service else "Local"
+    state = "Unknown" if available is None else available["status"] if available["status"] == "True" else \
+        f"{available['status']} ({available.get('reason', '')})"
+    return [where, state]
+
+
+# Extra columns after NAME, then AGE, for types whose table is just that (a type that lists "Age" itself
+# renders it in its place).
 COLUMNS: dict[str, tuple[list[str], Callable[[dict], list]]] = {
+    "jobs": (["Status", "Completions", "Duration"], _job_row),
+    "cronjobs": (["Schedule", "Timezone", "Suspend", "Active", "Last Schedule"], _cronjob_row),
+    "nodes": (["Status", "Roles", "Age", "Version"], _node_row),
+    "endpoints": (["Endpoints"], _endpoints_row),
+    "endpointslices": (["AddressType", "Ports", "Endpoints"], _endpointslice_row),
+    "apiservices": (["Service", "Available"], _apiservice_row),
     "namespaces": (["Status"], _status_field("status", "phase")),
     "workflows": (["Status"], _status_field("status", "phase")),
     "sparkapplications": (["Status"], _status_field("status", "applicationState", "state")),
@@ -145,8 +221,10 @@ def _layout(plural: str) -> tuple[tuple[Column, ...], Callable[[dict], list]]:
     if plural in LAYOUTS:
         return LAYOUTS[plural]
     names, extra = COLUMNS.get(plural, ([], lambda o: []))
-    columns = (Column("Name", format="name"), *(Column(n) for n in names), Column("Age"))
-    return columns, lambda o: [o["metadata"]["name"], *extra(o), _age(o)]
+    age = () if "Age" in names else (Column("Age"),)
+    columns = (Column("Name", format="name"), *(Column(n, type="integer" if n == "Active" else "string")
+                                                 for n in names), *age)
+    return columns, lambda o: [o["metadata"]["name"], *extra(o), *(_age(o) for _ in age)]
 
 
 def wants_table(accept: str) -> bool:

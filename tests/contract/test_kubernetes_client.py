@@ -32,6 +32,7 @@ from airflow_provider_sparkk8s.testing.emulator import KubeEmulator
 pytestmark = pytest.mark.contract
 
 NS = "default"
+NOT_CA = "metadata.name!=kube-root-ca.crt"  # every namespace holds the cluster's CA bundle; lists leave it out
 ANN = "emulator.sparkk8s.io/"
 APPLY = "application/apply-patch+yaml"
 
@@ -333,7 +334,7 @@ def labelled(v1: CoreV1Api) -> CoreV1Api:
     ("tier=web,env!=dev", ["a"]),
 ])
 def test_label_selector(labelled: CoreV1Api, selector: str, expected: list[str]) -> None:
-    items = labelled.list_namespaced_config_map(NS, label_selector=selector).items
+    items = labelled.list_namespaced_config_map(NS, label_selector=selector, field_selector=NOT_CA).items
     assert sorted(i.metadata.name for i in items) == expected
 
 
@@ -346,7 +347,7 @@ def test_invalid_label_selector_is_bad_request(labelled: CoreV1Api) -> None:
 def test_field_selector_on_metadata_name(labelled: CoreV1Api) -> None:
     items = labelled.list_namespaced_config_map(NS, field_selector="metadata.name=c").items
     assert [i.metadata.name for i in items] == ["c"]
-    items = labelled.list_namespaced_config_map(NS, field_selector="metadata.name!=c").items
+    items = labelled.list_namespaced_config_map(NS, field_selector=f"metadata.name!=c,{NOT_CA}").items
     assert sorted(i.metadata.name for i in items) == ["a", "b", "d"]
 
 
@@ -371,12 +372,12 @@ def test_unsupported_field_selector_is_bad_request(v1: CoreV1Api) -> None:
 def test_pagination_with_limit_and_continue(v1: CoreV1Api) -> None:
     for i in range(7):
         v1.create_namespaced_config_map(NS, cm_body(f"page-{i}"))
-    first = v1.list_namespaced_config_map(NS, limit=3)
+    first = v1.list_namespaced_config_map(NS, limit=3, field_selector=NOT_CA)
     assert len(first.items) == 3
     assert first.metadata._continue and first.metadata.remaining_item_count == 4
     names, token = [i.metadata.name for i in first.items], first.metadata._continue
     while token:
-        page = v1.list_namespaced_config_map(NS, limit=3, _continue=token)
+        page = v1.list_namespaced_config_map(NS, limit=3, _continue=token, field_selector=NOT_CA)
         names += [i.metadata.name for i in page.items]
         token = page.metadata._continue
     assert names == [f"page-{i}" for i in range(7)]
@@ -612,7 +613,7 @@ def test_watch_without_resource_version_starts_with_current_objects(core: CoreV1
         core.create_namespaced_config_map(NS, cm_body(name))
     w = kubernetes.watch.Watch()
     seen = []
-    for event in w.stream(core.list_namespaced_config_map, NS, timeout_seconds=2):
+    for event in w.stream(core.list_namespaced_config_map, NS, field_selector=NOT_CA, timeout_seconds=2):
         seen.append((event["type"], event["object"].metadata.name))
         if len(seen) == 2:
             w.stop()
@@ -672,7 +673,7 @@ def test_watch_from_compacted_resource_version_is_gone_then_relist_recovers(kube
     assert "too old resource version" in exc.value.reason
 
     # The documented recovery: relist, then watch from the list's resourceVersion.
-    listed = v1.list_namespaced_config_map(NS)
+    listed = v1.list_namespaced_config_map(NS, field_selector=NOT_CA)
     assert sorted(i.metadata.name for i in listed.items) == ["newer", "old"]
     v1.create_namespaced_config_map(NS, cm_body("latest"))
     w = kubernetes.watch.Watch()
@@ -850,7 +851,7 @@ def test_injected_500_reaches_the_client_once_and_is_counted(kube_emulator: Kube
         v1.list_namespaced_config_map(NS)
     assert exc.value.status == 500
     assert status_body(exc.value)["reason"] == "InternalError"
-    assert v1.list_namespaced_config_map(NS).items == []
+    assert v1.list_namespaced_config_map(NS, field_selector=NOT_CA).items == []
     assert kube_emulator.requests.count(verb="list", resource="configmaps") == 2
     assert kube_emulator.requests.counters()["list configmaps"] == 2
 

@@ -13,7 +13,7 @@ def test_fixture_points_the_kubernetes_hook_at_the_emulator(kube_emulator: KubeE
     kube_emulator.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe"}})
     hook = KubernetesHook(conn_id="kubernetes_default")
     names = [cm.metadata.name for cm in hook.core_v1_client.list_namespaced_config_map("default").items]
-    assert names == ["probe"]
+    assert names == ["kube-root-ca.crt", "probe"]  # every namespace holds the cluster's CA bundle
     assert kube_emulator.requests.count(verb="list", resource="configmaps") == 1
 
 

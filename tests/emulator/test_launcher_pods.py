@@ -210,7 +210,8 @@ def test_existing_driver_pod_fails_the_submission(core: CoreV1Api) -> None:
     assert 'Message: pods "pi-driver" already exists' in text and "reason=AlreadyExists" in text
     [driver] = core.list_namespaced_pod("default", label_selector="spark-role=driver").items
     assert driver.metadata.uid == original
-    assert len(core.list_namespaced_config_map("default").items) == 1
+    # The first submission's config map, beside the namespace's kube-root-ca.crt.
+    assert len(core.list_namespaced_config_map("default").items) == 2
 
 
 def test_launcher_outcome_annotation_wins(core: CoreV1Api) -> None:

@@ -252,7 +252,7 @@ def test_deleting_the_application_collects_what_it_started(kube: KubeEmulator, c
     custom.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "pi")
     assert core.list_namespaced_pod("default").items == []
     assert [s.metadata.name for s in core.list_namespaced_service("default").items] == []
-    assert core.list_namespaced_config_map("default").items == []
+    assert [c.metadata.name for c in core.list_namespaced_config_map("default").items] == ["kube-root-ca.crt"]
     assert kube.list("networking.k8s.io/v1", "NetworkPolicy", "default") == []
 
 

@@ -173,6 +173,11 @@ class WorkQueue:
     def __len__(self) -> int:
         return len(self._ready) + len(self._delayed)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing ready to work on and nothing being worked on (delayed keys may still come)."""
+        return not self._ready and not self._active
+
 
 class Controller:
     """A reconcile loop over one kind of object.
@@ -235,6 +240,10 @@ class Controller:
     def keys_for(self, api_version: str, kind: str, event_type: str, obj: dict, old: dict | None) -> Iterable[Key]:
         """The primary keys a change to a watched kind concerns."""
         return ()
+
+    @property
+    def idle(self) -> bool:
+        return self.queue is None or self.queue.idle
 
     def enqueue(self, key: Key, after: float = 0.0) -> None:
         if self.queue is not None:

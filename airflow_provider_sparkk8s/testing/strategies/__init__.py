@@ -1,0 +1,19 @@
+"""What the API server does per kind on top of the generic rules: defaulting and validation, as each built-in
+type's registry strategy does in Kubernetes (`pkg/registry/<group>/<kind>/strategy.go` and the defaulters).
+
+The store asks `strategy_for(rt)` on every create and update.
+"""
+
+from __future__ import annotations
+
+from ..resources import ResourceType
+from .base import Cause, Strategy
+from .batch import STRATEGIES as BATCH
+
+STRATEGIES: dict[tuple[str, str], Strategy] = {**BATCH}
+
+__all__ = ["Cause", "Strategy", "strategy_for"]
+
+
+def strategy_for(rt: ResourceType) -> Strategy | None:
+    return STRATEGIES.get((rt.group, rt.plural))
