@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .argo_controller import ArgoController
+from .controllers.base import ApiClient
+from .controllers.crd_establishing import CrdEstablishing
 from .faults import Faults, RequestLog
 from .pods import PodSimulator
 from .rbac import Authorizer, service_account_user
@@ -105,6 +107,7 @@ class KubeEmulator:
         self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
         self.argo = ArgoController(self, enabled=simulate_argo)
         self.service_account_tokens = ServiceAccountTokens(self)
+        self.crd_establishing = CrdEstablishing(ApiClient(self.store))
         self.argo_server = argo_server
         self.argo_server_port = argo_server_port
         self._argo_runner: Any = None
@@ -166,6 +169,7 @@ class KubeEmulator:
             self.spark_submit.attach(loop)
             self.argo.attach(loop)
             self.service_account_tokens.attach(loop)
+            self.crd_establishing.start(loop)
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
@@ -192,6 +196,7 @@ class KubeEmulator:
         self._ready.set()
         loop.run_forever()
         loop.run_until_complete(self.pods.stop())
+        loop.run_until_complete(self.crd_establishing.stop())
         if self._argo_runner is not None:
             loop.run_until_complete(self._argo_runner.cleanup())
         loop.run_until_complete(self._runner.cleanup())

@@ -76,8 +76,9 @@ class ResourceType:
                     "name": f"{self.plural}/{sub}",
                     "singularName": "",
                     "namespaced": self.namespaced,
-                    "kind": "Pod" if sub == "log" else self.kind,
+                    "kind": "Pod" if sub == "log" else "Scale" if sub == "scale" else self.kind,
                     "verbs": ["get"] if sub == "log" else ["get", "patch", "update"],
+                    **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {}),
                 }
             )
         return entries
@@ -128,6 +129,7 @@ class Registry:
     """Resource types by (group, version, plural); register more with `register`."""
 
     types: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
+    crds: dict[tuple[str, str], dict] = field(default_factory=dict)  # served CRDs by (group, plural)
 
     @classmethod
     def default(cls) -> Registry:
@@ -182,13 +184,13 @@ class Registry:
         """Serve the resource a CustomResourceDefinition declares (every served version)."""
         spec = crd.get("spec") or {}
         names = spec.get("names") or {}
-        subresources: list[str] = []
+        self.unregister_crd(crd)
+        self.crds[(spec.get("group", ""), names.get("plural", ""))] = crd
         added = []
         for ver in spec.get("versions") or []:
             if not ver.get("served", True):
                 continue
-            if "status" in (ver.get("subresources") or {}):
-                subresources = ["status"]
+            subresources = [s for s in ("status", "scale") if s in (ver.get("subresources") or {})]
             added.append(
                 self.register(
                     ResourceType(
@@ -205,3 +207,11 @@ class Registry:
                 )
             )
         return added
+
+    def unregister_crd(self, crd: dict) -> None:
+        """Stop serving what a CustomResourceDefinition declared."""
+        spec = crd.get("spec") or {}
+        key = (spec.get("group", ""), (spec.get("names") or {}).get("plural", ""))
+        old = self.crds.pop(key, None)
+        for ver in ((old or {}).get("spec") or {}).get("versions") or []:
+            self.unregister(key[0], ver.get("name", ""), key[1])

@@ -14,9 +14,10 @@ from urllib.parse import unquote
 import yaml
 from aiohttp import web
 
-from . import errors
+from . import custom_resources, errors, scale
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .openapi import openapi_v3_group_version, openapi_v3_index
+from .patching import json_patch, merge_patch, strategic_merge_patch
 from .resources import ResourceType
 from .tables import table, wants_table
 
@@ -44,6 +45,13 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 def _error(exc: errors.ApiError) -> web.Response:
     return _json(exc.status(), exc.code, exc.headers)
+
+
+def _warned(response: web.Response, warnings: list[str]) -> web.Response:
+    """Add `Warning: 299 - "..."` headers, which kubectl prints as `Warning: ...`."""
+    for text in warnings:
+        response.headers.add("Warning", '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return response
 
 
 def _truthy(value: str | None) -> bool:
@@ -232,6 +240,8 @@ class Server:
         q = request.query
         dry_run = "All" in q.getall("dryRun", [])
         method = request.method
+        if sub == "scale":
+            return await self._scale(request, rt, namespace or "", name or "", dry_run)
         if method == "GET":
             if sub == "log":
                 return await self.emu.pods.serve_log(request, namespace or "", name or "")
@@ -253,12 +263,14 @@ class Server:
             if name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
-            return _json(self.store.create(rt, namespace, obj, dry_run=dry_run), 201)
+            warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
+            return _warned(_json(self.store.create(rt, namespace, obj, dry_run=dry_run), 201), warnings)
         if method == "PUT":
             if not name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
-            return _json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run))
+            warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
+            return _warned(_json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run)), warnings)
         if method == "PATCH":
             if not name:
                 raise errors.method_not_allowed()
@@ -267,9 +279,11 @@ class Server:
             if patch_type is None:
                 raise errors.unsupported_media_type(ctype)
             body = await self._body(request)
+            warnings = [] if patch_type == "json" else custom_resources.field_validation(
+                self.store.registry, rt, body, q.get("fieldValidation"))
             obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, q.get("fieldManager"),
                                             _truthy(q.get("force")), dry_run=dry_run)
-            return _json(obj, 201 if created else 200)
+            return _warned(_json(obj, 201 if created else 200), warnings)
         if method == "DELETE":
             opts = await self._body(request, optional=True) or {}
             propagation = q.get("propagationPolicy") or opts.get("propagationPolicy")
@@ -285,6 +299,33 @@ class Server:
                           "details": {"name": name, **({"group": rt.group} if rt.group else {}), "kind": rt.plural,
                                       "uid": obj["metadata"]["uid"]}})
         raise errors.method_not_allowed()
+
+    async def _scale(self, request: web.Request, rt: ResourceType, namespace: str, name: str,
+                     dry_run: bool) -> web.Response:
+        paths = scale.scale_paths(self.store.registry, rt)
+        if paths is None:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        current = scale.to_scale(self.store.get(rt, namespace, name), paths)
+        if request.method == "GET":
+            return _json(current)
+        body = await self._body(request)
+        if request.method == "PUT":
+            wanted = body
+        elif request.method == "PATCH":
+            ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
+            patch_type = PATCH_TYPES.get(ctype)
+            if patch_type is None:
+                raise errors.unsupported_media_type(ctype)
+            wanted = {"json": json_patch, "merge": merge_patch}.get(patch_type, strategic_merge_patch)(current, body)
+        else:
+            raise errors.method_not_allowed()
+        replicas = ((wanted or {}).get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise errors.invalid("Scale", name, [("spec.replicas", "FieldValueInvalid", replicas,
+                                                  "must be greater than or equal to 0")], "autoscaling")
+        obj, _ = self.store.patch(rt, namespace, name, "merge", scale.replicas_patch(paths, replicas),
+                                  dry_run=dry_run)
+        return _json(scale.to_scale(obj, paths))
 
     def _delete_collection(self, rt: ResourceType, namespace: str | None, request: web.Request,
                            propagation: str | None, dry_run: bool) -> dict:

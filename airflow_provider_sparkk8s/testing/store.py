@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from . import errors
+from . import custom_resources, errors
 from .patching import json_patch, merge_patch, server_side_apply, strategic_merge_patch
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
@@ -146,11 +146,21 @@ class Store:
         for watcher in list(self._watchers):
             if watcher.rt.group == rt.group and watcher.rt.plural == rt.plural:
                 watcher.offer(event_type, copy.deepcopy(snapshot), old, rv)
+        if custom_resources.is_crd(rt):
+            self._serve_crd(event_type, snapshot)
         for fn in list(self._listeners):
             fn(event_type, rt, copy.deepcopy(snapshot), old)
         if event_type == "DELETED":
             self._release_waiting_owners(snapshot)
         return copy.deepcopy(snapshot)
+
+    def _serve_crd(self, event_type: str, crd: dict) -> None:
+        """A CRD's resource is served while the CRD exists and its names are its own."""
+        crds = builtins.list(self._objects.get((custom_resources.CRD_GROUP, "customresourcedefinitions"), {}).values())
+        if event_type == "DELETED" or not custom_resources.serves(crd, crds):
+            self.registry.unregister_crd(crd)
+        else:
+            self.registry.register_crd(crd)
 
     def compact(self) -> None:
         """Forget the whole event history: any watch from an older resourceVersion now gets 410 Gone."""
@@ -186,6 +196,14 @@ class Store:
                     causes.append((f"spec.containers[{i}].image", "FieldValueRequired", None, "Required value"))
         if causes:
             raise errors.invalid(rt.kind, name, causes, rt.group)
+
+    def _admit(self, rt: ResourceType, obj: dict) -> None:
+        """CRDs and custom resources: what the API server defaults and validates beyond names and labels."""
+        if custom_resources.is_crd(rt):
+            custom_resources.default_crd(obj)
+            custom_resources.validate_crd(obj)
+        elif rt.group:
+            custom_resources.admit(self.registry, rt, obj)
 
     def _check_type(self, rt: ResourceType, obj: dict) -> None:
         if not isinstance(obj, dict):
@@ -245,6 +263,7 @@ class Store:
             self._defaults(rt, obj)
             if rt.has_status_subresource and rt.group:
                 obj.pop("status", None)  # custom resources ignore status on create
+            self._admit(rt, obj)
             if dry_run:
                 obj["metadata"]["resourceVersion"] = ""
                 return obj
@@ -252,8 +271,6 @@ class Store:
             if rt.plural == "namespaces":
                 sa = self.registry.core("serviceaccounts")
                 self.create(sa, name, {"metadata": {"name": "default"}})
-            if rt.plural == "customresourcedefinitions":
-                self.registry.register_crd(created)
             return created
 
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
@@ -391,6 +408,7 @@ class Store:
                 new_meta["generation"] = current["metadata"].get("generation", 1) + 1
         if rt.plural == "secrets":
             self._defaults(rt, new)
+        self._admit(rt, new)
         if dry_run:
             return new
         if new == current:
