@@ -54,6 +54,11 @@ def _warned(response: web.Response, warnings: list[str]) -> web.Response:
     return response
 
 
+def _field_manager(request: web.Request) -> str:
+    """The `fieldManager` parameter, else the program name the User-Agent starts with (as the API server does)."""
+    return request.query.get("fieldManager") or request.headers.get("User-Agent", "").split("/")[0][:128]
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes")
 
@@ -264,13 +269,15 @@ class Server:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
             warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
-            return _warned(_json(self.store.create(rt, namespace, obj, dry_run=dry_run), 201), warnings)
+            return _warned(_json(self.store.create(rt, namespace, obj, dry_run=dry_run,
+                                                   field_manager=_field_manager(request)), 201), warnings)
         if method == "PUT":
             if not name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
             warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
-            return _warned(_json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run)), warnings)
+            return _warned(_json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run,
+                                                    field_manager=_field_manager(request))), warnings)
         if method == "PATCH":
             if not name:
                 raise errors.method_not_allowed()
@@ -281,7 +288,8 @@ class Server:
             body = await self._body(request)
             warnings = [] if patch_type == "json" else custom_resources.field_validation(
                 self.store.registry, rt, body, q.get("fieldValidation"))
-            obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, q.get("fieldManager"),
+            manager = q.get("fieldManager") if patch_type == "apply" else _field_manager(request)
+            obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, manager,
                                             _truthy(q.get("force")), dry_run=dry_run)
             return _warned(_json(obj, 201 if created else 200), warnings)
         if method == "DELETE":

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from . import custom_resources, errors
-from .patching import json_patch, merge_patch, server_side_apply, strategic_merge_patch
+from . import custom_resources, errors, managed_fields
+from .patching import json_patch, merge_patch, strategic_merge_patch
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
 
@@ -101,7 +101,6 @@ class Store:
         self._compacted = 0  # newest resourceVersion no longer in the history
         self._watchers: set[Watcher] = set()
         self._listeners: list[Callable[[str, ResourceType, dict, dict | None], None]] = []
-        self._applied: dict[tuple, dict] = {}  # last server-side-applied config per field manager
         self._cluster_ip = 0
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.create(self.registry.core("namespaces"), None,
@@ -217,7 +216,8 @@ class Store:
                                      f"version ({rt.api_version})")
 
     # ------------------------------------------------------------------ verbs
-    def create(self, rt: ResourceType, namespace: str | None, obj: dict, dry_run: bool = False) -> dict:
+    def create(self, rt: ResourceType, namespace: str | None, obj: dict, dry_run: bool = False,
+               field_manager: str | None = None) -> dict:
         self._check_type(rt, obj)
         obj = copy.deepcopy(obj)
         obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
@@ -264,6 +264,8 @@ class Store:
             if rt.has_status_subresource and rt.group:
                 obj.pop("status", None)  # custom resources ignore status on create
             self._admit(rt, obj)
+            managed_fields.record_update(None, obj, managed_fields.shape_for(self.registry, rt), field_manager,
+                                         None, meta["creationTimestamp"])
             if dry_run:
                 obj["metadata"]["resourceVersion"] = ""
                 return obj
@@ -363,7 +365,7 @@ class Store:
             }
 
     def replace(self, rt: ResourceType, namespace: str | None, name: str, obj: dict,
-                subresource: str | None = None, dry_run: bool = False) -> dict:
+                subresource: str | None = None, dry_run: bool = False, field_manager: str | None = None) -> dict:
         self._check_type(rt, obj)
         with self._lock:
             current = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
@@ -376,9 +378,10 @@ class Store:
             want_rv = meta.get("resourceVersion")
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, name, rt.group)
-            return self._update(rt, current, copy.deepcopy(obj), subresource, dry_run)
+            return self._update(rt, current, copy.deepcopy(obj), subresource, dry_run, field_manager)
 
-    def _update(self, rt: ResourceType, current: dict, new: dict, subresource: str | None, dry_run: bool) -> dict:
+    def _update(self, rt: ResourceType, current: dict, new: dict, subresource: str | None, dry_run: bool,
+                field_manager: str | None = None) -> dict:
         old = copy.deepcopy(current)
         name = current["metadata"]["name"]
         new["kind"], new["apiVersion"] = rt.kind, rt.api_version
@@ -409,6 +412,8 @@ class Store:
         if rt.plural == "secrets":
             self._defaults(rt, new)
         self._admit(rt, new)
+        managed_fields.record_update(current, new, managed_fields.shape_for(self.registry, rt), field_manager,
+                                     subresource, now_rfc3339())
         if dry_run:
             return new
         if new == current:
@@ -416,7 +421,6 @@ class Store:
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
             # The last finalizer is gone: the object goes, and the garbage collector takes its dependents.
             deleted = self._commit("DELETED", rt, new, old)
-            self._forget(rt, deleted)
             self._collect_dependents(deleted["metadata"]["uid"], "Background")
             return deleted
         return self._commit("MODIFIED", rt, new, old)
@@ -434,17 +438,15 @@ class Store:
                 if not field_manager:
                     raise errors.bad_request("PATCH requests with apply patch must specify fieldManager")
                 self._check_type(rt, body)
-                manager_key = (rt.group, rt.plural, ns_key, name, field_manager, subresource)
+                if rt.has_status_subresource:
+                    # The status subresource and the main resource each own their part (the other is reset).
+                    body = {k: v for k, v in body.items() if (k == "status") == (subresource == "status")
+                            or k in ("apiVersion", "kind", "metadata")}
+                merged = managed_fields.apply(current, body, managed_fields.shape_for(self.registry, rt),
+                                              field_manager, subresource, force, now_rfc3339())
                 if current is None:
-                    body = copy.deepcopy(body)
-                    body.setdefault("metadata", {})["name"] = name
-                    created = self.create(rt, namespace, body, dry_run=dry_run)
-                    if not dry_run:
-                        self._applied[manager_key] = copy.deepcopy(body)
-                    return created, True
-                merged = server_side_apply(current, body, self._applied.get(manager_key))
-                if not dry_run:
-                    self._applied[manager_key] = copy.deepcopy(body)
+                    merged.setdefault("metadata", {})["name"] = name
+                    return self.create(rt, namespace, merged, dry_run=dry_run), True
             else:
                 if current is None:
                     raise errors.not_found(rt.plural, name, rt.group)
@@ -466,7 +468,8 @@ class Store:
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, name, rt.group)
             merged.setdefault("metadata", {})["resourceVersion"] = current["metadata"]["resourceVersion"]
-            return self._update(rt, current, merged, subresource, dry_run), False
+            return self._update(rt, current, merged, subresource, dry_run,
+                                None if patch_type == "apply" else field_manager), False
 
     def delete(self, rt: ResourceType, namespace: str | None, name: str, propagation: str | None = None,
                dry_run: bool = False, preconditions: dict | None = None) -> dict:
@@ -507,16 +510,9 @@ class Store:
                     return self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
                 return obj
             deleted = self._commit("DELETED", rt, obj, copy.deepcopy(current))
-            self._forget(rt, deleted)
             if propagation != "Orphan":
                 self._collect_dependents(deleted["metadata"]["uid"], "Background")
             return deleted
-
-    def _forget(self, rt: ResourceType, obj: dict) -> None:
-        meta = obj["metadata"]
-        for key in [k for k in self._applied if k[:4] == (rt.group, rt.plural, meta.get("namespace", ""),
-                                                             meta["name"])]:
-            self._applied.pop(key, None)
 
     # `builtins.list`: in the class body `list` is Store.list.
     def _all_objects(self) -> builtins.list[tuple[ResourceType, dict]]:
@@ -576,7 +572,7 @@ class Store:
                 self._commit("MODIFIED", rt, new, copy.deepcopy(owner))
             else:
                 new["metadata"].pop("finalizers")
-                self._forget(rt, self._commit("DELETED", rt, new, copy.deepcopy(owner)))
+                self._commit("DELETED", rt, new, copy.deepcopy(owner))
 
     def _orphan(self, owner_uid: str) -> None:
         for rt, obj in self._all_objects():
