@@ -168,31 +168,49 @@ def _fail() -> None:
     raise ValueError
 
 
+def _go_value(value: Any) -> str:
+    """A JSON value as Go's %#v prints it in "Invalid value: ..." (composites print their Go types)."""
+    if isinstance(value, list):
+        return "[]interface {}{" + ", ".join(_go_value(v) for v in value) + "}"
+    if isinstance(value, dict):
+        return "map[string]interface {}{" + ", ".join(f"{_go(k)}:{_go_value(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "interface {}(nil)"
+    return _go(value)
+
+
 @dataclass
 class _Validator:
     errors: list[Cause]
+
+    def add(self, cause: Cause) -> None:
+        path, reason, value, detail = cause
+        if isinstance(value, (list, dict)):
+            self.errors.append((path, reason, None, f"Invalid value: {_go_value(value)}: {detail}"))
+        else:
+            self.errors.append(cause)
 
     def value(self, schema: dict, value: Any, path: str) -> None:
         if value is None and schema.get("nullable"):
             return
         if schema.get("x-kubernetes-int-or-string"):
             if not isinstance(value, (int, str)) or isinstance(value, bool):
-                self.errors.append((path, "FieldValueTypeInvalid", value,
+                self.add((path, "FieldValueTypeInvalid", value,
                                     f'{path} in body must be of type integer,string: "{_type_of(value)}"'))
                 return
         elif schema.get("type") and not _fits(schema["type"], value):
             if not (value is None or schema.get("x-kubernetes-preserve-unknown-fields")
                     and schema["type"] == "object" and isinstance(value, dict)):
-                self.errors.append((path, "FieldValueTypeInvalid", value if value is not None else "null",
+                self.add((path, "FieldValueTypeInvalid", value if value is not None else "null",
                                     f'{path} in body must be of type {schema["type"]}: "{_type_of(value)}"'))
                 return
             if value is None:
-                self.errors.append((path, "FieldValueTypeInvalid", "null",
+                self.add((path, "FieldValueTypeInvalid", "null",
                                     f'{path} in body must be of type {schema["type"]}: "null"'))
                 return
         if "enum" in schema and value not in schema["enum"]:
             supported = ", ".join(_go(v) for v in schema["enum"])
-            self.errors.append((path, "FieldValueNotSupported", None,
+            self.add((path, "FieldValueNotSupported", None,
                                 f"Unsupported value: {_go(value)}: supported values: {supported}"))
         if isinstance(value, dict):
             self.object(schema, value, path)
@@ -207,17 +225,17 @@ class _Validator:
         prefix = f"{path}." if path else ""
         for name in schema.get("required") or []:
             if name not in value:
-                self.errors.append((f"{prefix}{name}", "FieldValueRequired", None, "Required value"))
+                self.add((f"{prefix}{name}", "FieldValueRequired", None, "Required value"))
         if schema.get("x-kubernetes-embedded-resource"):
             for name in ("apiVersion", "kind"):
                 if not value.get(name):
-                    self.errors.append((f"{prefix}{name}", "FieldValueRequired", None,
+                    self.add((f"{prefix}{name}", "FieldValueRequired", None,
                                         "Required value: must not be empty"))
         if "maxProperties" in schema and len(value) > schema["maxProperties"]:
-            self.errors.append((path, "FieldValueTooMany", None,
+            self.add((path, "FieldValueTooMany", None,
                                 f"Too many: {len(value)}: must have at most {schema['maxProperties']} items"))
         if "minProperties" in schema and len(value) < schema["minProperties"]:
-            self.errors.append((path, "FieldValueInvalid", value,
+            self.add((path, "FieldValueInvalid", value,
                                 f"{path} in body should have at least {schema['minProperties']} properties"))
         props = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
@@ -228,10 +246,10 @@ class _Validator:
 
     def array(self, schema: dict, value: list, path: str) -> None:
         if "maxItems" in schema and len(value) > schema["maxItems"]:
-            self.errors.append((path, "FieldValueTooMany", None,
+            self.add((path, "FieldValueTooMany", None,
                                 f"Too many: {len(value)}: must have at most {schema['maxItems']} items"))
         if "minItems" in schema and len(value) < schema["minItems"]:
-            self.errors.append((path, "FieldValueInvalid", value,
+            self.add((path, "FieldValueInvalid", value,
                                 f"{path} in body should have at least {schema['minItems']} items"))
         items = schema.get("items")
         if isinstance(items, dict):
@@ -241,21 +259,21 @@ class _Validator:
             seen: list = []
             for i, item in enumerate(value):
                 if item in seen:
-                    self.errors.append((f"{path}[{i}]", "FieldValueDuplicate", None, f"Duplicate value: {_go(item)}"))
+                    self.add((f"{path}[{i}]", "FieldValueDuplicate", None, f"Duplicate value: {_go(item)}"))
                 seen.append(item)
 
     def string(self, schema: dict, value: str, path: str) -> None:
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             n = schema["maxLength"]
-            self.errors.append((path, "FieldValueTooLong", None,
+            self.add((path, "FieldValueTooLong", None,
                                 f"Too long: may not be more than {n} byte{'' if n == 1 else 's'}"))
         if "minLength" in schema and len(value) < schema["minLength"]:
-            self.errors.append((path, "FieldValueInvalid", value,
+            self.add((path, "FieldValueInvalid", value,
                                 f"{path} in body should be at least {schema['minLength']} chars long"))
         if "pattern" in schema and not re.search(schema["pattern"], value):
-            self.errors.append((path, "FieldValueInvalid", value, f"{path} in body should match '{schema['pattern']}'"))
+            self.add((path, "FieldValueInvalid", value, f"{path} in body should match '{schema['pattern']}'"))
         if "format" in schema and not _format_ok(schema["format"], value):
-            self.errors.append((path, "FieldValueTypeInvalid", value,
+            self.add((path, "FieldValueTypeInvalid", value,
                                 f'{path} in body must be of type {schema["format"]}: "{value}"'))
 
     def number(self, schema: dict, value: float, path: str) -> None:
@@ -263,16 +281,16 @@ class _Validator:
             low = schema["minimum"]
             if value < low or (schema.get("exclusiveMinimum") and value == low):
                 word = "greater than" if schema.get("exclusiveMinimum") else "greater than or equal to"
-                self.errors.append((path, "FieldValueInvalid", value,
+                self.add((path, "FieldValueInvalid", value,
                                     f"{path} in body should be {word} {_number(low)}"))
         if "maximum" in schema:
             high = schema["maximum"]
             if value > high or (schema.get("exclusiveMaximum") and value == high):
                 word = "less than" if schema.get("exclusiveMaximum") else "less than or equal to"
-                self.errors.append((path, "FieldValueInvalid", value,
+                self.add((path, "FieldValueInvalid", value,
                                     f"{path} in body should be {word} {_number(high)}"))
         if "multipleOf" in schema and schema["multipleOf"] and (value / schema["multipleOf"]) % 1:
-            self.errors.append((path, "FieldValueInvalid", value,
+            self.add((path, "FieldValueInvalid", value,
                                 f"{path} in body should be a multiple of {_number(schema['multipleOf'])}"))
 
 
