@@ -38,7 +38,11 @@ BUILTIN_SETS = frozenset({"finalizers"})
 # Built-in fields that are maps from a key to a value (their entries are owned one by one, and a map that did not
 # exist before an update is owned as a whole too); other built-in objects are structs that always exist.
 BUILTIN_MAPS = frozenset({"labels", "annotations", "data", "binaryData", "stringData", "nodeSelector",
-                          "matchLabels", "limits", "requests", "rollingUpdate", "parameters"})
+                          "limits", "requests", "rollingUpdate", "parameters"})
+# Built-in fields replaced as a whole (`+mapType=atomic`, and LabelSelector's `+structType=atomic`).
+BUILTIN_ATOMIC = frozenset({"selector", "podSelector", "namespaceSelector", "labelSelector"})
+# Built-in keyed lists that always exist in the Go type (no omitempty), so never count as new in an update.
+BUILTIN_PRESENT_LISTS = frozenset({"containers"})
 
 
 # ---------------------------------------------------------------------------------------------- shapes
@@ -86,7 +90,13 @@ class Shape:
         return self.field in BUILTIN_SETS
 
     def atomic_map(self) -> bool:
-        return self.schema is not None and self.schema.get("x-kubernetes-map-type") == "atomic"
+        if self.schema is None:
+            return self.field in BUILTIN_ATOMIC
+        return self.schema.get("x-kubernetes-map-type") == "atomic"
+
+    def new_lists_owned(self) -> bool:
+        """Whether a keyed list or set that appears in an update is owned as a node too."""
+        return self.schema is not None or self.field not in BUILTIN_PRESENT_LISTS
 
     def new_maps_owned(self) -> bool:
         """Whether a map that appears in an update is owned as a node: always for custom resources (they start
@@ -160,15 +170,19 @@ def _walk_value(value: Any, shape: Shape, path: Path, out: Fields, declared: boo
             out.new_nodes.add(path)
         _walk_map(value, shape, path, out)
     elif isinstance(value, list) and value and shape.is_set():
+        if shape.new_lists_owned():
+            out.new_nodes.add(path)
         for item in value:
             out.leaves[(*path, _v(item))] = item
     elif isinstance(value, list) and value and (keys := shape.list_keys(value)):
         item_shape = shape.item()
+        if any(_key_of(item, keys) is None for item in value):
+            out.leaves[path] = value
+            return
+        if shape.new_lists_owned():
+            out.new_nodes.add(path)
         for item in value:
             key = _key_of(item, keys)
-            if key is None:
-                out.leaves[path] = value
-                return
             item_path = (*path, key)
             out.owned_nodes.add(item_path)
             out.new_nodes.add(item_path)
