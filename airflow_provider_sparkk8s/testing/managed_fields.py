@@ -173,7 +173,7 @@ def _walk_value(value: Any, shape: Shape, path: Path, out: Fields, declared: boo
         if shape.new_lists_owned():
             out.new_nodes.add(path)
         for item in value:
-            out.leaves[(*path, _v(item))] = item
+            out.leaves[path + (_v(item),)] = item
     elif isinstance(value, list) and value and (keys := shape.list_keys(value)):
         item_shape = shape.item()
         if any(_key_of(item, keys) is None for item in value):
@@ -182,8 +182,7 @@ def _walk_value(value: Any, shape: Shape, path: Path, out: Fields, declared: boo
         if shape.new_lists_owned():
             out.new_nodes.add(path)
         for item in value:
-            key = _key_of(item, keys)
-            item_path = (*path, key)
+            item_path = path + (_key_of(item, keys) or "",)
             out.owned_nodes.add(item_path)
             out.new_nodes.add(item_path)
             _walk_map(item, item_shape, item_path, out)

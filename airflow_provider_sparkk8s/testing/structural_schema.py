@@ -9,6 +9,7 @@ import base64
 import ipaddress
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -142,19 +143,28 @@ def _number(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
+def _matches(pattern: str) -> Callable[[str], object]:
+    def check(value: str) -> object:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(value)
+        return value
+    return check
+
+
+_FORMATS: dict[str, Callable[[str], object]] = {
+    "date-time": lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")),
+    "date": date.fromisoformat,
+    "uuid": uuid.UUID,
+    "byte": lambda v: base64.b64decode(v, validate=True),
+    "ipv4": ipaddress.IPv4Address,
+    "ipv6": ipaddress.IPv6Address,
+    "email": _matches(r"[^@\s]+@[^@\s]+\.[^@\s]+"),
+    "hostname": _matches(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"),
+}
+
+
 def _format_ok(fmt: str, value: str) -> bool:
-    checks = {
-        "date-time": lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")),
-        "date": date.fromisoformat,
-        "uuid": uuid.UUID,
-        "byte": lambda v: base64.b64decode(v, validate=True),
-        "ipv4": ipaddress.IPv4Address,
-        "ipv6": ipaddress.IPv6Address,
-        "email": lambda v: re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v) or _fail(),
-        "hostname": lambda v: re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
-                                           v) or _fail(),
-    }
-    check = checks.get(fmt)
+    check = _FORMATS.get(fmt)
     if check is None:
         return True  # int32, int64, quantity, ...: not checked by the API server's format registry either
     try:
@@ -162,10 +172,6 @@ def _format_ok(fmt: str, value: str) -> bool:
     except (ValueError, TypeError):
         return False
     return True
-
-
-def _fail() -> None:
-    raise ValueError
 
 
 def _go_value(value: Any) -> str:
