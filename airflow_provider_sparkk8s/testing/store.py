@@ -156,10 +156,21 @@ class Store:
     def _serve_crd(self, event_type: str, crd: dict) -> None:
         """A CRD's resource is served while the CRD exists and its names are its own."""
         crds = builtins.list(self._objects.get((custom_resources.CRD_GROUP, "customresourcedefinitions"), {}).values())
+        if event_type == "DELETED":
+            self._delete_custom_resources(crd)
         if event_type == "DELETED" or not custom_resources.serves(crd, crds):
             self.registry.unregister_crd(crd)
         else:
             self.registry.register_crd(crd)
+
+    def _delete_custom_resources(self, crd: dict) -> None:
+        """A deleted CRD takes its custom resources with it (each watch sees them go)."""
+        spec = crd.get("spec") or {}
+        group, plural = spec.get("group", ""), (spec.get("names") or {}).get("plural", "")
+        rt = next((t for t in self.registry.types.values() if (t.group, t.plural) == (group, plural)), None)
+        if rt is not None:
+            for obj in builtins.list(self._bucket(rt).values()):
+                self._commit("DELETED", rt, copy.deepcopy(obj), copy.deepcopy(obj))
 
     def compact(self) -> None:
         """Forget the whole event history: any watch from an older resourceVersion now gets 410 Gone."""

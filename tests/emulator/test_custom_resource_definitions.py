@@ -320,3 +320,16 @@ def test_the_projects_spark_applications_are_valid_under_the_real_crd(kube_emula
     assert rejected.returncode == 1
     assert 'spec.driver.cores: Invalid value: "one": spec.driver.cores in body must be of type integer: "string"' \
         in rejected.stderr
+
+
+def test_deleting_the_crd_deletes_its_custom_resources_and_stops_serving_them(kube) -> None:
+    api = custom_api(kube)
+    api.create_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, cron())
+    ext = client.ApiextensionsV1Api(config.new_client_from_config(config_file=str(kube.kubeconfig_path)))
+    ext.delete_custom_resource_definition(CRD_NAME)
+    with pytest.raises(client.ApiException) as exc:
+        api.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)
+    assert exc.value.status == 404
+    kube.apply(crd())
+    wait_established(kube)
+    assert api.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)["items"] == []
