@@ -10,9 +10,10 @@ A field path is a tuple of fieldsV1 keys: `f:<field>`, `k:<key fields as JSON>` 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from . import errors
@@ -47,7 +48,7 @@ BUILTIN_PRESENT_LISTS = frozenset({"containers"})
 
 # ---------------------------------------------------------------------------------------------- shapes
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Shape:
     """What server-side apply needs to know of a type: how its lists and maps merge."""
 
@@ -57,7 +58,7 @@ class Shape:
 
     def child(self, key: str) -> Shape:
         if self.schema is None:
-            return Shape(None, key, self.in_service)
+            return _builtin(key, self.in_service)
         props = self.schema.get("properties") or {}
         extra = self.schema.get("additionalProperties")
         sub = props.get(key) or (extra if isinstance(extra, dict) else None)
@@ -65,7 +66,7 @@ class Shape:
 
     def item(self) -> Shape:
         if self.schema is None:
-            return Shape(None, "", self.in_service)
+            return _builtin("", self.in_service)
         items = self.schema.get("items")
         return Shape(items if isinstance(items, dict) else {})
 
@@ -104,6 +105,11 @@ class Shape:
         return self.schema is not None or self.field in BUILTIN_MAPS
 
 
+@functools.lru_cache(maxsize=4096)
+def _builtin(field: str, in_service: bool) -> Shape:
+    return Shape(None, field, in_service)
+
+
 def shape_for(registry: Registry, rt: ResourceType) -> Shape:
     crd = registry.crds.get((rt.group, rt.plural))
     for version in ((crd or {}).get("spec") or {}).get("versions") or []:
@@ -119,23 +125,30 @@ def shape_for(registry: Registry, rt: ResourceType) -> Shape:
 
 # ---------------------------------------------------------------------------------------------- field sets
 
+def _json(value: Any) -> str:
+    if isinstance(value, str) and value.isascii() and value.isprintable() and '"' not in value \
+            and "\\" not in value:
+        return f'"{value}"'  # the common case, without json.dumps
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _key_of(item: Any, keys: tuple[str, ...]) -> str | None:
     if not isinstance(item, dict):
         return None
-    fields = {}
+    parts = []
     for k in sorted(keys):
         if k in item:
-            fields[k] = item[k]
+            parts.append(f'"{k}":{_json(item[k])}')
         elif k == "protocol":
-            fields[k] = "TCP"  # the schema's default for the key
-    return "k:" + json.dumps(fields, separators=(",", ":"))
+            parts.append('"protocol":"TCP"')  # the schema's default for the key
+    return "k:{" + ",".join(parts) + "}"
 
 
 def _v(value: Any) -> str:
     return "v:" + json.dumps(value, separators=(",", ":"))
 
 
-@dataclass
+@dataclasses.dataclass
 class Fields:
     """An object seen as fields: leaf values by path, and the paths of maps and list items ("nodes")."""
 
@@ -196,9 +209,22 @@ def field_set(fields: Fields) -> set[Path]:
 
 # ---------------------------------------------------------------------------------------------- fieldsV1
 
+_ENCODED: dict[frozenset[Path], dict] = {}  # field sets of recent writes, encoded (read-only, shared)
+
+
 def to_fields_v1(paths: Iterable[Path]) -> dict:
+    members = frozenset(paths)
+    tree = _ENCODED.get(members)
+    if tree is None:
+        tree = _encode(members)
+        if len(_ENCODED) >= 4096:
+            _ENCODED.pop(next(iter(_ENCODED)))
+        _ENCODED[members] = tree
+    return tree
+
+
+def _encode(members: frozenset[Path]) -> dict:
     tree: dict = {}
-    members = set(paths)
     for path in sorted(members):
         node = tree
         for part in path:
@@ -207,7 +233,7 @@ def to_fields_v1(paths: Iterable[Path]) -> dict:
     return tree
 
 
-def _mark(node: dict, prefix: Path, members: set[Path]) -> None:
+def _mark(node: dict, prefix: Path, members: frozenset[Path]) -> None:
     for key, child in list(node.items()):
         path = (*prefix, key)
         if child:
@@ -252,7 +278,7 @@ def path_string(path: Path) -> str:
 
 # ---------------------------------------------------------------------------------------------- entries
 
-@dataclass
+@dataclasses.dataclass
 class Entry:
     manager: str
     operation: str  # Apply | Update
@@ -298,12 +324,30 @@ def encode(entries: list[Entry]) -> list[dict]:
     return [e.encode() for e in kept]
 
 
+# Decoded managedFields of the objects last written, by the identity of their list (as for _SEEN).
+_DECODED: dict[int, tuple[list, list[Entry]]] = {}
+
+
+def _copies(entries: list[Entry]) -> list[Entry]:
+    return [dataclasses.replace(e, fields=set(e.fields)) for e in entries]
+
+
+def _decode_live(managed: list) -> list[Entry]:
+    seen = _DECODED.get(id(managed))
+    if seen is not None and seen[0] is managed:
+        return _copies(seen[1])
+    return decode(managed)
+
+
 def _base_entries(live: dict | None, new: dict) -> list[Entry]:
     """The request's own managedFields when it carries some (a client may rewrite them), else the live ones."""
-    sent = decode((new.get("metadata") or {}).get("managedFields"))
-    if sent:
-        return sent
-    return decode(((live or {}).get("metadata") or {}).get("managedFields"))
+    current = ((live or {}).get("metadata") or {}).get("managedFields")
+    sent = (new.get("metadata") or {}).get("managedFields")
+    if sent and sent != current:
+        entries = decode(sent)
+        if entries:
+            return entries
+    return _decode_live(current) if current else []
 
 
 def _entry(entries: list[Entry], manager: str, operation: str, api_version: str, subresource: str,
@@ -318,14 +362,34 @@ def _entry(entries: list[Entry], manager: str, operation: str, api_version: str,
 
 # ---------------------------------------------------------------------------------------------- operations
 
-@dataclass
+@dataclasses.dataclass
 class Comparison:
     changed: set[Path]  # added or modified
     removed: set[Path]
 
 
-def compare(old: Any, new: Any, shape: Shape) -> Comparison:
-    before, after = fields_of(old or {}, shape), fields_of(new, shape)
+# The fields of the objects last written, by identity: the next write to an object compares against the very dict
+# the store kept, so its fields need not be walked again. Stored objects are never changed in place.
+_SEEN: dict[int, tuple[dict, Fields]] = {}
+
+
+def _fields_cached(obj: dict, shape: Shape) -> Fields:
+    seen = _SEEN.get(id(obj))
+    if seen is not None and seen[0] is obj:
+        return seen[1]
+    fields = fields_of(obj, shape)
+    if len(_SEEN) >= 4096:
+        _SEEN.pop(next(iter(_SEEN)))
+    _SEEN[id(obj)] = (obj, fields)
+    return fields
+
+
+def compare(old: Any, new: Any, shape: Shape, only_status: bool = False) -> Comparison:
+    if only_status:  # a status write changes nothing else: walk the status alone
+        old, new = ({k: v for k, v in (o or {}).items() if k == "status"} for o in (old, new))
+        before, after = fields_of(old, shape), fields_of(new, shape)
+    else:
+        before, after = _fields_cached(old or {}, shape), _fields_cached(new, shape)
     added = (set(after.leaves) - set(before.leaves)) | (after.new_nodes - before.new_nodes)
     modified = {p for p in set(after.leaves) & set(before.leaves) if after.leaves[p] != before.leaves[p]}
     removed = (set(before.leaves) - set(after.leaves)) | ((before.new_nodes | before.owned_nodes)
@@ -340,7 +404,7 @@ def record_update(live: dict | None, new: dict, shape: Shape, manager: str | Non
     if manager is None and not entries:
         new.get("metadata", {}).pop("managedFields", None)
         return
-    diff = compare(live, new, shape)
+    diff = compare(live, new, shape, only_status=subresource == "status")
     taken = diff.changed if manager is not None else set()  # a write with no manager takes nothing over
     for entry in entries:
         entry.fields -= diff.removed | taken
@@ -356,6 +420,9 @@ def _store(obj: dict, entries: list[Entry]) -> None:
     meta = obj.setdefault("metadata", {})
     if encoded:
         meta["managedFields"] = encoded
+        if len(_DECODED) >= 4096:
+            _DECODED.pop(next(iter(_DECODED)))
+        _DECODED[id(encoded)] = (encoded, _copies([e for e in entries if e.fields]))
     else:
         meta.pop("managedFields", None)
 
