@@ -313,8 +313,9 @@ def decode(managed: Any) -> list[Entry]:
     for raw in managed or []:
         if not isinstance(raw, dict) or not raw.get("manager") and not raw.get("fieldsV1"):
             continue
+        when = str(raw.get("time") or "").replace("+00:00", "Z")  # clients may send Python's isoformat
         out.append(Entry(raw.get("manager", ""), raw.get("operation", "Update"), raw.get("apiVersion", ""),
-                         raw.get("time", ""), from_fields_v1(raw.get("fieldsV1") or {}), raw.get("subresource", "")))
+                         when, from_fields_v1(raw.get("fieldsV1") or {}), raw.get("subresource", "")))
     return out
 
 
