@@ -50,6 +50,10 @@ def validate_crd(crd: dict) -> None:
     elif sum(1 for v in versions if v.get("storage")) != 1:
         causes.append(("spec.versions", "FieldValueInvalid", versions, "must have exactly one version marked as "
                                                                          "storage version"))
+    for i, version in enumerate(versions):
+        if not (version.get("schema") or {}).get("openAPIV3Schema"):
+            causes.append((f"spec.versions[{i}].schema.openAPIV3Schema", "FieldValueRequired", None,
+                           "Required value: schemas are required"))
     if causes:
         raise errors.invalid("CustomResourceDefinition", name, causes, CRD_GROUP)
 

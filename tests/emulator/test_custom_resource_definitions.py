@@ -141,14 +141,18 @@ def test_a_kind_another_crd_of_the_group_has_is_not_accepted(kube) -> None:
     assert exc.value.status == 404
 
 
-def test_a_crd_whose_name_is_not_plural_dot_group_is_invalid(kube_emulator) -> None:
+def test_a_crd_whose_name_is_not_plural_dot_group_or_without_a_schema_is_invalid(kube_emulator) -> None:
     ext = client.ApiextensionsV1Api(config.new_client_from_config(config_file=str(kube_emulator.kubeconfig_path)))
+    body = crd(name="crontabs")
+    del body["spec"]["versions"][0]["schema"]
     with pytest.raises(client.ApiException) as exc:
-        ext.create_custom_resource_definition(crd(name="crontabs"))
+        ext.create_custom_resource_definition(body)
     assert exc.value.status == 422
     assert json.loads(exc.value.body)["details"]["causes"] == [
         {"reason": "FieldValueInvalid", "field": "metadata.name",
-         "message": 'Invalid value: "crontabs": must be spec.names.plural+"."+spec.group'}]
+         "message": 'Invalid value: "crontabs": must be spec.names.plural+"."+spec.group'},
+        {"reason": "FieldValueRequired", "field": "spec.versions[0].schema.openAPIV3Schema",
+         "message": "Required value: schemas are required"}]
 
 
 # ---------------------------------------------------------------------------------------------- validation
