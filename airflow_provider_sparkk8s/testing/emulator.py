@@ -233,6 +233,7 @@ class KubeEmulator:
     def _control_plane(self) -> list[Controller]:
         """The controllers of kube-controller-manager (and the kubelet's node registration) the emulator runs."""
         from .controllers.apiservices import APIServiceController
+        from .controllers.crd_establishing import CrdEstablishing
         from .controllers.cronjob import CronJobController
         from .controllers.endpoints import EndpointsController
         from .controllers.endpointslices import EndpointSliceController
@@ -253,6 +254,7 @@ class KubeEmulator:
 
         ca_pem = self.ca_path.read_text() if self.ca_path is not None else make_ca_pem()
         return [
+            CrdEstablishing(api),
             JobController(api, pod_backoff_seconds=self.job_pod_backoff_seconds),
             TTLAfterFinishedController(api),
             CronJobController(api),

@@ -116,6 +116,8 @@ def unauthorized() -> ApiError:
 
 
 def _go_quote(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return str(value)

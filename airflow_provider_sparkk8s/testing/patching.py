@@ -1,4 +1,4 @@
-"""The four PATCH flavours: JSON merge, strategic merge, JSON patch, and server-side apply."""
+"""JSON merge patch, strategic merge patch and JSON patch (server-side apply is in managed_fields.py)."""
 
 from __future__ import annotations
 
@@ -197,43 +197,3 @@ def _remove(doc: Any, parts: list[str]) -> Any:
     else:
         del parent[last]
     return doc
-
-
-def _prune(current: Any, previous: Any, applied: Any, field: str = "") -> Any:
-    """Remove from `current` what `previous` (the manager's last apply) set and `applied` no longer does."""
-    if isinstance(current, dict) and isinstance(previous, dict):
-        applied = applied if isinstance(applied, dict) else {}
-        out = dict(current)
-        for key, prev_value in previous.items():
-            if key not in out:
-                continue
-            if key not in applied:
-                out.pop(key)
-            else:
-                out[key] = _prune(out[key], prev_value, applied[key], key)
-        return out
-    key = _merge_key(field, [*current, *previous]) if isinstance(current, list) and isinstance(previous, list) \
-        else None
-    if key and isinstance(current, list) and isinstance(previous, list):
-        applied_keys = {i.get(key) for i in applied or [] if isinstance(i, dict)}
-        prev_items = {i.get(key): i for i in previous if isinstance(i, dict)}
-        items = []
-        for item in current:
-            k = item.get(key) if isinstance(item, dict) else None
-            if k in prev_items and k not in applied_keys:
-                continue
-            if k in prev_items:
-                match = next(i for i in applied if isinstance(i, dict) and i.get(key) == k)
-                item = _prune(item, prev_items[k], match)
-            items.append(item)
-        return items
-    return current
-
-
-def server_side_apply(current: dict | None, applied: dict, previous: dict | None) -> dict:
-    """Server-side apply, simplified to one rule per manager: set what it applies, drop what it stopped
-    applying. Field ownership conflicts between managers are not modelled (apply always wins)."""
-    base = copy.deepcopy(current) if current else {}
-    if previous:
-        base = _prune(base, previous, applied)
-    return strategic_merge_patch(base, applied)

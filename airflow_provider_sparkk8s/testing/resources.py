@@ -51,6 +51,7 @@ SUBRESOURCE_DISCOVERY: dict[str, dict] = {
     "portforward": {"kind": "PodPortForwardOptions", "verbs": ["create", "get"]},
     "token": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"]},
     "finalize": {"kind": "Namespace", "verbs": ["update"]},
+    "scale": {"group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]},
 }
 
 
@@ -163,6 +164,7 @@ class Registry:
     """Resource types by (group, version, plural); register more with `register`."""
 
     types: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
+    crds: dict[tuple[str, str], dict] = field(default_factory=dict)  # served CRDs by (group, plural)
 
     @classmethod
     def default(cls) -> Registry:
@@ -217,13 +219,13 @@ class Registry:
         """Serve the resource a CustomResourceDefinition declares (every served version)."""
         spec = crd.get("spec") or {}
         names = spec.get("names") or {}
-        subresources: list[str] = []
+        self.unregister_crd(crd)
+        self.crds[(spec.get("group", ""), names.get("plural", ""))] = crd
         added = []
         for ver in spec.get("versions") or []:
             if not ver.get("served", True):
                 continue
-            if "status" in (ver.get("subresources") or {}):
-                subresources = ["status"]
+            subresources = [s for s in ("status", "scale") if s in (ver.get("subresources") or {})]
             added.append(
                 self.register(
                     ResourceType(
@@ -240,3 +242,11 @@ class Registry:
                 )
             )
         return added
+
+    def unregister_crd(self, crd: dict) -> None:
+        """Stop serving what a CustomResourceDefinition declared."""
+        spec = crd.get("spec") or {}
+        key = (spec.get("group", ""), (spec.get("names") or {}).get("plural", ""))
+        old = self.crds.pop(key, None)
+        for ver in ((old or {}).get("spec") or {}).get("versions") or []:
+            self.unregister(key[0], ver.get("name", ""), key[1])

@@ -13,10 +13,11 @@ from urllib.parse import unquote
 import yaml
 from aiohttp import web
 
-from . import errors
+from . import custom_resources, errors, scale
 from .authn import UserInfo, impersonated_user
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .openapi import openapi_v3_group_version, openapi_v3_index
+from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_streams import STREAM_SUBRESOURCES, stream_refusal
 from .resources import ResourceType
 from .tables import table, wants_table
@@ -49,6 +50,18 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 def _error(exc: errors.ApiError) -> web.Response:
     return _json(exc.status(), exc.code, exc.headers)
+
+
+def _warned(response: web.Response, warnings: list[str]) -> web.Response:
+    """Add `Warning: 299 - "..."` headers, which kubectl prints as `Warning: ...`."""
+    for text in warnings:
+        response.headers.add("Warning", '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return response
+
+
+def _field_manager(request: web.Request) -> str:
+    """The `fieldManager` parameter, else the program name the User-Agent starts with (as the API server does)."""
+    return request.query.get("fieldManager") or request.headers.get("User-Agent", "").split("/")[0][:128]
 
 
 def _truthy(value: str | None) -> bool:
@@ -242,6 +255,8 @@ class Server:
             self.store.bind(namespace or "", name or "", await self._body(request))
             return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
                          201)
+        if sub == "scale":
+            return await self._scale(request, rt, namespace or "", name or "", dry_run)
         if method == "GET":
             if sub == "log":
                 return await self.emu.pods.serve_log(request, namespace or "", name or "")
@@ -264,12 +279,16 @@ class Server:
             if name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
-            return _json(self.store.create(rt, namespace, obj, dry_run=dry_run), 201)
+            warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
+            return _warned(_json(self.store.create(rt, namespace, obj, dry_run=dry_run,
+                                                   field_manager=_field_manager(request)), 201), warnings)
         if method == "PUT":
             if not name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
-            return _json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run))
+            warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
+            return _warned(_json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run,
+                                                    field_manager=_field_manager(request))), warnings)
         if method == "PATCH":
             if not name:
                 raise errors.method_not_allowed()
@@ -278,9 +297,12 @@ class Server:
             if patch_type is None:
                 raise errors.unsupported_media_type(ctype)
             body = await self._body(request)
-            obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, q.get("fieldManager"),
+            warnings = [] if patch_type == "json" else custom_resources.field_validation(
+                self.store.registry, rt, body, q.get("fieldValidation"))
+            manager = q.get("fieldManager") if patch_type == "apply" else _field_manager(request)
+            obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, manager,
                                             _truthy(q.get("force")), dry_run=dry_run)
-            return _json(obj, 201 if created else 200)
+            return _warned(_json(obj, 201 if created else 200), warnings)
         if method == "DELETE":
             opts = await self._body(request, optional=True) or {}
             propagation = q.get("propagationPolicy") or opts.get("propagationPolicy")
@@ -307,6 +329,33 @@ class Server:
             raise errors.bad_request("the body of the request must be an object")
         answer = self.emu.reviews.answer(rt, namespace or "", name or "", body, request[IDENTITY])
         return _json(answer, 201)
+
+    async def _scale(self, request: web.Request, rt: ResourceType, namespace: str, name: str,
+                     dry_run: bool) -> web.Response:
+        paths = scale.scale_paths(self.store.registry, rt)
+        if paths is None:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        current = scale.to_scale(self.store.get(rt, namespace, name), paths)
+        if request.method == "GET":
+            return _json(current)
+        body = await self._body(request)
+        if request.method == "PUT":
+            wanted = body
+        elif request.method == "PATCH":
+            ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
+            patch_type = PATCH_TYPES.get(ctype)
+            if patch_type is None:
+                raise errors.unsupported_media_type(ctype)
+            wanted = {"json": json_patch, "merge": merge_patch}.get(patch_type, strategic_merge_patch)(current, body)
+        else:
+            raise errors.method_not_allowed()
+        replicas = ((wanted or {}).get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise errors.invalid("Scale", name, [("spec.replicas", "FieldValueInvalid", replicas,
+                                                  "must be greater than or equal to 0")], "autoscaling")
+        obj, _ = self.store.patch(rt, namespace, name, "merge", scale.replicas_patch(paths, replicas),
+                                  dry_run=dry_run)
+        return _json(scale.to_scale(obj, paths))
 
     def _delete_collection(self, rt: ResourceType, namespace: str | None, request: web.Request,
                            propagation: str | None, dry_run: bool) -> dict:

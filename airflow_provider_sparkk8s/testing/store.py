@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from . import errors
+from . import custom_resources, errors, managed_fields
 from .generation import BUILTIN_GROUPS, bumps_generation, generation_rule
-from .patching import json_patch, merge_patch, server_side_apply, strategic_merge_patch
+from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_updates import pod_update_causes
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
@@ -105,7 +105,6 @@ class Store:
         self._compacted = 0  # newest resourceVersion no longer in the history
         self._watchers: set[Watcher] = set()
         self._listeners: list[Callable[[str, ResourceType, dict, dict | None], None]] = []
-        self._applied: dict[tuple, dict] = {}  # last server-side-applied config per field manager
         self._cluster_ip = 0
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.create(self.registry.core("namespaces"), None,
@@ -150,11 +149,32 @@ class Store:
         for watcher in list(self._watchers):
             if watcher.rt.group == rt.group and watcher.rt.plural == rt.plural:
                 watcher.offer(event_type, copy.deepcopy(snapshot), old, rv)
+        if custom_resources.is_crd(rt):
+            self._serve_crd(event_type, snapshot)
         for fn in list(self._listeners):
             fn(event_type, rt, copy.deepcopy(snapshot), old)
         if event_type == "DELETED":
             self._release_waiting_owners(snapshot)
         return copy.deepcopy(snapshot)
+
+    def _serve_crd(self, event_type: str, crd: dict) -> None:
+        """A CRD's resource is served while the CRD exists and its names are its own."""
+        crds = builtins.list(self._objects.get((custom_resources.CRD_GROUP, "customresourcedefinitions"), {}).values())
+        if event_type == "DELETED":
+            self._delete_custom_resources(crd)
+        if event_type == "DELETED" or not custom_resources.serves(crd, crds):
+            self.registry.unregister_crd(crd)
+        else:
+            self.registry.register_crd(crd)
+
+    def _delete_custom_resources(self, crd: dict) -> None:
+        """A deleted CRD takes its custom resources with it (each watch sees them go)."""
+        spec = crd.get("spec") or {}
+        group, plural = spec.get("group", ""), (spec.get("names") or {}).get("plural", "")
+        rt = next((t for t in self.registry.types.values() if (t.group, t.plural) == (group, plural)), None)
+        if rt is not None:
+            for obj in builtins.list(self._bucket(rt).values()):
+                self._commit("DELETED", rt, copy.deepcopy(obj), copy.deepcopy(obj))
 
     def compact(self) -> None:
         """Forget the whole event history: any watch from an older resourceVersion now gets 410 Gone."""
@@ -200,6 +220,14 @@ class Store:
         if causes:
             raise errors.invalid(rt.kind, obj["metadata"]["name"], causes, rt.group)
 
+    def _admit(self, rt: ResourceType, obj: dict) -> None:
+        """CRDs and custom resources: what the API server defaults and validates beyond names and labels."""
+        if custom_resources.is_crd(rt):
+            custom_resources.default_crd(obj)
+            custom_resources.validate_crd(obj)
+        elif rt.group:
+            custom_resources.admit(self.registry, rt, obj)
+
     def _check_type(self, rt: ResourceType, obj: dict) -> None:
         if not isinstance(obj, dict):
             raise errors.bad_request("the body of the request must be a JSON object")
@@ -212,7 +240,8 @@ class Store:
                                      f"version ({rt.api_version})")
 
     # ------------------------------------------------------------------ verbs
-    def create(self, rt: ResourceType, namespace: str | None, obj: dict, dry_run: bool = False) -> dict:
+    def create(self, rt: ResourceType, namespace: str | None, obj: dict, dry_run: bool = False,
+               field_manager: str | None = None) -> dict:
         self._check_type(rt, obj)
         obj = copy.deepcopy(obj)
         obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
@@ -263,6 +292,9 @@ class Store:
             self._validate_kind(rt, obj, None)
             if rt.has_status_subresource and rt.group:
                 obj.pop("status", None)  # custom resources ignore status on create
+            self._admit(rt, obj)
+            managed_fields.record_update(None, obj, managed_fields.shape_for(self.registry, rt), field_manager,
+                                         None, meta["creationTimestamp"])
             if dry_run:
                 obj["metadata"]["resourceVersion"] = ""
                 return obj
@@ -270,8 +302,6 @@ class Store:
             if rt.plural == "namespaces":
                 sa = self.registry.core("serviceaccounts")
                 self.create(sa, name, {"metadata": {"name": "default"}})
-            if rt.plural == "customresourcedefinitions":
-                self.registry.register_crd(created)
             return created
 
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
@@ -360,7 +390,7 @@ class Store:
             }
 
     def replace(self, rt: ResourceType, namespace: str | None, name: str, obj: dict,
-                subresource: str | None = None, dry_run: bool = False) -> dict:
+                subresource: str | None = None, dry_run: bool = False, field_manager: str | None = None) -> dict:
         self._check_type(rt, obj)
         with self._lock:
             current = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
@@ -373,9 +403,10 @@ class Store:
             want_rv = meta.get("resourceVersion")
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, name, rt.group)
-            return self._update(rt, current, copy.deepcopy(obj), subresource, dry_run)
+            return self._update(rt, current, copy.deepcopy(obj), subresource, dry_run, field_manager)
 
-    def _update(self, rt: ResourceType, current: dict, new: dict, subresource: str | None, dry_run: bool) -> dict:
+    def _update(self, rt: ResourceType, current: dict, new: dict, subresource: str | None, dry_run: bool,
+                field_manager: str | None = None) -> dict:
         old = copy.deepcopy(current)
         name = current["metadata"]["name"]
         new["kind"], new["apiVersion"] = rt.kind, rt.api_version
@@ -413,6 +444,9 @@ class Store:
                 new_meta["generation"] = current["metadata"].get("generation", 1) + 1
         if rt.plural == "secrets":
             self._defaults(rt, new)
+        self._admit(rt, new)
+        managed_fields.record_update(current, new, managed_fields.shape_for(self.registry, rt), field_manager,
+                                     subresource, now_rfc3339())
         if dry_run:
             return new
         if new == current:
@@ -422,7 +456,6 @@ class Store:
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not held_by_spec:
             # The last finalizer is gone: the object goes, and the garbage collector takes its dependents.
             deleted = self._commit("DELETED", rt, new, old)
-            self._forget(rt, deleted)
             self._collect_dependents(deleted["metadata"]["uid"], "Background")
             return deleted
         return self._commit("MODIFIED", rt, new, old)
@@ -469,17 +502,15 @@ class Store:
                 if not field_manager:
                     raise errors.bad_request("PATCH requests with apply patch must specify fieldManager")
                 self._check_type(rt, body)
-                manager_key = (rt.group, rt.plural, ns_key, name, field_manager, subresource)
+                if rt.has_status_subresource:
+                    # The status subresource and the main resource each own their part (the other is reset).
+                    body = {k: v for k, v in body.items() if (k == "status") == (subresource == "status")
+                            or k in ("apiVersion", "kind", "metadata")}
+                merged = managed_fields.apply(current, body, managed_fields.shape_for(self.registry, rt),
+                                              field_manager, subresource, force, now_rfc3339())
                 if current is None:
-                    body = copy.deepcopy(body)
-                    body.setdefault("metadata", {})["name"] = name
-                    created = self.create(rt, namespace, body, dry_run=dry_run)
-                    if not dry_run:
-                        self._applied[manager_key] = copy.deepcopy(body)
-                    return created, True
-                merged = server_side_apply(current, body, self._applied.get(manager_key))
-                if not dry_run:
-                    self._applied[manager_key] = copy.deepcopy(body)
+                    merged.setdefault("metadata", {})["name"] = name
+                    return self.create(rt, namespace, merged, dry_run=dry_run), True
             else:
                 if current is None:
                     raise errors.not_found(rt.plural, name, rt.group)
@@ -501,7 +532,8 @@ class Store:
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, name, rt.group)
             merged.setdefault("metadata", {})["resourceVersion"] = current["metadata"]["resourceVersion"]
-            return self._update(rt, current, merged, subresource, dry_run), False
+            return self._update(rt, current, merged, subresource, dry_run,
+                                None if patch_type == "apply" else field_manager), False
 
     def delete(self, rt: ResourceType, namespace: str | None, name: str, propagation: str | None = None,
                dry_run: bool = False, preconditions: dict | None = None) -> dict:
@@ -548,16 +580,9 @@ class Store:
                     return self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
                 return obj
             deleted = self._commit("DELETED", rt, obj, copy.deepcopy(current))
-            self._forget(rt, deleted)
             if propagation != "Orphan":
                 self._collect_dependents(deleted["metadata"]["uid"], "Background")
             return deleted
-
-    def _forget(self, rt: ResourceType, obj: dict) -> None:
-        meta = obj["metadata"]
-        for key in [k for k in self._applied if k[:4] == (rt.group, rt.plural, meta.get("namespace", ""),
-                                                             meta["name"])]:
-            self._applied.pop(key, None)
 
     # `builtins.list`: in the class body `list` is Store.list.
     def _all_objects(self) -> builtins.list[tuple[ResourceType, dict]]:
@@ -617,7 +642,7 @@ class Store:
                 self._commit("MODIFIED", rt, new, copy.deepcopy(owner))
             else:
                 new["metadata"].pop("finalizers")
-                self._forget(rt, self._commit("DELETED", rt, new, copy.deepcopy(owner)))
+                self._commit("DELETED", rt, new, copy.deepcopy(owner))
 
     def _orphan(self, owner_uid: str) -> None:
         for rt, obj in self._all_objects():
