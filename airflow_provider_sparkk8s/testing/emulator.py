@@ -15,14 +15,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .argo_controller import ArgoController
+from .controllers.argo_workflows import ArgoWorkflowController
+from .controllers.base import ApiClient, Controller
+from .controllers.kubelet import Kubelet, KubeletSettings
+from .controllers.pod_behaviour import ContainerPrograms, PodBehaviours
+from .controllers.spark_operator import SparkOperator
+from .controllers.spark_submit import SparkSubmitProgram
 from .faults import Faults, RequestLog
-from .pods import PodSimulator
+from .pod_logs import PodLogs
+from .pods import Pods
 from .rbac import Authorizer, service_account_user
 from .resources import ResourceType
 from .service_account_tokens import ServiceAccountTokens
-from .spark_operator import SparkOperator
-from .spark_submit_pods import SparkSubmitPods
 from .store import Store
 
 
@@ -100,10 +104,16 @@ class KubeEmulator:
         self.faults = Faults()
         self.requests = RequestLog()
         self.rbac = Authorizer(self.store)
-        self.pods = PodSimulator(self, enabled=simulate_pods)
-        self.spark_operator = SparkOperator(self, enabled=simulate_spark_operator)
-        self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
-        self.argo = ArgoController(self, enabled=simulate_argo)
+        # The controllers, each seeing the cluster only through its own API client.
+        self.pod_logs = PodLogs(ApiClient(self.store))
+        self.container_programs = ContainerPrograms()
+        self.kubelet = Kubelet(ApiClient(self.store), self.pod_logs, PodBehaviours(), self.container_programs,
+                               KubeletSettings(pod_run_seconds, pod_pending_seconds), enabled=simulate_pods)
+        self.pods = Pods(self.kubelet.behaviours, self.container_programs, self.pod_logs, self.kubelet)
+        self.spark_operator = SparkOperator(ApiClient(self.store), enabled=simulate_spark_operator)
+        self.spark_submit = SparkSubmitProgram(ApiClient(self.store)) if simulate_spark_submit else None
+        self.argo = ArgoWorkflowController(ApiClient(self.store), self.pod_logs, enabled=simulate_argo)
+        self.controllers: list[Controller] = [self.kubelet, self.spark_operator, self.argo]
         self.service_account_tokens = ServiceAccountTokens(self)
         self.argo_server = argo_server
         self.argo_server_port = argo_server_port
@@ -161,10 +171,11 @@ class KubeEmulator:
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
-            self.pods.attach(loop)
-            self.spark_operator.attach(loop)
-            self.spark_submit.attach(loop)
-            self.argo.attach(loop)
+            self.pod_logs.start(loop)
+            if self.spark_submit is not None:  # after the programs added before the start: they are asked first
+                self.container_programs.add(self.spark_submit)
+            for controller in self.controllers:
+                controller.start(loop)
             self.service_account_tokens.attach(loop)
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
@@ -178,7 +189,9 @@ class KubeEmulator:
             if self.argo_server:
                 from .argo_server import ArgoServer
 
-                self._argo_runner = web.AppRunner(ArgoServer(self).app, access_log=None, handle_signals=False,
+                argo = ArgoServer(self.store, tokens=lambda: self.tokens, authorizer=self.rbac, faults=self.faults,
+                                  requests=self.requests, logs=self.pod_logs, watch_timeout=self.watch_timeout)
+                self._argo_runner = web.AppRunner(argo.app, access_log=None, handle_signals=False,
                                                   shutdown_timeout=0.5, handler_cancellation=True)
                 loop.run_until_complete(self._argo_runner.setup())
                 argo_site = web.TCPSite(self._argo_runner, self.host, self.argo_server_port,
@@ -191,7 +204,8 @@ class KubeEmulator:
             return
         self._ready.set()
         loop.run_forever()
-        loop.run_until_complete(self.pods.stop())
+        for controller in self.controllers:
+            loop.run_until_complete(controller.stop())
         if self._argo_runner is not None:
             loop.run_until_complete(self._argo_runner.cleanup())
         loop.run_until_complete(self._runner.cleanup())

@@ -77,16 +77,21 @@ class ApiClient:
         return self._store.replace(rt, meta.get("namespace"), meta["name"], obj, subresource=subresource)
 
     def patch(self, api_version: str, kind: str, namespace: str | None, name: str, body: Any,
-              patch_type: str = "merge", subresource: str | None = None, field_manager: str | None = None) -> dict:
+              patch_type: str = "merge", subresource: str | None = None, field_manager: str | None = None,
+              force: bool = False) -> dict:
         rt = self.resource(api_version, kind)
         return self._store.patch(rt, namespace, name, patch_type, body, subresource=subresource,
-                                 field_manager=field_manager)[0]
+                                 field_manager=field_manager, force=force)[0]
 
     def delete(self, api_version: str, kind: str, namespace: str | None, name: str,
-               propagation: str | None = None) -> dict | None:
-        """Delete; None when it was already gone."""
+               propagation: str | None = None, *, grace_period_seconds: int | None = None,
+               uid: str | None = None) -> dict | None:
+        """Delete (DeleteOptions: propagationPolicy, gracePeriodSeconds, preconditions.uid); None when it was
+        already gone."""
         try:
-            return self._store.delete(self.resource(api_version, kind), namespace, name, propagation=propagation)
+            return self._store.delete(self.resource(api_version, kind), namespace, name, propagation=propagation,
+                                      preconditions={"uid": uid} if uid else None,
+                                      grace_period_seconds=grace_period_seconds)
         except errors.ApiError as exc:
             if exc.code == 404:
                 return None
