@@ -50,13 +50,14 @@ class KubeEmulator:
             get 410 Gone.
         bookmark_interval: seconds between BOOKMARK events on watches that allow them.
         watch_timeout: server-side limit of a watch without timeoutSeconds.
-        simulate_pods: run the pod simulator (on by default).
-        pod_run_seconds, pod_pending_seconds: the default life of a simulated pod.
+        simulate_pods: run the simulated kubelet (``controllers/kubelet.py``; on by default).
+        pod_run_seconds, pod_pending_seconds: the default life of a simulated pod (a container whose command
+            says how long it runs, such as ``sleep 3600``, runs that long).
         simulate_spark_operator: run the simulated spark-operator controller for SparkApplications
-            (``spark_operator.py``; on by default).
+            (``controllers/spark_operator.py``; on by default).
         simulate_spark_submit: pods whose container runs spark-submit submit their application in cluster
-            mode (``spark_submit_pods.py``; on by default).
-        simulate_argo: run the simulated Argo workflow controller for Workflows (``argo_controller.py``; on by
+            mode (``controllers/spark_submit.py``; on by default).
+        simulate_argo: run the simulated Argo workflow controller for Workflows (``controllers/argo_workflows.py``; on by
             default).
         argo_server, argo_server_port: serve the Argo Server REST API (``argo_server.py``) on its own port
             (0 picks a free one), same TLS and tokens; its URL is ``argo_server_url``.

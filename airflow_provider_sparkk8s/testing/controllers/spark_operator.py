@@ -11,7 +11,7 @@ Life of a SparkApplication (``status.applicationState.state``):
   ``spec.driver.annotations`` (so ``emulator.sparkk8s.io/*`` annotations steer the simulated driver);
   an ownerReference to the SparkApplication; container ``spark-kubernetes-driver`` with ``spec.driver.image``
   or ``spec.image``; executor pods follow ``spec.executor.instances``. The driver's Service, ConfigMap and
-  NetworkPolicy are made as by spark-submit (see ``spark_submit_pods``). State ``SUBMITTED``,
+  NetworkPolicy are made as by spark-submit (see ``spark_submit``). State ``SUBMITTED``,
   ``submissionAttempts`` and ``executionAttempts`` +1, ``lastSubmissionAttemptTime``, ``submissionID``,
   ``driverInfo`` (podName, webUIServiceName, webUIPort, webUIAddress).
 - a spec spark-submit rejects (no ``mainApplicationFile``, no image, a JVM app without ``mainClass``) or
