@@ -57,8 +57,8 @@ class KubeEmulator:
             (``controllers/spark_operator.py``; on by default).
         simulate_spark_submit: pods whose container runs spark-submit submit their application in cluster
             mode (``controllers/spark_submit.py``; on by default).
-        simulate_argo: run the simulated Argo workflow controller for Workflows (``controllers/argo_workflows.py``; on by
-            default).
+        simulate_argo: run the simulated Argo workflow controller for Workflows
+            (``controllers/argo_workflows.py``; on by default).
         argo_server, argo_server_port: serve the Argo Server REST API (``argo_server.py``) on its own port
             (0 picks a free one), same TLS and tokens; its URL is ``argo_server_url``.
         namespaces: namespaces to create at start (besides default, kube-system, ...).

@@ -43,6 +43,7 @@ class ApiClient:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._handlers: dict[tuple[str, str], list[tuple[Handler, asyncio.AbstractEventLoop]]] = {}
 
     def resource(self, api_version: str, kind: str) -> ResourceType:
         return self._store.rt(api_version, kind)
@@ -102,15 +103,18 @@ class ApiClient:
         its group, so a custom resource whose CRD comes later is seen too), starting with ADDED for those that
         exist."""
         group = api_version.rpartition("/")[0]
-
-        def on_change(event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
-            # Called with the store's lock held: only hand the event to the loop.
-            if rt.group == group and rt.kind == kind:
-                loop.call_soon_threadsafe(handler, event_type, obj, old)
-
-        self._store.add_listener(on_change)
+        if not self._handlers:
+            # One store listener per client, however many kinds it watches: the store copies every change for
+            # each listener.
+            self._store.add_listener(self._on_change)
+        self._handlers.setdefault((group, kind), []).append((handler, loop))
         for obj in self.list(api_version, kind):
             loop.call_soon_threadsafe(handler, "ADDED", obj, None)
+
+    def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
+        # Called with the store's lock held: only hand the event to the loop.
+        for handler, loop in self._handlers.get((rt.group, rt.kind), ()):
+            loop.call_soon_threadsafe(handler, event_type, obj, old)
 
 
 class WorkQueue:
