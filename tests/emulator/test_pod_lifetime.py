@@ -161,6 +161,10 @@ def test_the_grace_period_comes_from_the_spec_or_the_request(kube: KubeEmulator,
     # The container ignores SIGTERM: it is killed when its grace period ends, and only then is the pod gone.
     wait_for(lambda: gone(core, "asked"), 5)
     assert phase(core, "short") == "Running"
+    # A shorter one does shorten it.
+    core.delete_namespaced_pod("short", "default", grace_period_seconds=1)
+    assert core.read_namespaced_pod("short", "default").metadata.deletion_grace_period_seconds == 1
+    wait_for(lambda: gone(core, "short"), 5)
 
 
 def test_watchers_see_terminating_then_stopped_then_deleted(core: CoreV1Api) -> None:

@@ -50,11 +50,13 @@ class _PodWorker:
         self.life: asyncio.Task | None = None
         self.program_running = False
         self.program_code: int | None = None
-        self.stopping: asyncio.Task | None = None
+        self.stopping: asyncio.Task | None = None  # past its deadline
+        self.deleting: asyncio.Task | None = None  # marked for deletion
+        self.grace: float = 0.0  # the grace period the deletion works with
         self.deadline: asyncio.TimerHandle | None = None
 
     def kill(self) -> None:
-        for task in (self.life, self.stopping):
+        for task in (self.life, self.stopping, self.deleting):
             if task is not None:
                 task.cancel()
         if self.deadline is not None:
@@ -79,7 +81,7 @@ class Kubelet(Controller):
         workers = list(self._workers.values())
         for worker in workers:
             worker.kill()
-        tasks = [t for w in workers for t in (w.life, w.stopping) if t is not None]
+        tasks = [t for w in workers for t in (w.life, w.stopping, w.deleting) if t is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
         await super().stop()
 
@@ -102,8 +104,12 @@ class Kubelet(Controller):
                 return None
             worker = self._workers[key] = _PodWorker(meta["uid"])
             worker.life = asyncio.ensure_future(self._live(pod, worker))
-        if meta.get("deletionTimestamp") and worker.stopping is None:
-            worker.stopping = asyncio.ensure_future(self._terminate(pod, worker))
+        grace = float(meta.get("deletionGracePeriodSeconds") or 0)
+        if meta.get("deletionTimestamp") and (worker.deleting is None or grace < worker.grace):
+            if worker.deleting is not None:
+                worker.deleting.cancel()  # a later DELETE shortened the grace period: stop sooner
+            worker.grace = grace
+            worker.deleting = asyncio.ensure_future(self._terminate(pod, worker))
         return None
 
     # ------------------------------------------------------------------ stopping
@@ -130,12 +136,13 @@ class Kubelet(Controller):
     async def _terminate(self, pod: dict, worker: _PodWorker) -> None:
         if worker.deadline is not None:
             worker.deadline.cancel()
+        if worker.stopping is not None:  # already stopping, past its deadline: then the pod goes
+            await asyncio.gather(worker.stopping, return_exceptions=True)
         current = self._current(pod)
         if current is not None and (current.get("status") or {}).get("phase") == "Running":
             for c in current["spec"].get("containers") or []:
                 self._event(pod, "Killing", f"Stopping container {c['name']}")
-        grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
-        code = await self._stop_containers(worker, grace)
+        code = await self._stop_containers(worker, worker.grace)
         self._finish_deletion(pod, code)
 
     def _finish_deletion(self, pod: dict, code: int | None) -> None:
@@ -161,7 +168,7 @@ class Kubelet(Controller):
 
     def _deadline_exceeded(self, pod: dict, worker: _PodWorker) -> None:
         current = self._current(pod)
-        if current is None or current["metadata"].get("deletionTimestamp") or worker.stopping is not None:
+        if current is None or current["metadata"].get("deletionTimestamp") or worker.deleting is not None:
             return
         if (current.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return
