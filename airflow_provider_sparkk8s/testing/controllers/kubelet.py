@@ -3,8 +3,8 @@ and Events, and lets Spark driver pods start executor pods they own.
 
 Each pod gets a worker (a task, as the kubelet's pod workers): Pending for pending-seconds, bound to the node,
 containers created and Running, then Succeeded or Failed after the run time (see ``pod_behaviour`` for the knobs
-and ``container_commands`` for run times read from the command). Pods end Succeeded or Failed whatever their
-restartPolicy: each container runs once.
+and ``container_commands`` for the run time read from the first container's command: the containers of a pod
+share one timeline). Pods end Succeeded or Failed whatever their restartPolicy: each container runs once.
 
 - ``spec.activeDeadlineSeconds``: a pod still running that long after it started is stopped and Failed with
   reason ``DeadlineExceeded``.
@@ -190,13 +190,16 @@ class Kubelet(Controller):
         forever = from_command = False
         if b.run_seconds is None:
             b.run_seconds = self.settings.run_seconds
-            if not explicit & {"outcome", "run_seconds"}:  # explicit knobs win over the command
-                known = [s for s in map(run_seconds, pod["spec"].get("containers") or []) if s is not None]
-                from_command = bool(known)
-                if known and max(known) == FOREVER:
-                    forever = True
-                elif known:
-                    b.run_seconds = max(known)
+            containers = pod["spec"].get("containers") or []
+            # Explicit knobs win over the command. The pod lives as long as its first (main) container: later
+            # ones are taken as sidecars that stop with it, e.g. the XCom sidecar KubernetesPodOperator adds,
+            # which loops until killed.
+            read = run_seconds(containers[0]) if containers and not explicit & {"outcome", "run_seconds"} else None
+            from_command = read is not None
+            if read == FOREVER:
+                forever = True
+            elif read is not None:
+                b.run_seconds = read
         if b.pending_seconds is None:
             b.pending_seconds = self.settings.pending_seconds
         return b, forever or b.outcome == "running", from_command
