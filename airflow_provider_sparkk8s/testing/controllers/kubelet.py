@@ -10,8 +10,8 @@ share one timeline). Pods end Succeeded or Failed whatever their restartPolicy: 
   reason ``DeadlineExceeded``.
 - Deletion: the API server only marks a pod that may run (``deletionTimestamp``); the kubelet then stops its
   containers (SIGTERM: a timer container stops at once, or after its stop-seconds; a container program stops
-  when it sees the mark; whatever still runs when the grace period ends is killed, exit code 137), writes their
-  terminated state and deletes the pod with a grace period of 0.
+  when it sees the mark; whatever still runs when the grace period ends is killed) and then deletes the pod with
+  a grace period of 0.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Kubelet(Controller):
         meta = pod["metadata"]
         if worker is None:
             if meta.get("deletionTimestamp"):
-                self._finish_deletion(pod, None)  # marked before this kubelet ever ran it
+                self._finish_deletion(pod)  # marked before this kubelet ever ran it
                 return None
             if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
                 return None
@@ -142,17 +142,14 @@ class Kubelet(Controller):
         if current is not None and (current.get("status") or {}).get("phase") == "Running":
             for c in current["spec"].get("containers") or []:
                 self._event(pod, "Killing", f"Stopping container {c['name']}")
-        code = await self._stop_containers(worker, worker.grace)
-        self._finish_deletion(pod, code)
+        await self._stop_containers(worker, worker.grace)
+        self._finish_deletion(pod)
 
-    def _finish_deletion(self, pod: dict, code: int | None) -> None:
-        """Report the stopped containers, then delete the pod for good (no await in between: whoever looks
-        next finds the pod gone, as after a real kubelet's final status write and delete)."""
-        current = self._current(pod)
-        if current is None:
+    def _finish_deletion(self, pod: dict) -> None:
+        """Delete the pod for good, once its containers have stopped: watchers see the deletion mark (MODIFIED)
+        and then DELETED, never a terminal phase of a pod someone deleted."""
+        if self._current(pod) is None:
             return
-        if code is not None and (current.get("status") or {}).get("phase") == "Running":
-            self._write_status(pod, lambda s: _terminated(s, code, "Completed" if code == 0 else "Error"))
         try:
             self.api.delete("v1", "Pod", pod["metadata"].get("namespace"), pod["metadata"]["name"],
                             grace_period_seconds=0, uid=pod["metadata"]["uid"])
