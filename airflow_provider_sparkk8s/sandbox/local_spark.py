@@ -321,7 +321,9 @@ class LocalSpark:
 
     def _alive(self, pod: dict) -> bool:
         current = self.emu.get("v1", "Pod", pod["metadata"]["name"], pod["metadata"].get("namespace"))
-        return current is not None and current["metadata"]["uid"] == pod["metadata"]["uid"]
+        # Being deleted (deletionTimestamp) is the container's SIGTERM: the application stops.
+        return (current is not None and current["metadata"]["uid"] == pod["metadata"]["uid"]
+                and not current["metadata"].get("deletionTimestamp"))
 
 
 def _kill_group(pid: int) -> None:

@@ -59,7 +59,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from . import argo_ui, errors
-from .argo_controller import (
+from .controllers.argo_workflows import (
     API_VERSION,
     GROUP,
     LABEL_CLUSTER_TEMPLATE,
@@ -69,12 +69,17 @@ from .argo_controller import (
     WORKFLOW_COMPLETED,
     ArgoError,
     merge_parameters,
+    resolve_spec,
+    validate_spec,
 )
-from .faults import RequestInfo, RequestRecord, cut_response, stall_watch
-from .store import now_rfc3339
+from .controllers.base import ApiClient
+from .faults import Faults, RequestInfo, RequestLog, RequestRecord, cut_response, stall_watch
+from .store import Store, now_rfc3339
 
 if TYPE_CHECKING:
-    from .emulator import KubeEmulator
+    from .authn import Authenticator
+    from .pod_logs import PodLogs
+    from .rbac import Authorizer
     from .resources import ResourceType
 
 ARGO_VERSION = "v4.1.2"
@@ -180,9 +185,19 @@ def parse_key_values(text: str, what: str) -> dict[str, str]:
 
 
 class ArgoServer:
-    def __init__(self, emulator: KubeEmulator) -> None:
-        self.emu = emulator
-        self.store = emulator.store
+    """The Argo Server's HTTP front over the store. `tokens` gives the bearer tokens known now (token → user);
+    `authorizer`, `faults` and `requests` are shared with the Kubernetes API server; pod logs come from `logs`."""
+
+    def __init__(self, store: Store, *, authenticator: Authenticator, authorizer: Authorizer,
+                 faults: Faults, requests: RequestLog, logs: PodLogs, watch_timeout: float) -> None:
+        self.store = store
+        self.api = ApiClient(store)
+        self.authenticator = authenticator
+        self.authorizer = authorizer
+        self.faults = faults
+        self.requests = requests
+        self.logs = logs
+        self.watch_timeout = watch_timeout
         self.app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
 
@@ -232,7 +247,7 @@ class ArgoServer:
         request[INFO] = info
         record = RequestRecord(request.method, request.path, request.query_string, 0, time.time(), 0.0, info.verb,
                                info.resource, info.namespace, info.name)
-        self.emu.requests.add(record)
+        self.requests.add(record)
         try:
             response = await self._guarded(request, handler, info)
             record.status = response.status
@@ -249,10 +264,10 @@ class ArgoServer:
 
     async def _guarded(self, request: web.Request, handler: Any, info: RequestInfo) -> web.StreamResponse:
         self._authenticate(request)
-        if self.emu.rbac.enforced(request[USER]):
+        if self.authorizer.enforced(request[USER]):
             body = await self._body(request) if info.resource == "argo/workflows/submit" else {}
-            self.emu.rbac.check_argo_server(request[USER], info, body)
-        faults = self.emu.faults.take(info)
+            self.authorizer.check_argo_server(request[USER], info, body)
+        faults = self.faults.take(info)
         request[FAULTS] = faults
         for fault in faults:
             if fault.latency:
@@ -274,7 +289,7 @@ class ArgoServer:
     def _authenticate(self, request: web.Request) -> None:
         header = request.headers.get("Authorization") or request.cookies.get("authorization", "")
         try:
-            request[USER] = self.emu.authenticator.authenticate_header(unquote(header)).name
+            request[USER] = self.authenticator.authenticate_header(unquote(header)).name
         except errors.ApiError as exc:
             raise ArgoApiError(16, UNAUTHENTICATED_MESSAGE) from exc
 
@@ -357,8 +372,8 @@ class ArgoServer:
         """validate.ValidateWorkflow as the server runs it before creating: template exists, arguments."""
         probe = {"metadata": {"name": "probe", "namespace": ns}, "spec": wf.get("spec") or {}}
         try:
-            spec, _ = self.emu.argo.resolve_spec(probe)
-            self.emu.argo.validate_spec(spec, ns)
+            spec, _ = resolve_spec(self.api, probe)
+            validate_spec(spec, ns)
         except ArgoError as exc:
             raise ArgoApiError(5 if exc.message.endswith("not found") else 3, exc.message) from exc
 
@@ -473,7 +488,7 @@ class ArgoServer:
         except ConnectionResetError:  # the client left before the headers were sent
             self.store.stop_watch(watcher)
             raise
-        deadline = loop.time() + self.emu.watch_timeout
+        deadline = loop.time() + self.watch_timeout
         sent = 0
         try:
             if await stall_watch(request, request.get(FAULTS, [])):
@@ -517,7 +532,7 @@ class ArgoServer:
             out = []
             for pod in pods():
                 pod_name = pod["metadata"]["name"]
-                lines = self.emu.pods.logs(ns, pod_name, container).splitlines()
+                lines = self.logs.text(ns, pod_name, container).splitlines()
                 start = sent.get(pod_name)
                 if start is None:
                     start = max(0, len(lines) - tail) if tail is not None else 0

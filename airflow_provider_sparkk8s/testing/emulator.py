@@ -15,17 +15,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .argo_controller import ArgoController
 from .authn import Authenticator, TokenIssuer, service_account_user
+from .controllers.argo_workflows import ArgoWorkflowController
 from .controllers.base import ApiClient, Controller
+from .controllers.kubelet import Kubelet, KubeletSettings
+from .controllers.pod_behaviour import ContainerPrograms, PodBehaviours
 from .controllers.service_account_tokens import ServiceAccountTokenController
+from .controllers.spark_operator import SparkOperator
+from .controllers.spark_submit import SparkSubmitProgram
 from .faults import Faults, RequestLog
-from .pods import PodSimulator
+from .pod_logs import PodLogs
+from .pods import Pods
 from .rbac import Authorizer
 from .resources import ResourceType
 from .reviews import Reviews
-from .spark_operator import SparkOperator
-from .spark_submit_pods import SparkSubmitPods
 from .store import Store
 
 
@@ -52,14 +55,15 @@ class KubeEmulator:
             get 410 Gone.
         bookmark_interval: seconds between BOOKMARK events on watches that allow them.
         watch_timeout: server-side limit of a watch without timeoutSeconds.
-        simulate_pods: run the pod simulator (on by default).
-        pod_run_seconds, pod_pending_seconds: the default life of a simulated pod.
+        simulate_pods: run the simulated kubelet (``controllers/kubelet.py``; on by default).
+        pod_run_seconds, pod_pending_seconds: the default life of a simulated pod (a container whose command
+            says how long it runs, such as ``sleep 3600``, runs that long).
         simulate_spark_operator: run the simulated spark-operator controller for SparkApplications
-            (``spark_operator.py``; on by default).
+            (``controllers/spark_operator.py``; on by default).
         simulate_spark_submit: pods whose container runs spark-submit submit their application in cluster
-            mode (``spark_submit_pods.py``; on by default).
-        simulate_argo: run the simulated Argo workflow controller for Workflows (``argo_controller.py``; on by
-            default).
+            mode (``controllers/spark_submit.py``; on by default).
+        simulate_argo: run the simulated Argo workflow controller for Workflows
+            (``controllers/argo_workflows.py``; on by default).
         argo_server, argo_server_port: serve the Argo Server REST API (``argo_server.py``) on its own port
             (0 picks a free one), same TLS and tokens; its URL is ``argo_server_url``.
         namespaces: namespaces to create at start (besides default, kube-system, ...).
@@ -113,18 +117,24 @@ class KubeEmulator:
         self.authenticator = Authenticator(self.store, self.tokens, self.token_issuer,
                                            anonymous_is_admin=not self.tokens)
         self.reviews = Reviews(self.store, self.rbac, self.authenticator, self.token_issuer)
-        self.pods = PodSimulator(self, enabled=simulate_pods)
-        self.spark_operator = SparkOperator(self, enabled=simulate_spark_operator)
-        self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
-        self.argo = ArgoController(self, enabled=simulate_argo)
+        # The controllers, each seeing the cluster only through its own API client.
+        self.pod_logs = PodLogs(ApiClient(self.store))
+        self.container_programs = ContainerPrograms()
+        self.kubelet = Kubelet(ApiClient(self.store), self.pod_logs, PodBehaviours(), self.container_programs,
+                               KubeletSettings(pod_run_seconds, pod_pending_seconds), enabled=simulate_pods)
+        self.pods = Pods(self.kubelet.behaviours, self.container_programs, self.pod_logs, self.kubelet)
+        self.spark_operator = SparkOperator(ApiClient(self.store), enabled=simulate_spark_operator)
+        self.spark_submit = SparkSubmitProgram(ApiClient(self.store)) if simulate_spark_submit else None
+        self.argo = ArgoWorkflowController(ApiClient(self.store), self.pod_logs, enabled=simulate_argo)
         self.service_account_tokens = ServiceAccountTokenController(
             ApiClient(self.store), self.token_issuer, lambda: self.ca_path.read_text() if self.ca_path else None)
+        self.controllers: list[Controller] = [self.kubelet, self.spark_operator, self.argo,
+                                              self.service_account_tokens]
         self.argo_server = argo_server
         self.argo_server_port = argo_server_port
         self._argo_runner: Any = None
         self._initial_namespaces = list(namespaces)
         self.job_pod_backoff_seconds = job_pod_backoff_seconds
-        self.controllers: list[Controller] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: Any = None
@@ -177,12 +187,10 @@ class KubeEmulator:
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
-            self.pods.attach(loop)
-            self.spark_operator.attach(loop)
-            self.spark_submit.attach(loop)
-            self.argo.attach(loop)
-            self.service_account_tokens.start(loop)
-            self.controllers = self._control_plane()
+            self.pod_logs.start(loop)
+            if self.spark_submit is not None:  # after the programs added before the start: they are asked first
+                self.container_programs.add(self.spark_submit)
+            self.controllers += self._control_plane()
             for controller in self.controllers:
                 controller.start(loop)
             # Clients find what a cluster holds from the start (the node, each namespace's kube-root-ca.crt, ...).
@@ -199,7 +207,10 @@ class KubeEmulator:
             if self.argo_server:
                 from .argo_server import ArgoServer
 
-                self._argo_runner = web.AppRunner(ArgoServer(self).app, access_log=None, handle_signals=False,
+                argo = ArgoServer(self.store, authenticator=self.authenticator, authorizer=self.rbac,
+                                  faults=self.faults, requests=self.requests, logs=self.pod_logs,
+                                  watch_timeout=self.watch_timeout)
+                self._argo_runner = web.AppRunner(argo.app, access_log=None, handle_signals=False,
                                                   shutdown_timeout=0.5, handler_cancellation=True)
                 loop.run_until_complete(self._argo_runner.setup())
                 argo_site = web.TCPSite(self._argo_runner, self.host, self.argo_server_port,
@@ -214,8 +225,6 @@ class KubeEmulator:
         loop.run_forever()
         for controller in self.controllers:
             loop.run_until_complete(controller.stop())
-        loop.run_until_complete(self.pods.stop())
-        loop.run_until_complete(self.service_account_tokens.stop())
         if self._argo_runner is not None:
             loop.run_until_complete(self._argo_runner.cleanup())
         loop.run_until_complete(self._runner.cleanup())
@@ -238,11 +247,11 @@ class KubeEmulator:
         from .controllers.endpoints import EndpointsController
         from .controllers.endpointslices import EndpointSliceController
         from .controllers.job import JobController
+        from .controllers.kubelet import NODE_IP, NODE_NAME
         from .controllers.namespace import NamespaceController
         from .controllers.namespace_defaults import RootCAPublisher, ServiceAccountsController
         from .controllers.node import NodeController
         from .controllers.ttl_after_finished import TTLAfterFinishedController
-        from .pods import NODE_IP, NODE_NAME
         from .tls import make_ca_pem
 
         api = ApiClient(self.store)

@@ -16,6 +16,7 @@ from aiohttp import web
 from . import custom_resources, errors, scale
 from .authn import UserInfo, impersonated_user
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
+from .graceful_deletion import parse_grace_period
 from .openapi import openapi_v3_group_version, openapi_v3_index
 from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_streams import STREAM_SUBRESOURCES, stream_refusal
@@ -259,7 +260,7 @@ class Server:
             return await self._scale(request, rt, namespace or "", name or "", dry_run)
         if method == "GET":
             if sub == "log":
-                return await self.emu.pods.serve_log(request, namespace or "", name or "")
+                return await self.emu.pod_logs.serve(request, namespace or "", name or "")
             if watch_path or _truthy(q.get("watch")):
                 field_selector = q.get("fieldSelector")
                 if name:
@@ -310,8 +311,9 @@ class Server:
                 propagation = "Orphan"
             if not name:
                 return _json(self._delete_collection(rt, namespace, request, propagation, dry_run))
+            grace = parse_grace_period(q.get("gracePeriodSeconds", opts.get("gracePeriodSeconds")))
             obj = self.store.delete(rt, namespace, name, propagation, dry_run=dry_run,
-                                    preconditions=opts.get("preconditions"))
+                                    preconditions=opts.get("preconditions"), grace_period_seconds=grace)
             if obj["metadata"].get("deletionTimestamp") or rt.plural == "pods":
                 return _json(obj)
             return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",

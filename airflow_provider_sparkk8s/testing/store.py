@@ -23,6 +23,8 @@ from typing import Any
 
 from . import custom_resources, errors, managed_fields
 from .generation import BUILTIN_GROUPS, bumps_generation, generation_rule
+from .graceful_deletion import grace_period_seconds as graceful_period
+from .graceful_deletion import mark_deleting
 from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_updates import pod_update_causes
 from .resources import NAME_RULES, Registry, ResourceType
@@ -451,9 +453,11 @@ class Store:
             return new
         if new == current:
             return copy.deepcopy(current)  # a no-op write does not bump resourceVersion
-        # A namespace also waits for its spec.finalizers (the namespace controller's "kubernetes").
+        # A namespace also waits for its spec.finalizers (the namespace controller's "kubernetes"); a pod in its
+        # grace period waits for the kubelet.
         held_by_spec = rt.plural == "namespaces" and bool((new.get("spec") or {}).get("finalizers"))
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not held_by_spec:
+        if (new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not held_by_spec
+                and not new["metadata"].get("deletionGracePeriodSeconds")):
             # The last finalizer is gone: the object goes, and the garbage collector takes its dependents.
             deleted = self._commit("DELETED", rt, new, old)
             self._collect_dependents(deleted["metadata"]["uid"], "Background")
@@ -536,7 +540,8 @@ class Store:
                                 None if patch_type == "apply" else field_manager), False
 
     def delete(self, rt: ResourceType, namespace: str | None, name: str, propagation: str | None = None,
-               dry_run: bool = False, preconditions: dict | None = None) -> dict:
+               dry_run: bool = False, preconditions: dict | None = None,
+               grace_period_seconds: int | None = None) -> dict:
         with self._lock:
             current = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
             if current is None:
@@ -560,6 +565,11 @@ class Store:
                 return obj if obj == current else self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
             if propagation == "Orphan":
                 self._orphan(current["metadata"]["uid"])
+            grace = graceful_period(rt.plural, rt.group, current, grace_period_seconds)
+            if grace > 0 and propagation != "Foreground":
+                # Graceful: marked now, gone when the kubelet has stopped the containers and deletes it again.
+                changed = mark_deleting(obj, grace)
+                return self._commit("MODIFIED", rt, obj, copy.deepcopy(current)) if changed else obj
             if propagation == "Foreground" or rt.plural == "namespaces":
                 obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
                 obj["metadata"]["deletionGracePeriodSeconds"] = 0
@@ -574,8 +584,8 @@ class Store:
                     self._wait_for_blocking_dependents(rt, current["metadata"].get("namespace", ""), name)
                 obj = copy.deepcopy(self._bucket(rt).get((obj["metadata"].get("namespace", ""), name), obj))
             if obj["metadata"].get("finalizers"):
-                if not obj["metadata"].get("deletionTimestamp"):
-                    obj["metadata"]["deletionTimestamp"] = now_rfc3339()
+                if not obj["metadata"].get("deletionTimestamp") or obj["metadata"].get("deletionGracePeriodSeconds"):
+                    obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
                     obj["metadata"]["deletionGracePeriodSeconds"] = 0
                     return self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
                 return obj
@@ -660,7 +670,7 @@ class Store:
         for rt, obj in self._all_objects():
             if rt.namespaced and obj["metadata"].get("namespace") == namespace:
                 try:
-                    self.delete(rt, namespace, obj["metadata"]["name"])
+                    self.delete(rt, namespace, obj["metadata"]["name"], grace_period_seconds=0)
                 except errors.ApiError:
                     pass
         ns_rt = self.registry.core("namespaces")

@@ -250,7 +250,8 @@ def test_deleting_the_application_collects_what_it_started(kube: KubeEmulator, c
     assert {s.metadata.name for s in core.list_namespaced_service("default").items} >= {"pi-ui-svc"}
     assert core.list_namespaced_config_map("default").items
     custom.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "pi")
-    assert core.list_namespaced_pod("default").items == []
+    # The garbage collector deletes the running driver gracefully: gone once the kubelet has stopped it.
+    wait_for(lambda: core.list_namespaced_pod("default").items == [], 5)
     assert [s.metadata.name for s in core.list_namespaced_service("default").items] == []
     assert [c.metadata.name for c in core.list_namespaced_config_map("default").items] == ["kube-root-ca.crt"]
     assert kube.list("networking.k8s.io/v1", "NetworkPolicy", "default") == []

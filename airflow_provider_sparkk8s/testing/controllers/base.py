@@ -43,6 +43,7 @@ class ApiClient:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._handlers: dict[tuple[str, str], list[tuple[Handler, asyncio.AbstractEventLoop]]] = {}
 
     def resource(self, api_version: str, kind: str) -> ResourceType:
         return self._store.rt(api_version, kind)
@@ -77,16 +78,25 @@ class ApiClient:
         return self._store.replace(rt, meta.get("namespace"), meta["name"], obj, subresource=subresource)
 
     def patch(self, api_version: str, kind: str, namespace: str | None, name: str, body: Any,
-              patch_type: str = "merge", subresource: str | None = None, field_manager: str | None = None) -> dict:
+              patch_type: str = "merge", subresource: str | None = None, field_manager: str | None = None,
+              force: bool = False) -> dict:
         rt = self.resource(api_version, kind)
         return self._store.patch(rt, namespace, name, patch_type, body, subresource=subresource,
-                                 field_manager=field_manager)[0]
+                                 field_manager=field_manager, force=force)[0]
+
+    def bind(self, namespace: str, name: str, node: str) -> dict:
+        """Put a pod on a node (the pods/binding subresource, as the scheduler does)."""
+        return self._store.bind(namespace, name, {"target": {"kind": "Node", "name": node}})
 
     def delete(self, api_version: str, kind: str, namespace: str | None, name: str,
-               propagation: str | None = None) -> dict | None:
-        """Delete; None when it was already gone."""
+               propagation: str | None = None, *, grace_period_seconds: int | None = None,
+               uid: str | None = None) -> dict | None:
+        """Delete (DeleteOptions: propagationPolicy, gracePeriodSeconds, preconditions.uid); None when it was
+        already gone."""
         try:
-            return self._store.delete(self.resource(api_version, kind), namespace, name, propagation=propagation)
+            return self._store.delete(self.resource(api_version, kind), namespace, name, propagation=propagation,
+                                      preconditions={"uid": uid} if uid else None,
+                                      grace_period_seconds=grace_period_seconds)
         except errors.ApiError as exc:
             if exc.code == 404:
                 return None
@@ -97,15 +107,18 @@ class ApiClient:
         its group, so a custom resource whose CRD comes later is seen too), starting with ADDED for those that
         exist."""
         group = api_version.rpartition("/")[0]
-
-        def on_change(event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
-            # Called with the store's lock held: only hand the event to the loop.
-            if rt.group == group and rt.kind == kind:
-                loop.call_soon_threadsafe(handler, event_type, obj, old)
-
-        self._store.add_listener(on_change)
+        if not self._handlers:
+            # One store listener per client, however many kinds it watches: the store copies every change for
+            # each listener.
+            self._store.add_listener(self._on_change)
+        self._handlers.setdefault((group, kind), []).append((handler, loop))
         for obj in self.list(api_version, kind):
             loop.call_soon_threadsafe(handler, "ADDED", obj, None)
+
+    def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
+        # Called with the store's lock held: only hand the event to the loop.
+        for handler, loop in self._handlers.get((rt.group, rt.kind), ()):
+            loop.call_soon_threadsafe(handler, event_type, obj, old)
 
 
 class WorkQueue:

@@ -11,7 +11,7 @@ Life of a SparkApplication (``status.applicationState.state``):
   ``spec.driver.annotations`` (so ``emulator.sparkk8s.io/*`` annotations steer the simulated driver);
   an ownerReference to the SparkApplication; container ``spark-kubernetes-driver`` with ``spec.driver.image``
   or ``spec.image``; executor pods follow ``spec.executor.instances``. The driver's Service, ConfigMap and
-  NetworkPolicy are made as by spark-submit (see ``spark_submit_pods``). State ``SUBMITTED``,
+  NetworkPolicy are made as by spark-submit (see ``spark_submit``). State ``SUBMITTED``,
   ``submissionAttempts`` and ``executionAttempts`` +1, ``lastSubmissionAttemptTime``, ``submissionID``,
   ``driverInfo`` (podName, webUIServiceName, webUIPort, webUIAddress).
 - a spec spark-submit rejects (no ``mainApplicationFile``, no image, a JVM app without ``mainClass``) or
@@ -40,22 +40,19 @@ state as a MODIFIED event. Events are recorded on the SparkApplication as the re
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import logging
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import errors
-from .spark_submit_pods import SparkSubmitError, parse_spark_submit, submit
-from .store import now_rfc3339
-
-if TYPE_CHECKING:
-    from .emulator import KubeEmulator
-    from .resources import ResourceType
+from .. import errors
+from ..store import now_rfc3339
+from .base import ApiClient, Controller, Key
+from .spark_submit import SparkSubmitError, parse_spark_submit, submit
 
 GROUP, VERSION = "sparkoperator.k8s.io", "v1beta2"
+API_VERSION = f"{GROUP}/{VERSION}"
 LABEL_APP_NAME = "sparkoperator.k8s.io/app-name"
 LABEL_LAUNCHED = "sparkoperator.k8s.io/launched-by-spark-operator"
 LABEL_SUBMISSION_ID = "sparkoperator.k8s.io/submission-id"
@@ -63,114 +60,67 @@ APP_TYPES = ("Java", "Python", "R", "Scala")
 DEFAULT_RETRY_INTERVAL = 5
 _RETRYING = ("FAILING", "SUCCEEDING", "SUBMISSION_FAILED")
 
-log = logging.getLogger(__name__)
 
+class SparkOperator(Controller):
+    """The controller: reconciles each SparkApplication after every change to it, its driver pod or its
+    executor pods (and at the retry and TTL times it computes). `enabled` may be switched at run time, e.g. to
+    test API semantics with no controller writing status."""
 
-class SparkOperator:
-    """The controller: reconciles each SparkApplication on the emulator's loop after every change to it, its
-    driver pod or its executor pods (and at the retry and TTL times it computes)."""
+    api_version = API_VERSION
+    kind = "SparkApplication"
+    watches = (("v1", "Pod"),)
 
-    def __init__(self, emulator: KubeEmulator, enabled: bool = True) -> None:
-        self.emu = emulator
+    def __init__(self, api: ApiClient, enabled: bool = True) -> None:
+        super().__init__(api)
         self.enabled = enabled
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queued: set[tuple[str, str]] = set()
-        self._invalidated: set[tuple[str, str]] = set()
-        self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._invalidated: set[Key] = set()
+        self._again: float | None = None  # when the application being reconciled wants another look
 
-    # ------------------------------------------------------------------ wiring
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self.emu.store.add_listener(self._on_change)
+    # ------------------------------------------------------------------ events → keys
+    def on_event(self, event_type: str, obj: dict, old: dict | None) -> None:
         if not self.enabled:
             return
-        for app in self.emu.store.list(self._apps_rt)["items"]:  # created before the emulator started
-            loop.call_soon(self._enqueue, (app["metadata"]["namespace"], app["metadata"]["name"]))
+        key = Key.of(obj)
+        if event_type == "DELETED":
+            self._invalidated.discard(key)
+        elif old is not None and old["metadata"].get("generation") != obj["metadata"].get("generation"):
+            self._invalidated.add(key)  # the spec changed after submission
 
-    @property
-    def _apps_rt(self) -> ResourceType:
-        rt = self.emu.store.registry.get(GROUP, VERSION, "sparkapplications")
-        assert rt is not None
-        return rt
-
-    @property
-    def _pods_rt(self) -> ResourceType:
-        rt = self.emu.store.registry.core("pods")
-        assert rt is not None
-        return rt
-
-    def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
-        # Called with the store's lock held, on any thread: only hand the work to the loop. `enabled` may be
-        # switched at run time, e.g. to test API semantics with no controller writing status.
-        if self._loop is None or not self.enabled:
-            return
+    def keys_for(self, api_version: str, kind: str, event_type: str, obj: dict, old: dict | None) -> Iterable[Key]:
         meta = obj["metadata"]
-        if rt.group == GROUP and rt.plural == "sparkapplications":
-            key = (meta.get("namespace", ""), meta["name"])
-            if event_type == "DELETED":
-                self._loop.call_soon_threadsafe(self._forget, key)
-                return
-            spec_changed = old is not None and (old["metadata"].get("generation") != meta.get("generation"))
-            self._loop.call_soon_threadsafe(self._enqueue, key, spec_changed)
-        elif rt.group == "" and rt.plural == "pods" and (meta.get("labels") or {}).get("spark-role"):
-            self._loop.call_soon_threadsafe(self._on_pod, obj)
-
-    def _on_pod(self, pod: dict) -> None:
-        meta = pod["metadata"]
         ns, labels = meta.get("namespace", ""), meta.get("labels") or {}
+        if not self.enabled or not labels.get("spark-role"):
+            return []
         for ref in meta.get("ownerReferences") or []:
-            if ref.get("kind") == "SparkApplication" and ref.get("apiVersion", "").startswith(GROUP + "/"):
-                self._enqueue((ns, ref["name"]))
-                return
+            if ref.get("kind") == self.kind and ref.get("apiVersion", "").startswith(GROUP + "/"):
+                return [Key(ns, ref["name"])]
         if labels.get(LABEL_APP_NAME):
-            self._enqueue((ns, labels[LABEL_APP_NAME]))
-            return
+            return [Key(ns, labels[LABEL_APP_NAME])]
         selector = labels.get("spark-app-selector")
         if labels.get("spark-role") == "executor" and selector:
-            for app in self.emu.store.list(self._apps_rt, ns)["items"]:
-                if (app.get("status") or {}).get("sparkApplicationId") == selector:
-                    self._enqueue((ns, app["metadata"]["name"]))
+            return [Key.of(app) for app in self.api.list(API_VERSION, self.kind, ns)
+                    if (app.get("status") or {}).get("sparkApplicationId") == selector]
+        return []
 
-    def _enqueue(self, key: tuple[str, str], invalidate: bool = False) -> None:
-        if invalidate:
-            self._invalidated.add(key)
-        if key in self._queued or self._loop is None:
-            return
-        self._queued.add(key)
-        self._loop.call_soon(self._run, key)
-
-    def _after(self, key: tuple[str, str], seconds: float) -> None:
-        assert self._loop is not None
-        timer = self._timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
-        self._timers[key] = self._loop.call_later(max(0.0, seconds), self._enqueue, key)
-
-    def _forget(self, key: tuple[str, str]) -> None:
-        self._invalidated.discard(key)
-        timer = self._timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
-
-    def _run(self, key: tuple[str, str]) -> None:
-        self._queued.discard(key)
-        try:
-            self._reconcile(*key)
-        except errors.ApiError as exc:
-            if exc.code == 409:  # someone wrote the object meanwhile: look again, as a controller requeues
-                self._after(key, 0.05)
-        except Exception:  # noqa: BLE001 - a controller bug must not stop the emulator's loop
-            log.exception("spark operator: reconciling %s/%s failed", *key)
+    def _after(self, app: dict, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        self._again = seconds if self._again is None else min(self._again, seconds)
 
     # ------------------------------------------------------------------ reconcile
-    def _reconcile(self, namespace: str, name: str) -> None:
-        app = self.emu.store.try_get(self._apps_rt, namespace, name)
+    async def reconcile(self, key: Key) -> float | None:
+        if not self.enabled:
+            return None
+        self._again = None
+        self._reconcile(key)
+        return self._again
+
+    def _reconcile(self, key: Key) -> None:
+        app = self.api.get(API_VERSION, self.kind, key.namespace, key.name)
         if app is None or app["metadata"].get("deletionTimestamp"):
             return
         status = copy.deepcopy(app.get("status") or {})
         status.setdefault("driverInfo", {})
         state = (status.get("applicationState") or {}).get("state", "")
-        key = (namespace, name)
         if key in self._invalidated:
             self._invalidated.discard(key)
             if state not in ("", "INVALIDATING"):
@@ -194,8 +144,7 @@ class SparkOperator:
             return
         new = copy.deepcopy(app)
         new["status"] = status
-        self.emu.store.replace(self._apps_rt, app["metadata"]["namespace"], app["metadata"]["name"], new,
-                               subresource="status")
+        self.api.replace(new, subresource="status")
 
     # ------------------------------------------------------------------ states
     def _submit(self, app: dict, status: dict) -> None:
@@ -218,7 +167,7 @@ class SparkOperator:
             args = parse_spark_submit(self._submit_argv(app, pod_name, submission_id))
             owner = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "SparkApplication", "name": name,
                      "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}
-            submit(self.emu, args, driver_owner_references=[owner])
+            submit(self.api, args, driver_owner_references=[owner])
         except SparkSubmitError as exc:
             cause = exc.__cause__
             message = ("driver pod already exist" if isinstance(cause, errors.ApiError) and cause.code == 409
@@ -301,7 +250,6 @@ class SparkOperator:
         target = int((spec.get("sparkConf") or {}).get("spark.ui.port", 4040))
         port = int(ui.get("servicePort") or target)
         svc_name = f"{meta['name']}-ui-svc"
-        svc_rt = self.emu.store.registry.core("services")
         body = {
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": svc_name, "labels": {LABEL_APP_NAME: meta["name"], **(ui.get("serviceLabels") or {})},
@@ -315,11 +263,12 @@ class SparkOperator:
                      "type": ui.get("serviceType") or "ClusterIP"},
         }
         try:
-            svc = self.emu.store.create(svc_rt, meta["namespace"], body)
+            svc = self.api.create(body, meta["namespace"])
         except errors.ApiError as exc:
-            if exc.code != 409:
+            existing = self.api.get("v1", "Service", meta["namespace"], svc_name) if exc.code == 409 else None
+            if existing is None:
                 raise
-            svc = self.emu.store.get(svc_rt, meta["namespace"], svc_name)
+            svc = existing
         return {"webUIServiceName": svc_name, "webUIPort": port,
                 "webUIAddress": f"{svc['spec'].get('clusterIP', '')}:{port}"}
 
@@ -327,7 +276,7 @@ class SparkOperator:
         """updateDriverState and updateExecutorState."""
         ns = app["metadata"]["namespace"]
         pod_name = status["driverInfo"].get("podName")
-        pod = self.emu.store.try_get(self._pods_rt, ns, pod_name) if pod_name else None
+        pod = self.api.get("v1", "Pod", ns, pod_name) if pod_name else None
         old_state = (status.get("applicationState") or {}).get("state")
         if pod is None:
             status["applicationState"] = {"state": "FAILING", "errorMessage": "driver pod not found"}
@@ -372,7 +321,9 @@ class SparkOperator:
         seen = set()
         if app_id:
             selector = f"spark-role=executor,spark-app-selector={app_id}"
-            for pod in self.emu.store.list(self._pods_rt, ns, selector)["items"]:
+            for pod in self.api.list("v1", "Pod", ns, selector):
+                if pod["metadata"].get("deletionTimestamp"):
+                    continue  # being stopped (the driver ended): judged as gone, below
                 phase = (pod.get("status") or {}).get("phase") or ""
                 states[pod["metadata"]["name"]] = {"Pending": "PENDING", "Running": "RUNNING",
                                                    "Succeeded": "COMPLETED", "Failed": "FAILED"}.get(phase, "UNKNOWN")
@@ -410,7 +361,7 @@ class SparkOperator:
         wait = self._retry_wait(policy.get("onFailureRetryInterval"), status.get("executionAttempts"),
                                 status.get("terminationTime"))
         if wait > 0:
-            self._after((app["metadata"]["namespace"], app["metadata"]["name"]), wait)
+            self._after(app, wait)
             return
         self._delete_resources(app, status)
         status["applicationState"] = {"state": "PENDING_RERUN"}
@@ -427,13 +378,17 @@ class SparkOperator:
         wait = self._retry_wait(policy.get("onSubmissionFailureRetryInterval"), status.get("submissionAttempts"),
                                 status.get("lastSubmissionAttemptTime"))
         if wait > 0:
-            self._after((app["metadata"]["namespace"], app["metadata"]["name"]), wait)
+            self._after(app, wait)
             return
-        self._delete_resources(app, status)
+        if not self._delete_resources(app, status):
+            self._after(app, 0.1)  # the old driver is still stopping
+            return
         self._submit(app, status)
 
     def _pending_rerun(self, app: dict, status: dict) -> None:
-        self._delete_resources(app, status)
+        if not self._delete_resources(app, status):
+            self._after(app, 0.1)  # the old driver is still stopping
+            return
         for stale in ("sparkApplicationId", "lastSubmissionAttemptTime", "executorState", "terminationTime"):
             status.pop(stale, None)
         status["submissionAttempts"] = 0
@@ -455,12 +410,9 @@ class SparkOperator:
             return
         left = ended + float(ttl) - datetime.now(timezone.utc).timestamp()
         if left > 0:
-            self._after((app["metadata"]["namespace"], app["metadata"]["name"]), left)
+            self._after(app, left)
             return
-        try:
-            self.emu.store.delete(self._apps_rt, app["metadata"]["namespace"], app["metadata"]["name"])
-        except errors.ApiError:
-            pass
+        self.api.delete(API_VERSION, self.kind, app["metadata"]["namespace"], app["metadata"]["name"])
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -486,35 +438,40 @@ class SparkOperator:
         due = start + float(interval or DEFAULT_RETRY_INTERVAL) * max(1, int(attempts or 0))
         return due - datetime.now(timezone.utc).timestamp()
 
-    def _delete_resources(self, app: dict, status: dict) -> None:
-        """deleteSparkResources: the driver pod (with what it owns) and the UI Service."""
+    def _delete_resources(self, app: dict, status: dict) -> bool:
+        """deleteSparkResources: the driver pod (with what it owns) and the UI Service. Returns whether they are
+        gone (validateSparkResourceDeletion): a driver pod takes its grace period to go."""
         ns, name = app["metadata"]["namespace"], app["metadata"]["name"]
         driver = status.get("driverInfo") or {}
         pod_name = driver.get("podName") or ((app.get("spec") or {}).get("driver") or {}).get("podName") \
             or f"{name}-driver"
-        svc_rt = self.emu.store.registry.core("services")
-        for rt, obj_name in ((self._pods_rt, pod_name), (svc_rt, driver.get("webUIServiceName") or f"{name}-ui-svc")):
-            current = self.emu.store.try_get(rt, ns, obj_name)
+        gone = True
+        for kind, obj_name in (("Pod", pod_name), ("Service", driver.get("webUIServiceName") or f"{name}-ui-svc")):
+            current = self.api.get("v1", kind, ns, obj_name)
             # Only what this application owns: a pod of the same name made by someone else stays.
             if current is None or not any(r.get("uid") == app["metadata"]["uid"]
                                           for r in current["metadata"].get("ownerReferences") or []):
                 continue
             try:
-                self.emu.store.delete(rt, ns, obj_name, "Background")
+                self.api.delete("v1", kind, ns, obj_name, "Background")
             except errors.ApiError:
                 pass
+            if self.api.get("v1", kind, ns, obj_name) is not None:
+                gone = False
+        return gone
 
     def _event(self, app: dict, type_: str, reason: str, message: str) -> None:
         meta = app["metadata"]
         now = now_rfc3339()
         try:
-            self.emu.store.create(self.emu.store.registry.core("events"), meta["namespace"], {
+            self.api.create({
+                "apiVersion": "v1", "kind": "Event",
                 "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": meta["namespace"]},
                 "involvedObject": {"kind": "SparkApplication", "apiVersion": f"{GROUP}/{VERSION}",
                                    "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]},
                 "reason": reason, "message": message, "type": type_, "source": {"component": "spark-operator"},
                 "firstTimestamp": now, "lastTimestamp": now, "count": 1, "reportingComponent": "spark-operator",
-            })
+            }, meta["namespace"])
         except errors.ApiError:
             pass  # the namespace is going away
 
