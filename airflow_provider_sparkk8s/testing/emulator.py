@@ -16,8 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from .argo_controller import ArgoController
+from .controllers.base import ApiClient, Controller
+from .controllers.daemonset import DaemonSetController
+from .controllers.deployment import DeploymentController
+from .controllers.replicaset import ReplicaSetController, ReplicationControllerController
+from .controllers.statefulset import StatefulSetController
 from .faults import Faults, RequestLog
-from .pods import PodSimulator
+from .pods import NODE_NAME, PodSimulator
 from .rbac import Authorizer, service_account_user
 from .resources import ResourceType
 from .service_account_tokens import ServiceAccountTokens
@@ -105,6 +110,11 @@ class KubeEmulator:
         self.spark_submit = SparkSubmitPods(self, enabled=simulate_spark_submit)
         self.argo = ArgoController(self, enabled=simulate_argo)
         self.service_account_tokens = ServiceAccountTokens(self)
+        # The workload controllers see the cluster only through the API.
+        api = ApiClient(self.store)
+        self.workload_controllers: list[Controller] = [
+            DeploymentController(api), ReplicaSetController(api), ReplicationControllerController(api),
+            StatefulSetController(api), DaemonSetController(api, default_node=NODE_NAME)]
         self.argo_server = argo_server
         self.argo_server_port = argo_server_port
         self._argo_runner: Any = None
@@ -166,6 +176,8 @@ class KubeEmulator:
             self.spark_submit.attach(loop)
             self.argo.attach(loop)
             self.service_account_tokens.attach(loop)
+            for controller in self.workload_controllers:
+                controller.start(loop)
             # handler_cancellation: a watch or log follow ends when its client goes away, as on a real
             # API server, instead of holding its watcher until the server-side timeout.
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
@@ -191,6 +203,8 @@ class KubeEmulator:
             return
         self._ready.set()
         loop.run_forever()
+        for controller in self.workload_controllers:
+            loop.run_until_complete(controller.stop())
         loop.run_until_complete(self.pods.stop())
         if self._argo_runner is not None:
             loop.run_until_complete(self._argo_runner.cleanup())

@@ -76,7 +76,9 @@ class ResourceType:
                     "name": f"{self.plural}/{sub}",
                     "singularName": "",
                     "namespaced": self.namespaced,
-                    "kind": "Pod" if sub == "log" else self.kind,
+                    # The scale subresource is an autoscaling/v1 Scale whatever the group of its parent.
+                    **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {}),
+                    "kind": {"log": "Pod", "scale": "Scale"}.get(sub, self.kind),
                     "verbs": ["get"] if sub == "log" else ["get", "patch", "update"],
                 }
             )
@@ -98,6 +100,18 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("serviceaccounts", "ServiceAccount", short_names=("sa",)),
     _core("events", "Event", short_names=("ev",)),
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), subresources=("status",)),
+    # The workload controllers' kinds (workloads.py, controllers/): the scale subresource is autoscaling/v1 Scale.
+    _core("replicationcontrollers", "ReplicationController", short_names=("rc",), subresources=("scale", "status"),
+          categories=("all",)),
+    ResourceType("apps", "v1", "deployments", "Deployment", short_names=("deploy",), subresources=("scale", "status"),
+                 categories=("all",)),
+    ResourceType("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",), subresources=("scale", "status"),
+                 categories=("all",)),
+    ResourceType("apps", "v1", "statefulsets", "StatefulSet", short_names=("sts",), subresources=("scale", "status"),
+                 categories=("all",)),
+    ResourceType("apps", "v1", "daemonsets", "DaemonSet", short_names=("ds",), subresources=("status",),
+                 categories=("all",)),
+    ResourceType("apps", "v1", "controllerrevisions", "ControllerRevision"),
     # spark-submit (Spark 4) applies a NetworkPolicy for the driver beside its service.
     ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)),
     ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role"),

@@ -17,8 +17,10 @@ from aiohttp import web
 from . import errors
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .openapi import openapi_v3_group_version, openapi_v3_index
+from .patching import json_patch, merge_patch, strategic_merge_patch
 from .resources import ResourceType
 from .tables import table, wants_table
+from .workloads import replicas_from_scale, scale_of, scaled
 
 if TYPE_CHECKING:
     from .emulator import KubeEmulator
@@ -232,6 +234,8 @@ class Server:
         q = request.query
         dry_run = "All" in q.getall("dryRun", [])
         method = request.method
+        if sub == "scale":
+            return await self._scale(request, rt, namespace, name or "", dry_run)
         if method == "GET":
             if sub == "log":
                 return await self.emu.pods.serve_log(request, namespace or "", name or "")
@@ -285,6 +289,28 @@ class Server:
                           "details": {"name": name, **({"group": rt.group} if rt.group else {}), "kind": rt.plural,
                                       "uid": obj["metadata"]["uid"]}})
         raise errors.method_not_allowed()
+
+    async def _scale(self, request: web.Request, rt: ResourceType, namespace: str | None, name: str,
+                     dry_run: bool) -> web.Response:
+        """The autoscaling/v1 Scale subresource: a view of spec.replicas (written) and status (read)."""
+        current = self.store.get(rt, namespace, name)
+        if request.method == "GET":
+            return _json(scale_of(rt, current))
+        if request.method not in ("PUT", "PATCH"):
+            raise errors.method_not_allowed()
+        body = await self._body(request)
+        if request.method == "PUT":
+            scale = body
+        else:
+            ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
+            patch = {"merge": merge_patch, "strategic": strategic_merge_patch, "json": json_patch}.get(
+                PATCH_TYPES.get(ctype, ""))
+            if patch is None:
+                raise errors.unsupported_media_type(ctype)
+            scale = patch(scale_of(rt, current), body)
+        want_rv = ((scale or {}).get("metadata") or {}).get("resourceVersion") if isinstance(scale, dict) else None
+        new = scaled(current, replicas_from_scale(rt, name, scale), want_rv)
+        return _json(scale_of(rt, self.store.replace(rt, namespace, name, new, dry_run=dry_run)))
 
     def _delete_collection(self, rt: ResourceType, namespace: str | None, request: web.Request,
                            propagation: str | None, dry_run: bool) -> dict:

@@ -25,6 +25,7 @@ from . import errors
 from .patching import json_patch, merge_patch, server_side_apply, strategic_merge_patch
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
+from .workloads import default_workload, initial_status, is_workload, workload_causes
 
 Key = tuple[str, str]  # (namespace or "", name)
 
@@ -159,7 +160,7 @@ class Store:
             self._compacted = self._rv
 
     # ------------------------------------------------------------------ validation
-    def _validate(self, rt: ResourceType, obj: dict, name: str) -> None:
+    def _validate(self, rt: ResourceType, obj: dict, name: str, old: dict | None = None) -> None:
         causes: list[tuple[str, str, Any, str]] = []
         pattern, max_len, message = NAME_RULES[rt.name_rule]
         if not pattern.match(name):
@@ -184,6 +185,8 @@ class Store:
                     causes.append((f"spec.containers[{i}].name", "FieldValueRequired", None, "Required value"))
                 if not c.get("image"):
                     causes.append((f"spec.containers[{i}].image", "FieldValueRequired", None, "Required value"))
+        if is_workload(rt):
+            causes.extend(workload_causes(rt, obj, old))
         if causes:
             raise errors.invalid(rt.kind, name, causes, rt.group)
 
@@ -234,6 +237,8 @@ class Store:
                     if (meta.get("namespace", ""), name) not in self._bucket(rt):
                         break
                 meta["name"] = name
+            if is_workload(rt):
+                default_workload(rt, obj)  # before validation, as the API server's strategy does
             self._validate(rt, obj, name)
             if (meta.get("namespace", ""), name) in self._bucket(rt):
                 raise errors.already_exists(rt.plural, name, rt.group)
@@ -245,6 +250,8 @@ class Store:
             self._defaults(rt, obj)
             if rt.has_status_subresource and rt.group:
                 obj.pop("status", None)  # custom resources ignore status on create
+            if is_workload(rt):
+                obj["status"] = initial_status(rt)
             if dry_run:
                 obj["metadata"]["resourceVersion"] = ""
                 return obj
@@ -386,7 +393,9 @@ class Store:
                     new["status"] = current["status"]
                 else:
                     new.pop("status", None)
-            self._validate(rt, new, name)
+            if is_workload(rt):
+                default_workload(rt, new)
+            self._validate(rt, new, name, current if is_workload(rt) else None)
             if _spec_of(new) != _spec_of(current):
                 new_meta["generation"] = current["metadata"].get("generation", 1) + 1
         if rt.plural == "secrets":
