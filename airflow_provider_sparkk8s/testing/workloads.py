@@ -16,6 +16,9 @@ WORKLOAD_PLURALS = ("deployments", "replicasets", "statefulsets", "daemonsets", 
 SCALABLE_PLURALS = ("deployments", "replicasets", "statefulsets", "replicationcontrollers")
 
 Cause = tuple[str, str, Any, str]
+# What an update of a StatefulSet may change in its spec (ValidateStatefulSetUpdate).
+STS_MUTABLE = {"replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
+               "minReadySeconds"}
 
 
 def is_workload(rt: ResourceType) -> bool:
@@ -121,8 +124,15 @@ def default_workload(rt: ResourceType, obj: dict) -> None:
 
 
 def initial_status(rt: ResourceType) -> dict:
-    """A new object's status: the API server drops what the client sent (RC's replicas is not omitempty)."""
-    return {"replicas": 0} if rt.plural == "replicationcontrollers" else {}
+    """A new object's status: the API server drops what the client sent and serializes the empty status, whose
+    fields without omitempty show as 0."""
+    if rt.plural in ("replicasets", "replicationcontrollers"):
+        return {"replicas": 0}
+    if rt.plural == "statefulsets":
+        return {"replicas": 0, "availableReplicas": 0}
+    if rt.plural == "daemonsets":
+        return {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}
+    return {}
 
 
 # ---------------------------------------------------------------------- validation
@@ -141,7 +151,14 @@ def workload_causes(rt: ResourceType, obj: dict, old: dict | None) -> list[Cause
         elif not selector.get("matchLabels") and not selector.get("matchExpressions"):
             causes.append(("spec.selector", "FieldValueInvalid", _go_selector(selector),
                            f"empty selector is invalid for {rt.kind.lower()}"))
-        if old is not None and selector != (old.get("spec") or {}).get("selector"):
+        old_spec = (old or {}).get("spec") or {}
+        if rt.plural == "statefulsets" and old is not None and any(
+                spec.get(k) != old_spec.get(k) for k in set(spec) | set(old_spec) if k not in STS_MUTABLE):
+            causes.append(("spec", "FieldValueForbidden", None,
+                           "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+                           "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
+                           "'minReadySeconds' are forbidden"))
+        elif old is not None and selector != old_spec.get("selector"):
             causes.append(("spec.selector", "FieldValueInvalid", _go_selector(selector or {}),
                            "field is immutable"))
     elif not selector:
@@ -173,16 +190,30 @@ def workload_causes(rt: ResourceType, obj: dict, old: dict | None) -> list[Cause
     return causes
 
 
-def _go_map(labels: dict) -> str:
-    """How the API server prints a map[string]string in a message."""
+class GoValue:
+    """A value as the API server prints a Go struct or map (%#v) in a message: unquoted."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _go_map_text(labels: dict) -> str:
     return "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
 
 
-def _go_selector(selector: dict) -> str:
+def _go_map(labels: dict) -> GoValue:
+    return GoValue(_go_map_text(labels))
+
+
+def _go_selector(selector: dict) -> GoValue:
     if "matchLabels" not in selector and "matchExpressions" not in selector:
         return _go_map(selector)
-    return f"v1.LabelSelector{{MatchLabels:{_go_map(selector.get('matchLabels') or {})}, MatchExpressions:[]" \
-           f"v1.LabelSelectorRequirement(nil)}}"
+    expressions = selector.get("matchExpressions")
+    return GoValue(f"&v1.LabelSelector{{MatchLabels:{_go_map_text(selector.get('matchLabels') or {})}, "
+                   f"MatchExpressions:[]v1.LabelSelectorRequirement{'{...}' if expressions else '(nil)'}}}")
 
 
 # ---------------------------------------------------------------------- the scale subresource
