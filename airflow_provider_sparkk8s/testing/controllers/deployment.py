@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from ..store import now_rfc3339
 from ..workloads import selector_matches
 from .base import Controller, Key
-from .claims import claim, controller_ref, owner_keys
-from .pod_templates import template_hash
+from .claims import claim, controller_of, controller_ref, owner_keys
+from .pod_templates import is_active, template_hash
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
@@ -124,10 +124,14 @@ class DeploymentController(Controller):
         limits = Limits(d)
         if d["spec"].get("paused"):
             return self._write_status(d, new_rs, old_rs, limits, None)
+        recreate = (d["spec"].get("strategy") or {}).get("type") == "Recreate"
+        if recreate and not self._old_pods_gone(d, old_rs, limits):
+            # Recreate: the new ReplicaSet only comes once every old pod has gone.
+            return self._write_status(d, new_rs, old_rs, limits, None)
         created = new_rs is None
         new_rs = self._new_replica_set(d, new_rs, old_rs, limits)
-        if (d["spec"].get("strategy") or {}).get("type") == "Recreate":
-            self._recreate(d, new_rs, old_rs)
+        if recreate:
+            new_rs = self._scale(d, new_rs, limits.replicas, limits)
         else:
             new_rs = self._scale_new(d, new_rs, old_rs, limits)
             old_rs = self._scale_old(d, new_rs, old_rs, limits)
@@ -237,15 +241,14 @@ class DeploymentController(Controller):
             result.append(rs)
         return result
 
-    def _recreate(self, d: dict, new_rs: dict, old_rs: list[dict]) -> None:
-        """Recreate: all old pods go first, then the new ReplicaSet gets every replica."""
-        limits = Limits(d)
+    def _old_pods_gone(self, d: dict, old_rs: list[dict], limits: Limits) -> bool:
+        """Scale the old ReplicaSets to zero; True once none of their pods is left running."""
         for i, rs in enumerate(old_rs):
             if _replicas(rs):
                 old_rs[i] = self._scale(d, rs, 0, limits)
-        if any(_status(rs, "replicas") for rs in old_rs):
-            return
-        self._scale(d, new_rs, limits.replicas, limits)
+        uids = {rs["metadata"]["uid"] for rs in old_rs}
+        return not any(is_active(pod) and (controller_of(pod) or {}).get("uid") in uids
+                       for pod in self.api.list("v1", "Pod", d["metadata"]["namespace"]))
 
     def _prune(self, d: dict, old_rs: list[dict]) -> None:
         """Delete the oldest empty old ReplicaSets beyond revisionHistoryLimit."""
