@@ -268,3 +268,17 @@ def _yaml(obj: dict) -> str:
     import yaml
 
     return yaml.safe_dump(obj)
+
+
+def test_the_controllers_record_events_that_kubectl_describe_shows(kube) -> None:
+    kube.apply(deployment(replicas=2), NS)
+    rolled_out(kube)
+    (rs,) = replica_sets(kube)
+    name = rs["metadata"]["name"]
+    describe = kubectl(kube, "describe", "deployment", "web").stdout
+    assert f"NewReplicaSet:   {name} (2/2 replicas created)" in describe
+    assert "Normal  ScalingReplicaSet  " in describe and f"deployment-controller  Scaled up replica set {name} " \
+        "from 0 to 2" in describe
+    events = kubectl(kube, "get", "events", "--field-selector", f"involvedObject.name={name}", "-o",
+                     "jsonpath={range .items[*]}{.reason} {.source.component}{'\\n'}{end}").stdout.splitlines()
+    assert events == ["SuccessfulCreate replicaset-controller"] * 2

@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from ..workloads import selector_matches
 from .base import ApiClient, Controller, Key
 from .claims import claim, owner_keys
+from .events import record
 from .pod_templates import available_in, is_active, is_ready, pod_from_template
 from .revisions import current_revision
 
 REVISION_LABEL = "controller-revision-hash"
 GENERATION_LABEL = "pod-template-generation"
+COMPONENT = "daemonset-controller"
 # The tolerations the DaemonSet controller adds to every pod it creates (util.AddOrUpdateDaemonPodTolerations).
 TOLERATIONS = (
     ("node.kubernetes.io/not-ready", "NoExecute"),
@@ -94,23 +96,28 @@ class DaemonSetController(Controller):
             if pod["metadata"].get("deletionTimestamp"):
                 continue
             if not is_active(pod):  # a failed daemon pod is replaced
-                self.api.delete("v1", "Pod", key.namespace, pod["metadata"]["name"])
+                self._delete(ds, pod)
                 continue
             by_node.setdefault(_node_of(pod), []).append(pod)
         for node in wanted - set(by_node):
             pod = pod_from_template(ds, template, extra_labels={
                 REVISION_LABEL: pod_hash, GENERATION_LABEL: str(ds["metadata"].get("generation", 1))})
             _pin(pod, node)
-            self.api.create(pod, key.namespace)
+            created = self.api.create(pod, key.namespace)
+            record(self.api, ds, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", COMPONENT)
         for node, node_pods in by_node.items():
             extra = node_pods if node not in wanted else sorted(
                 node_pods, key=lambda p: p["metadata"].get("creationTimestamp", ""))[1:]
             for pod in extra:
-                self.api.delete("v1", "Pod", key.namespace, pod["metadata"]["name"])
+                self._delete(ds, pod)
         self._roll(ds, by_node, wanted, pod_hash)
         pods = [p for p in self.api.list("v1", "Pod", key.namespace)
                 if any(r.get("uid") == ds["metadata"]["uid"] for r in p["metadata"].get("ownerReferences") or [])]
         return self._write_status(ds, pods, wanted, pod_hash)
+
+    def _delete(self, ds: dict, pod: dict) -> None:
+        self.api.delete("v1", "Pod", ds["metadata"]["namespace"], pod["metadata"]["name"])
+        record(self.api, ds, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", COMPONENT)
 
     def _roll(self, ds: dict, by_node: dict[str, list[dict]], wanted: set[str], pod_hash: str) -> None:
         strategy = ds["spec"].get("updateStrategy") or {}
@@ -126,7 +133,7 @@ class DaemonSetController(Controller):
                 return
             old = [p for p in by_node.get(node, []) if p["metadata"].get("labels", {}).get(REVISION_LABEL) != pod_hash]
             for pod in old:
-                self.api.delete("v1", "Pod", ds["metadata"]["namespace"], pod["metadata"]["name"])
+                self._delete(ds, pod)
             if old:
                 unavailable += 1
 

@@ -16,8 +16,10 @@ from ..store import now_rfc3339
 from ..workloads import selector_matches
 from .base import Controller, Key
 from .claims import claim, controller_of, controller_ref, owner_keys
+from .events import record
 from .pod_templates import is_active, template_hash
 
+COMPONENT = "deployment-controller"
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
@@ -160,6 +162,8 @@ class DeploymentController(Controller):
             if not rs["spec"]["minReadySeconds"]:
                 del rs["spec"]["minReadySeconds"]
             new_rs = self.api.create(rs)
+            record(self.api, d, "ScalingReplicaSet", f"Scaled up replica set {rs['metadata']['name']} from 0 to "
+                   f"{replicas}", COMPONENT)
             self._set_revision(d, str(revision))
             return new_rs
         annotations = dict(new_rs["metadata"].get("annotations") or {})
@@ -193,8 +197,12 @@ class DeploymentController(Controller):
         annotations = {**(rs["metadata"].get("annotations") or {}), **self._replica_annotations(d, limits)}
         if _replicas(rs) == replicas and annotations == rs["metadata"].get("annotations"):
             return rs
-        return self.api.patch("apps/v1", "ReplicaSet", rs["metadata"]["namespace"], rs["metadata"]["name"],
-                              {"metadata": {"annotations": annotations}, "spec": {"replicas": replicas}})
+        scaled = self.api.patch("apps/v1", "ReplicaSet", rs["metadata"]["namespace"], rs["metadata"]["name"],
+                                {"metadata": {"annotations": annotations}, "spec": {"replicas": replicas}})
+        if _replicas(rs) != replicas:
+            record(self.api, d, "ScalingReplicaSet", f"Scaled {'up' if replicas > _replicas(rs) else 'down'} replica "
+                   f"set {rs['metadata']['name']} from {_replicas(rs)} to {replicas}", COMPONENT)
+        return scaled
 
     def _new_replicas(self, d: dict, current: int, old_rs: list[dict], limits: Limits) -> int:
         """NewRSNewReplicas: grow the new ReplicaSet only as far as maxSurge allows."""

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from ..workloads import selector_matches
 from .base import Controller, Key
 from .claims import claim, owner_keys
+from .events import record
 from .pod_templates import available_in, deletion_order, is_active, is_ready, pod_from_template
 
 
@@ -19,6 +20,7 @@ def _selects(owner: dict, obj: dict) -> bool:
 class ReplicaSetController(Controller):
     api_version = "apps/v1"
     kind = "ReplicaSet"
+    component = "replicaset-controller"
     watches = (("v1", "Pod"),)
 
     def keys_for(self, api_version: str, kind: str, event_type: str, obj: dict, old: dict | None) -> Iterable[Key]:
@@ -35,10 +37,14 @@ class ReplicaSetController(Controller):
             diff = spec.get("replicas", 1) - len(active)
             template = spec.get("template") or {}
             for _ in range(diff):
-                active.append(self.api.create(pod_from_template(owner, template), key.namespace))
+                pod = self.api.create(pod_from_template(owner, template), key.namespace)
+                record(self.api, owner, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", self.component)
+                active.append(pod)
             if diff < 0:
                 for pod in sorted(active, key=deletion_order)[:-diff]:
                     self.api.delete("v1", "Pod", key.namespace, pod["metadata"]["name"])
+                    record(self.api, owner, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
+                           self.component)
                     active.remove(pod)
         return self._write_status(owner, active)
 
@@ -66,3 +72,4 @@ class ReplicationControllerController(ReplicaSetController):
 
     api_version = "v1"
     kind = "ReplicationController"
+    component = "replication-controller"

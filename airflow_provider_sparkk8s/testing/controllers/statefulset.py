@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from ..workloads import selector_matches
 from .base import Controller, Key
 from .claims import claim, owner_keys
+from .events import record
 from .pod_templates import available_in, is_active, is_ready, pod_from_template
 from .revisions import current_revision
 
 REVISION_LABEL = "controller-revision-hash"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
+COMPONENT = "statefulset-controller"
 
 
 def _ordinal(owner: dict, pod: dict) -> int | None:
@@ -59,11 +61,10 @@ class StatefulSetController(Controller):
         spec = sts["spec"]
         replicas = spec.get("replicas", 1)
         ordered = spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady"
-        namespace = sts["metadata"]["namespace"]
         for ordinal in range(replicas):
             pod = by_ordinal.get(ordinal)
             if pod is not None and not is_active(pod) and not pod["metadata"].get("deletionTimestamp"):
-                self.api.delete("v1", "Pod", namespace, pod["metadata"]["name"])  # a failed pod is recreated
+                self._delete(sts, pod)  # a failed pod is recreated
                 pod = None
             if pod is None:
                 self._create(sts, ordinal, update_revision)
@@ -73,7 +74,7 @@ class StatefulSetController(Controller):
                 return
         condemned = sorted((o for o in by_ordinal if o is not None and o >= replicas), reverse=True)
         for ordinal in condemned:
-            self.api.delete("v1", "Pod", namespace, by_ordinal[ordinal]["metadata"]["name"])
+            self._delete(sts, by_ordinal[ordinal])
             if ordered:
                 return
         strategy = spec.get("updateStrategy") or {}
@@ -85,7 +86,7 @@ class StatefulSetController(Controller):
         for ordinal in range(replicas - 1, partition - 1, -1):
             pod = by_ordinal.get(ordinal)
             if pod is not None and pod["metadata"].get("labels", {}).get(REVISION_LABEL) != update_revision:
-                self.api.delete("v1", "Pod", namespace, pod["metadata"]["name"])
+                self._delete(sts, pod)
                 return
 
     def _create(self, sts: dict, ordinal: int, revision: str) -> None:
@@ -106,11 +107,21 @@ class StatefulSetController(Controller):
                 pvc["metadata"] = {"name": pvc_name, "namespace": namespace,
                                    "labels": dict((spec.get("selector") or {}).get("matchLabels") or {})}
                 self.api.create({"apiVersion": "v1", "kind": "PersistentVolumeClaim", **pvc})
+                record(self.api, sts, "SuccessfulCreate", f"create Claim {pvc_name} Pod {name} in StatefulSet "
+                       f"{sts['metadata']['name']} success", COMPONENT)
             volumes[:] = [v for v in volumes if v.get("name") != claim_name]
             volumes.append({"name": claim_name, "persistentVolumeClaim": {"claimName": pvc_name}})
         if not volumes:
             del pod["spec"]["volumes"]
         self.api.create(pod, namespace)
+        record(self.api, sts, "SuccessfulCreate", f"create Pod {name} in StatefulSet {sts['metadata']['name']} "
+               "successful", COMPONENT)
+
+    def _delete(self, sts: dict, pod: dict) -> None:
+        name = pod["metadata"]["name"]
+        self.api.delete("v1", "Pod", sts["metadata"]["namespace"], name)
+        record(self.api, sts, "SuccessfulDelete", f"delete Pod {name} in StatefulSet {sts['metadata']['name']} "
+               "successful", COMPONENT)
 
     def _write_status(self, sts: dict, pods: list[dict], update_revision: str) -> float | None:
         previous = sts.get("status") or {}
