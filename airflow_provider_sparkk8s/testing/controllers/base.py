@@ -43,6 +43,10 @@ class ApiClient:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        # Watch handlers by (group, kind), behind one store listener: the store copies each change once per
+        # listener, so every controller sharing this client costs one copy, not one per watch.
+        self._handlers: dict[tuple[str, str], tuple[tuple[Handler, asyncio.AbstractEventLoop], ...]] = {}
+        self._listening = False
 
     def resource(self, api_version: str, kind: str) -> ResourceType:
         return self._store.rt(api_version, kind)
@@ -95,17 +99,19 @@ class ApiClient:
     def watch(self, api_version: str, kind: str, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
         """Call handler(event_type, obj, old) on `loop` for every change to objects of that kind (any version of
         its group, so a custom resource whose CRD comes later is seen too), starting with ADDED for those that
-        exist."""
-        group = api_version.rpartition("/")[0]
-
-        def on_change(event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
-            # Called with the store's lock held: only hand the event to the loop.
-            if rt.group == group and rt.kind == kind:
-                loop.call_soon_threadsafe(handler, event_type, obj, old)
-
-        self._store.add_listener(on_change)
+        exist. Handlers of the same kind share the objects they are given: they must not modify them."""
+        key = (api_version.rpartition("/")[0], kind)
+        self._handlers[key] = (*self._handlers.get(key, ()), (handler, loop))
+        if not self._listening:
+            self._listening = True
+            self._store.add_listener(self._on_change)
         for obj in self.list(api_version, kind):
             loop.call_soon_threadsafe(handler, "ADDED", obj, None)
+
+    def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
+        # Called with the store's lock held: only hand the event to the loops.
+        for handler, loop in self._handlers.get((rt.group, rt.kind), ()):
+            loop.call_soon_threadsafe(handler, event_type, obj, old)
 
 
 class WorkQueue:
