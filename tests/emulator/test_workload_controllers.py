@@ -11,6 +11,7 @@ import pytest
 from kubernetes import client, config
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
+from airflow_provider_sparkk8s.testing.resources import ResourceType
 
 from .apps_support import NS, eventually, kubectl, owned_pods, start, workload
 
@@ -159,3 +160,35 @@ def test_a_daemonset_rolls_its_pod_on_restart(kube) -> None:
     assert new["metadata"]["labels"]["controller-revision-hash"] != old["metadata"]["labels"][
         "controller-revision-hash"]
     assert new["metadata"]["labels"]["pod-template-generation"] == "2"
+
+
+def test_a_daemonset_follows_the_node_objects_when_nodes_are_served(kube) -> None:
+    # Served here the way a cluster serves core/v1 nodes; the controller reads them through the API.
+    kube.register(ResourceType("", "v1", "nodes", "Node", namespaced=False, short_names=("no",),
+                               subresources=("status",)))
+
+    def node(name: str, **labels: str) -> dict:
+        return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {
+            "kubernetes.io/hostname": name, **labels}}}
+
+    kube.apply([node("node-a", disk="ssd"), node("node-b", disk="ssd"), node("node-c")])
+    body = workload("DaemonSet", "agent", replicas=None)
+    body["spec"]["template"]["spec"]["nodeSelector"] = {"disk": "ssd"}
+    (ds,) = kube.apply(body, NS)
+
+    def pods_by_node() -> dict[str, str]:
+        out = {}
+        for pod in owned_pods(kube, ds):
+            terms = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+            out[terms["nodeSelectorTerms"][0]["matchFields"][0]["values"][0]] = pod["metadata"]["name"]
+        return out
+
+    eventually(lambda: sorted(pods_by_node()) == ["node-a", "node-b"], what="a pod on each ssd node")
+    kubectl(kube, "label", "node", "node-c", "disk=ssd")
+    eventually(lambda: sorted(pods_by_node()) == ["node-a", "node-b", "node-c"], what="a pod on node-c")
+    kubectl(kube, "delete", "node", "node-a")
+    eventually(lambda: sorted(pods_by_node()) == ["node-b", "node-c"], what="node-a's pod to go")
+    status = eventually(lambda: (s := kube.get("apps/v1", "DaemonSet", "agent", NS)["status"]).get(
+        "numberAvailable") == 2 and s, what="two available daemon pods")
+    assert (status["desiredNumberScheduled"], status["currentNumberScheduled"], status["numberMisscheduled"]) == (
+        2, 2, 0)

@@ -34,17 +34,16 @@ def _selects(owner: dict, pod: dict) -> bool:
 
 
 def _node_of(pod: dict) -> str:
-    """The node a daemon pod is for: where it runs, else the one its node affinity names."""
+    """The node a daemon pod is for: the one its node affinity names (the pod simulator schedules every pod to
+    its own node), else where it runs."""
     spec = pod.get("spec") or {}
-    if spec.get("nodeName"):
-        return spec["nodeName"]
     required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
                 .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
     for term in required.get("nodeSelectorTerms") or []:
         for field in term.get("matchFields") or []:
             if field.get("key") == "metadata.name" and field.get("values"):
                 return field["values"][0]
-    return ""
+    return spec.get("nodeName") or ""
 
 
 def _pin(pod: dict, node: str) -> None:
