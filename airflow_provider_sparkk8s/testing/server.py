@@ -295,7 +295,7 @@ class Server:
         """The autoscaling/v1 Scale subresource: a view of spec.replicas (written) and status (read)."""
         current = self.store.get(rt, namespace, name)
         if request.method == "GET":
-            return _json(scale_of(rt, current))
+            return _json(scale_of(current))
         if request.method not in ("PUT", "PATCH"):
             raise errors.method_not_allowed()
         body = await self._body(request)
@@ -307,10 +307,10 @@ class Server:
                 PATCH_TYPES.get(ctype, ""))
             if patch is None:
                 raise errors.unsupported_media_type(ctype)
-            scale = patch(scale_of(rt, current), body)
+            scale = patch(scale_of(current), body)
         want_rv = ((scale or {}).get("metadata") or {}).get("resourceVersion") if isinstance(scale, dict) else None
-        new = scaled(current, replicas_from_scale(rt, name, scale), want_rv)
-        return _json(scale_of(rt, self.store.replace(rt, namespace, name, new, dry_run=dry_run)))
+        new = scaled(current, replicas_from_scale(name, scale), want_rv)
+        return _json(scale_of(self.store.replace(rt, namespace, name, new, dry_run=dry_run)))
 
     def _delete_collection(self, rt: ResourceType, namespace: str | None, request: web.Request,
                            propagation: str | None, dry_run: bool) -> dict:

@@ -395,7 +395,7 @@ class Store:
                     new.pop("status", None)
             if is_workload(rt):
                 default_workload(rt, new)
-            self._validate(rt, new, name, current if is_workload(rt) else None)
+            self._validate(rt, new, name, current)
             if _spec_of(new) != _spec_of(current):
                 new_meta["generation"] = current["metadata"].get("generation", 1) + 1
         if rt.plural == "secrets":

@@ -217,7 +217,7 @@ def _go_selector(selector: dict) -> GoValue:
 
 
 # ---------------------------------------------------------------------- the scale subresource
-def scale_of(rt: ResourceType, obj: dict) -> dict:
+def scale_of(obj: dict) -> dict:
     """The autoscaling/v1 Scale view of a scalable object."""
     meta = obj["metadata"]
     status = obj.get("status") or {}
@@ -232,7 +232,7 @@ def scale_of(rt: ResourceType, obj: dict) -> dict:
     }
 
 
-def replicas_from_scale(rt: ResourceType, name: str, scale: Any) -> int:
+def replicas_from_scale(name: str, scale: Any) -> int:
     if not isinstance(scale, dict):
         raise errors.bad_request("the body of the request must be a Scale object")
     replicas = (scale.get("spec") or {}).get("replicas", 0)
