@@ -244,6 +244,8 @@ class KubeEmulator:
         from .controllers.apiservices import APIServiceController
         from .controllers.crd_establishing import CrdEstablishing
         from .controllers.cronjob import CronJobController
+        from .controllers.daemonset import DaemonSetController
+        from .controllers.deployment import DeploymentController
         from .controllers.endpoints import EndpointsController
         from .controllers.endpointslices import EndpointSliceController
         from .controllers.job import JobController
@@ -251,6 +253,8 @@ class KubeEmulator:
         from .controllers.namespace import NamespaceController
         from .controllers.namespace_defaults import RootCAPublisher, ServiceAccountsController
         from .controllers.node import NodeController
+        from .controllers.replicaset import ReplicaSetController, ReplicationControllerController
+        from .controllers.statefulset import StatefulSetController
         from .controllers.ttl_after_finished import TTLAfterFinishedController
         from .tls import make_ca_pem
 
@@ -274,6 +278,11 @@ class KubeEmulator:
             ServiceAccountsController(api),
             RootCAPublisher(api, ca_pem),
             APIServiceController(api, registry.groups),
+            DeploymentController(api),
+            ReplicaSetController(api),
+            ReplicationControllerController(api),
+            StatefulSetController(api),
+            DaemonSetController(api, default_node=NODE_NAME),
         ]
 
     def stop(self) -> None:

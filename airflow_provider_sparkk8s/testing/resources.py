@@ -113,6 +113,18 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), subresources=("status",)),
     _core("resourcequotas", "ResourceQuota", short_names=("quota",), subresources=("status",)),
     ResourceType("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced=False, short_names=("pc",)),
+    # The workload controllers' kinds (workloads.py, controllers/): the scale subresource is autoscaling/v1 Scale.
+    _core("replicationcontrollers", "ReplicationController", short_names=("rc",), subresources=("scale", "status"),
+          categories=("all",)),
+    ResourceType("apps", "v1", "deployments", "Deployment", short_names=("deploy",), subresources=("scale", "status"),
+                 categories=("all",)),
+    ResourceType("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",), subresources=("scale", "status"),
+                 categories=("all",)),
+    ResourceType("apps", "v1", "statefulsets", "StatefulSet", short_names=("sts",), subresources=("scale", "status"),
+                 categories=("all",)),
+    ResourceType("apps", "v1", "daemonsets", "DaemonSet", short_names=("ds",), subresources=("status",),
+                 categories=("all",)),
+    ResourceType("apps", "v1", "controllerrevisions", "ControllerRevision"),
     # spark-submit (Spark 4) applies a NetworkPolicy for the driver beside its service.
     ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)),
     ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role"),

@@ -1,14 +1,20 @@
-"""The `/scale` subresource of custom resources: an autoscaling/v1 Scale read from and written to the paths the
-CRD's `subresources.scale` names."""
+"""The `/scale` subresource: an autoscaling/v1 Scale read from and written to the paths a CRD's
+`subresources.scale` names, or the built-in workloads' spec.replicas, status.replicas and spec.selector."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .resources import Registry, ResourceType
+from .workloads import selector_string
+
+BUILTIN_PATHS = {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
+                 "labelSelectorPath": ".spec.selector"}
 
 
 def scale_paths(registry: Registry, rt: ResourceType) -> dict | None:
+    if rt.group in ("", "apps") and "scale" in rt.subresources:
+        return BUILTIN_PATHS
     crd = registry.crds.get((rt.group, rt.plural))
     for version in ((crd or {}).get("spec") or {}).get("versions") or []:
         if version.get("name") == rt.version:
@@ -31,6 +37,8 @@ def to_scale(obj: dict, paths: dict) -> dict:
     meta = obj["metadata"]
     status: dict[str, Any] = {"replicas": _read(obj, paths.get("statusReplicasPath")) or 0}
     selector = _read(obj, paths.get("labelSelectorPath"))
+    if isinstance(selector, dict):  # a workload's LabelSelector, shown as a string
+        selector = selector_string(selector)
     if selector:
         status["selector"] = selector
     return {

@@ -334,6 +334,7 @@ class Server:
 
     async def _scale(self, request: web.Request, rt: ResourceType, namespace: str, name: str,
                      dry_run: bool) -> web.Response:
+        """The autoscaling/v1 Scale subresource: a view of the replicas (written) and status (read)."""
         paths = scale.scale_paths(self.store.registry, rt)
         if paths is None:
             raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -351,12 +352,16 @@ class Server:
             wanted = {"json": json_patch, "merge": merge_patch}.get(patch_type, strategic_merge_patch)(current, body)
         else:
             raise errors.method_not_allowed()
-        replicas = ((wanted or {}).get("spec") or {}).get("replicas")
+        if not isinstance(wanted, dict):
+            raise errors.bad_request("the body of the request must be a Scale object")
+        replicas = (wanted.get("spec") or {}).get("replicas", 0)
         if not isinstance(replicas, int) or replicas < 0:
             raise errors.invalid("Scale", name, [("spec.replicas", "FieldValueInvalid", replicas,
                                                   "must be greater than or equal to 0")], "autoscaling")
-        obj, _ = self.store.patch(rt, namespace, name, "merge", scale.replicas_patch(paths, replicas),
-                                  dry_run=dry_run)
+        patch = scale.replicas_patch(paths, replicas)
+        if (wanted.get("metadata") or {}).get("resourceVersion"):  # a write of a stale Scale gets 409
+            patch["metadata"] = {"resourceVersion": wanted["metadata"]["resourceVersion"]}
+        obj, _ = self.store.patch(rt, namespace, name, "merge", patch, dry_run=dry_run)
         return _json(scale.to_scale(obj, paths))
 
     def _delete_collection(self, rt: ResourceType, namespace: str | None, request: web.Request,

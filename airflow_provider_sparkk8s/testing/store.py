@@ -31,6 +31,7 @@ from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
 from .strategies import strategy_for
 from .strategies.pods import default_pod_spec
+from .workloads import default_workload, initial_status, is_workload, workload_causes
 
 Key = tuple[str, str]  # (namespace or "", name)
 
@@ -185,7 +186,7 @@ class Store:
             self._compacted = self._rv
 
     # ------------------------------------------------------------------ validation
-    def _validate(self, rt: ResourceType, obj: dict, name: str) -> None:
+    def _validate(self, rt: ResourceType, obj: dict, name: str, old: dict | None = None) -> None:
         causes: list[tuple[str, str, Any, str]] = []
         pattern, max_len, message = NAME_RULES[rt.name_rule]
         if not pattern.match(name):
@@ -210,6 +211,8 @@ class Store:
                     causes.append((f"spec.containers[{i}].name", "FieldValueRequired", None, "Required value"))
                 if not c.get("image"):
                     causes.append((f"spec.containers[{i}].image", "FieldValueRequired", None, "Required value"))
+        if is_workload(rt):
+            causes.extend(workload_causes(rt, obj, old))
         if causes:
             raise errors.invalid(rt.kind, name, causes, rt.group)
 
@@ -279,6 +282,8 @@ class Store:
                     if (meta.get("namespace", ""), name) not in self._bucket(rt):
                         break
                 meta["name"] = name
+            if is_workload(rt):
+                default_workload(rt, obj)  # before validation, as the API server's strategy does
             self._validate(rt, obj, name)
             if (meta.get("namespace", ""), name) in self._bucket(rt):
                 raise errors.already_exists(rt.plural, name, rt.group)
@@ -294,6 +299,8 @@ class Store:
             self._validate_kind(rt, obj, None)
             if rt.has_status_subresource and rt.group:
                 obj.pop("status", None)  # custom resources ignore status on create
+            if is_workload(rt):
+                obj["status"] = initial_status(rt)
             self._admit(rt, obj)
             managed_fields.record_update(None, obj, managed_fields.shape_for(self.registry, rt), field_manager,
                                          None, meta["creationTimestamp"])
@@ -438,7 +445,9 @@ class Store:
                     new["status"] = current["status"]
                 else:
                     new.pop("status", None)
-            self._validate(rt, new, name)
+            if is_workload(rt):
+                default_workload(rt, new)
+            self._validate(rt, new, name, current)
             if rt.plural == "pods":
                 self._validate_pod_update(current, new)
             self._validate_kind(rt, new, current)

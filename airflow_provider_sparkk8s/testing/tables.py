@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .resources import ResourceType
+from .workloads import selector_string
 
 
 def human_age(timestamp: str | None) -> str:
@@ -194,6 +195,80 @@ COLUMNS: dict[str, tuple[list[str], Callable[[dict], list]]] = {
 }
 
 
+# ---------------------------------------------------------------------- workloads (kubectl 1.32's printers):
+# the columns after Age are the `-o wide` ones (priority 1).
+def _containers_images(obj: dict) -> list:
+    containers = (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    return [",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)]
+
+
+def _selector(obj: dict) -> list:
+    return [selector_string((obj.get("spec") or {}).get("selector")) or "<none>"]
+
+
+def _deployment_row(obj: dict) -> list:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}", status.get("updatedReplicas", 0),
+            status.get("availableReplicas", 0), *_containers_images(obj), *_selector(obj)]
+
+
+def _replica_set_row(obj: dict) -> list:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [spec.get("replicas", 0), status.get("replicas", 0), status.get("readyReplicas", 0),
+            *_containers_images(obj), *_selector(obj)]
+
+
+def _stateful_set_row(obj: dict) -> list:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return [f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}", *_containers_images(obj)]
+
+
+def _daemon_set_row(obj: dict) -> list:
+    status = obj.get("status") or {}
+    node_selector = (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeSelector") or {}
+    return [status.get("desiredNumberScheduled", 0), status.get("currentNumberScheduled", 0),
+            status.get("numberReady", 0), status.get("updatedNumberScheduled", 0), status.get("numberAvailable", 0),
+            ",".join(f"{k}={v}" for k, v in sorted(node_selector.items())) or "<none>",
+            *_containers_images(obj), *_selector(obj)]
+
+
+def _controller_revision_row(obj: dict) -> list:
+    owner = next((r for r in obj["metadata"].get("ownerReferences") or [] if r.get("controller")), None)
+    group = (owner or {}).get("apiVersion", "").rpartition("/")[0]
+    controller = f"{owner['kind'].lower()}{'.' + group if group else ''}/{owner['name']}" if owner else "<none>"
+    return [controller, obj.get("revision", 0)]
+
+
+INTEGER_COLUMNS = {"Restarts", "Desired", "Current", "Up-to-date", "Available", "Revision"}
+
+
+def _age_layout(names: list[str], row: Callable[[dict], list]) -> tuple[tuple[Column, ...], Callable[[dict], list]]:
+    """Name, then `names` (Age among them: the columns after it are `-o wide` ones); `row` gives every cell
+    but Name and Age."""
+    at = names.index("Age")
+    columns = (Column("Name", format="name"),
+               *(Column(n, 1 if i > at else 0, "integer" if n in INTEGER_COLUMNS else "string")
+                 for i, n in enumerate(names)))
+
+    def cells(obj: dict) -> list:
+        values = row(obj)
+        return [obj["metadata"]["name"], *values[:at], _age(obj), *values[at:]]
+    return columns, cells
+
+
+_REPLICA_SET_COLUMNS = ["Desired", "Current", "Ready", "Age", "Containers", "Images", "Selector"]
+WORKLOAD_COLUMNS: dict[str, tuple[list[str], Callable[[dict], list]]] = {
+    "deployments": (["Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"],
+                    _deployment_row),
+    "replicasets": (_REPLICA_SET_COLUMNS, _replica_set_row),
+    "replicationcontrollers": (_REPLICA_SET_COLUMNS, _replica_set_row),
+    "statefulsets": (["Ready", "Age", "Containers", "Images"], _stateful_set_row),
+    "daemonsets": (["Desired", "Current", "Ready", "Up-to-date", "Available", "Node Selector", "Age", "Containers",
+                    "Images", "Selector"], _daemon_set_row),
+    "controllerrevisions": (["Controller", "Revision", "Age"], _controller_revision_row),
+}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -215,6 +290,8 @@ LAYOUTS: dict[str, tuple[tuple[Column, ...], Callable[[dict], list]]] = {
                 Column("Source", 1), Column("Message"), Column("First Seen", 1), Column("Count", 1),
                 Column("Name", 1, format="name")), _event_row),
 }
+
+LAYOUTS.update({plural: _age_layout(names, row) for plural, (names, row) in WORKLOAD_COLUMNS.items()})
 
 
 def _layout(plural: str) -> tuple[tuple[Column, ...], Callable[[dict], list]]:

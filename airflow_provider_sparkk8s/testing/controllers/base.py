@@ -105,7 +105,7 @@ class ApiClient:
     def watch(self, api_version: str, kind: str, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
         """Call handler(event_type, obj, old) on `loop` for every change to objects of that kind (any version of
         its group, so a custom resource whose CRD comes later is seen too), starting with ADDED for those that
-        exist."""
+        exist. Handlers of the same kind share the objects they are given: they must not modify them."""
         group = api_version.rpartition("/")[0]
         if not self._handlers:
             # One store listener per client, however many kinds it watches: the store copies every change for
