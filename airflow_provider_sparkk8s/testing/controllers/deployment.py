@@ -17,7 +17,7 @@ from ..workloads import selector_matches
 from .base import Controller, Key
 from .claims import claim, controller_of, controller_ref, owner_keys
 from .events import record
-from .pod_templates import is_active, template_hash
+from .pod_templates import template_hash
 
 COMPONENT = "deployment-controller"
 HASH_LABEL = "pod-template-hash"
@@ -110,10 +110,28 @@ def _set_condition(conditions: list[dict], kind: str, new: dict, keep_transition
 class DeploymentController(Controller):
     api_version = "apps/v1"
     kind = "Deployment"
-    watches = (("apps/v1", "ReplicaSet"),)
+    watches = (("apps/v1", "ReplicaSet"), ("v1", "Pod"))
 
     def keys_for(self, api_version: str, kind: str, event_type: str, obj: dict, old: dict | None) -> Iterable[Key]:
+        if kind == "Pod":
+            return self._recreate_key(obj) if event_type == "DELETED" else ()
         return owner_keys(self.api, self.api_version, self.kind, obj, _selects)
+
+    def _recreate_key(self, pod: dict) -> list[Key]:
+        """As deletePod: a Recreate Deployment waits for its old pods to go, and the ReplicaSets do not change
+        when they do (a terminating pod no longer counts in their status), so the pod's deletion queues it."""
+        namespace = pod["metadata"].get("namespace") or ""
+        ref = controller_of(pod)
+        if ref is None or ref.get("kind") != "ReplicaSet":
+            return []
+        rs = self.api.get("apps/v1", "ReplicaSet", namespace, ref["name"])
+        owner = controller_of(rs) if rs is not None and rs["metadata"]["uid"] == ref.get("uid") else None
+        if owner is None or owner.get("kind") != self.kind:
+            return []
+        d = self.api.get(self.api_version, self.kind, namespace, owner["name"])
+        if d is None or ((d.get("spec") or {}).get("strategy") or {}).get("type") != "Recreate":
+            return []
+        return [Key.of(d)]
 
     async def reconcile(self, key: Key) -> float | None:
         d = self.api.get(self.api_version, self.kind, key.namespace, key.name)
@@ -186,7 +204,7 @@ class DeploymentController(Controller):
     def _set_revision(self, d: dict, revision: str) -> None:
         if revision and (d["metadata"].get("annotations") or {}).get(REVISION) != revision:
             patched = self.api.patch("apps/v1", "Deployment", d["metadata"]["namespace"], d["metadata"]["name"],
-                                     {"metadata": {"annotations": {REVISION: revision}}})
+                                     {"metadata": {"annotations": {REVISION: revision}}}, subresource="status")
             d["metadata"] = patched["metadata"]
 
     @staticmethod
@@ -254,8 +272,12 @@ class DeploymentController(Controller):
         for i, rs in enumerate(old_rs):
             if _replicas(rs):
                 old_rs[i] = self._scale(d, rs, 0, limits)
+        if sum(_status(rs, "replicas") for rs in old_rs):
+            return False
         uids = {rs["metadata"]["uid"] for rs in old_rs}
-        return not any(is_active(pod) and (controller_of(pod) or {}).get("uid") in uids
+        # As oldPodsRunning: a pod that is terminating but not finished still runs.
+        return not any((pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+                       and (controller_of(pod) or {}).get("uid") in uids
                        for pod in self.api.list("v1", "Pod", d["metadata"]["namespace"]))
 
     def _prune(self, d: dict, old_rs: list[dict]) -> None:
