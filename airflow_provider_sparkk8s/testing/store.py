@@ -327,6 +327,15 @@ class Store:
                 spec["clusterIPs"] = [spec["clusterIP"]]
             spec.setdefault("type", "ClusterIP")
             spec.setdefault("sessionAffinity", "None")
+            # SetDefaults_Service and the IP-family allocation of a single-stack IPv4 cluster.
+            spec.setdefault("internalTrafficPolicy", "Cluster")
+            if spec["type"] != "ExternalName":
+                spec.setdefault("ipFamilies", ["IPv4"])
+                spec.setdefault("ipFamilyPolicy", "SingleStack")
+            for port in spec.get("ports") or []:
+                if isinstance(port, dict):
+                    port.setdefault("protocol", "TCP")
+                    port.setdefault("targetPort", port.get("port"))
             obj["status"] = {"loadBalancer": {}}
         elif rt.plural == "namespaces":
             obj["spec"] = {"finalizers": ["kubernetes"]}
@@ -422,10 +431,13 @@ class Store:
         new_meta = new.setdefault("metadata", {}) or {}
         new["metadata"] = new_meta
         if subresource == "status":
-            # /status writes change the status only.
+            # /status writes change the status only; a Deployment's may change its annotations too
+            # (deploymentStatusStrategy resets only spec and labels: the controller records the revision so).
             result = copy.deepcopy(current)
             if "status" in new:
                 result["status"] = new["status"]
+            if rt.group == "apps" and rt.plural == "deployments" and "annotations" in new_meta:
+                result["metadata"]["annotations"] = new_meta["annotations"]
             new = result
         elif subresource == "finalize":
             # namespaces/finalize writes change spec.finalizers only (the namespace controller's last step).

@@ -201,18 +201,19 @@ class _Validator:
             return
         if schema.get("x-kubernetes-int-or-string"):
             if not isinstance(value, (int, str)) or isinstance(value, bool):
-                self.add((path, "FieldValueTypeInvalid", value,
-                                    f'{path} in body must be of type integer,string: "{_type_of(value)}"'))
+                # The value shown is the JSON type of what was given (kube-openapi's InvalidType).
+                self.add((path, "FieldValueTypeInvalid", _type_of(value),
+                          f'{path} in body must be of type integer,string: "{_type_of(value)}"'))
                 return
         elif schema.get("type") and not _fits(schema["type"], value):
             if not (value is None or schema.get("x-kubernetes-preserve-unknown-fields")
                     and schema["type"] == "object" and isinstance(value, dict)):
-                self.add((path, "FieldValueTypeInvalid", value if value is not None else "null",
-                                    f'{path} in body must be of type {schema["type"]}: "{_type_of(value)}"'))
+                self.add((path, "FieldValueTypeInvalid", _type_of(value),
+                          f'{path} in body must be of type {schema["type"]}: "{_type_of(value)}"'))
                 return
             if value is None:
                 self.add((path, "FieldValueTypeInvalid", "null",
-                                    f'{path} in body must be of type {schema["type"]}: "null"'))
+                          f'{path} in body must be of type {schema["type"]}: "null"'))
                 return
         if "enum" in schema and value not in schema["enum"]:
             supported = ", ".join(_go(v) for v in schema["enum"])

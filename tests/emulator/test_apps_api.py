@@ -166,12 +166,19 @@ def test_negative_replicas_are_invalid(kube, apps) -> None:
 # ---------------------------------------------------------------------- generation and the scale subresource
 def test_generation_counts_spec_changes_and_the_controller_reports_observed_generation(kube, apps) -> None:
     apps.create_namespaced_deployment(NS, workload("Deployment", "web"))
-    apps.patch_namespaced_deployment("web", NS, {"metadata": {"annotations": {"note": "metadata only"}}})
+    # The controller records the revision annotation through /status: the generation stays 1.
+    eventually(lambda: apps.read_namespaced_deployment_status("web", NS).status.observed_generation == 1,
+               what="observedGeneration 1")
+    apps.patch_namespaced_deployment("web", NS, {"metadata": {"labels": {"note": "metadata-only"}}})
     assert apps.read_namespaced_deployment("web", NS).metadata.generation == 1
-    apps.patch_namespaced_deployment("web", NS, {"spec": {"replicas": 2}})
+    # deploymentStrategy.PrepareForUpdate bumps the generation on spec and on annotation changes (annotations are
+    # copied to the ReplicaSets).
+    apps.patch_namespaced_deployment("web", NS, {"metadata": {"annotations": {"note": "copied"}}})
     assert apps.read_namespaced_deployment("web", NS).metadata.generation == 2
-    eventually(lambda: apps.read_namespaced_deployment_status("web", NS).status.observed_generation == 2,
-               what="observedGeneration 2")
+    apps.patch_namespaced_deployment("web", NS, {"spec": {"replicas": 2}})
+    assert apps.read_namespaced_deployment("web", NS).metadata.generation == 3
+    eventually(lambda: apps.read_namespaced_deployment_status("web", NS).status.observed_generation == 3,
+               what="observedGeneration 3")
 
 
 def test_the_scale_subresource_reads_and_writes_replicas(kube, apps) -> None:

@@ -161,10 +161,10 @@ def test_a_wrong_type_is_422_naming_the_field(kube) -> None:
     body = invalid(kube, cron(replicas="three"))
     assert body["reason"] == "Invalid"
     assert body["message"] == ('CronTab.stable.example.com "nightly" is invalid: spec.replicas: Invalid value: '
-                               '"three": spec.replicas in body must be of type integer: "string"')
+                               '"string": spec.replicas in body must be of type integer: "string"')
     assert body["details"] == {"name": "nightly", "group": GROUP, "kind": "CronTab", "causes": [
         {"reason": "FieldValueTypeInvalid", "field": "spec.replicas",
-         "message": 'Invalid value: "three": spec.replicas in body must be of type integer: "string"'}]}
+         "message": 'Invalid value: "string": spec.replicas in body must be of type integer: "string"'}]}
 
 
 def test_every_violated_keyword_is_reported_in_the_api_servers_words(kube) -> None:
@@ -178,7 +178,7 @@ def test_every_violated_keyword_is_reported_in_the_api_servers_words(kube) -> No
         ("spec.color", 'Unsupported value: "pink": supported values: "red", "green"'),
         ("spec.tags", "Too many: 3: must have at most 2 items"),
         ("spec.startAt", 'Invalid value: "yesterday": spec.startAt in body must be of type date-time: "yesterday"'),
-        ("spec.port", 'Invalid value: 1.5: spec.port in body must be of type integer,string: "number"'),
+        ("spec.port", 'Invalid value: "number": spec.port in body must be of type integer,string: "number"'),
     }
 
 
@@ -242,7 +242,7 @@ def test_the_asyncio_client_sees_the_same_422(kube) -> None:
     assert exc.status == 422
     assert json.loads(exc.body)["details"]["causes"] == [
         {"reason": "FieldValueTypeInvalid", "field": "spec.replicas",
-         "message": 'Invalid value: true: spec.replicas in body must be of type integer: "boolean"'}]
+         "message": 'Invalid value: "boolean": spec.replicas in body must be of type integer: "boolean"'}]
 
 
 # ---------------------------------------------------------------------------------------------- field validation
@@ -322,7 +322,7 @@ def test_the_projects_spark_applications_are_valid_under_the_real_crd(kube_emula
     broken = {**apps[0], "metadata": {"name": "broken"}, "spec": {**apps[0]["spec"], "driver": {"cores": "one"}}}
     rejected = kubectl(kube_emulator, "apply", "-f", "-", stdin=json.dumps(broken))
     assert rejected.returncode == 1
-    assert 'spec.driver.cores: Invalid value: "one": spec.driver.cores in body must be of type integer: "string"' \
+    assert 'spec.driver.cores: Invalid value: "string": spec.driver.cores in body must be of type integer: "string"' \
         in rejected.stderr
 
 

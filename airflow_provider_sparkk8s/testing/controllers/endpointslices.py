@@ -41,7 +41,10 @@ class EndpointSliceController(Controller):
         labels = {**(service["metadata"].get("labels") or {}), SERVICE_NAME: key.name, MANAGED_BY: CONTROLLER_NAME}
         # A Service with no pods keeps a placeholder slice; empty lists read back as null (stored as protobuf).
         desired = {"addressType": "IPv4", "endpoints": endpoints or None,
-                   "ports": (endpoint_ports(service, pods[0]) or None) if pods else None}
+                   # An EndpointSlice port's name is a pointer the controller always sets ("" when unnamed);
+                   # kubectl describe svc dereferences it.
+                   "ports": ([{"name": "", **port} for port in endpoint_ports(service, pods[0])] or None)
+                   if pods else None}
         keep, extra = (slices[0], slices[1:]) if slices else (None, [])
         for stale in extra:
             self.api.delete("discovery.k8s.io/v1", "EndpointSlice", key.namespace, stale["metadata"]["name"])
