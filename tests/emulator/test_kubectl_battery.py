@@ -27,6 +27,8 @@ from tests.emulator.kubectl_runner import run_kubectl
 
 NS = "battery"
 RUNNING = {"emulator.sparkk8s.io/outcome": "running"}  # the simulated container keeps running
+# sleep as PID 1 ignores SIGTERM: the container stops only when its 30 s grace period ends.
+IGNORES_SIGTERM = {"emulator.sparkk8s.io/stop-seconds": "30"}
 # 'e' is not among the characters of the random suffix, so a name holding the 59th character is too long.
 LONG_PREFIX = "a" * 57 + "-" + "e" * 20
 LOGGED = {"emulator.sparkk8s.io/log": "hello from the battery\nsecond line"}
@@ -289,7 +291,8 @@ def _setup(kube: KubeEmulator, kubeconfig: Path) -> None:
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": NS},
          "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}},
-        _pod("web", RUNNING), _pod("img", RUNNING), _pod("terminating", RUNNING), _pod("gone"), _pod("sleeper"),
+        _pod("web", RUNNING), _pod("img", RUNNING), _pod("terminating", RUNNING | IGNORES_SIGTERM), _pod("gone"),
+        _pod("sleeper"),
         _pod("done", command=("true",)), _pod("logged", LOGGED, command=("echo", "hello")),
         CRD,
     ])
@@ -343,8 +346,6 @@ def outcome(kubeconfig: Path, case: Case) -> tuple[bool, str]:
 # What the emulator still does differently (the case's id: why); strict, so a fix shows.
 GAPS = {
     "get clusterroles": "the bootstrap ClusterRoles (cluster-admin, admin, edit, view, system:*) are not created",
-    "get pod terminating": "a simulated container stops at once on SIGTERM, where sleep as PID 1 ignores it and "
-                           "the pod stays Terminating for its whole grace period",
 }
 
 
