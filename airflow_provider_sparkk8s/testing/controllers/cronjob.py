@@ -13,8 +13,9 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from .. import errors
 from ..strategies.batch import parse_schedule
 from .base import Controller, Key
+from .events import record
 from .job import condition, is_finished
-from .support import controller_of, owner_reference, parse_time, record_event
+from .support import controller_of, owner_reference, parse_time
 
 COMPONENT = "cronjob-controller"
 SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
@@ -106,7 +107,7 @@ class CronJobController(Controller):
         if status.get("active") and policy == "Replace":
             for ref in status["active"]:
                 if self.api.delete("batch/v1", "Job", ref["namespace"], ref["name"], propagation="Background"):
-                    record_event(self.api, cronjob, "SuccessfulDelete", f"Deleted job {ref['name']}", COMPONENT)
+                    record(self.api, cronjob, "SuccessfulDelete", f"Deleted job {ref['name']}", COMPONENT)
             status["active"] = []
         template = copy.deepcopy(cronjob["spec"].get("jobTemplate") or {})
         template_meta = template.get("metadata") or {}
@@ -122,11 +123,11 @@ class CronJobController(Controller):
             })
         except errors.ApiError as exc:
             if exc.code != 409:
-                record_event(self.api, cronjob, "FailedCreate", f"Error creating job: {exc.message}", COMPONENT,
+                record(self.api, cronjob, "FailedCreate", f"Error creating job: {exc.message}", COMPONENT,
                              "Warning")
                 raise
             return
-        record_event(self.api, cronjob, "SuccessfulCreate", f"Created job {name}", COMPONENT)
+        record(self.api, cronjob, "SuccessfulCreate", f"Created job {name}", COMPONENT)
         status["active"].append({"kind": "Job", "namespace": meta["namespace"], "name": name,
                                  "uid": job["metadata"]["uid"], "apiVersion": "batch/v1",
                                  "resourceVersion": job["metadata"]["resourceVersion"]})
@@ -144,7 +145,7 @@ class CronJobController(Controller):
             for job in done[:max(0, len(done) - limit)]:
                 if self.api.delete("batch/v1", "Job", job["metadata"]["namespace"], job["metadata"]["name"],
                                    propagation="Background"):
-                    record_event(self.api, cronjob, "SuccessfulDelete", f"Deleted job {job['metadata']['name']}",
+                    record(self.api, cronjob, "SuccessfulDelete", f"Deleted job {job['metadata']['name']}",
                                  COMPONENT)
 
 

@@ -14,7 +14,8 @@ import time
 from .. import errors
 from ..strategies.batch import CONTROLLER_UID, JOB_NAME
 from .base import ApiClient, Controller, Key
-from .support import controller_of, is_pod_ready, is_terminal, now_rfc3339, owner_reference, record_event, seconds_since
+from .events import record
+from .support import controller_of, is_pod_ready, is_terminal, now_rfc3339, owner_reference, seconds_since
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
@@ -163,20 +164,20 @@ class JobController(Controller):
                 conditions.append(final)
                 if success:
                     status["completionTime"] = final["lastTransitionTime"]
-                    record_event(self.api, job, "Completed", "Job completed", COMPONENT)
+                    record(self.api, job, "Completed", "Job completed", COMPONENT)
                 else:
-                    record_event(self.api, job, finishing["reason"], finishing["message"], COMPONENT, "Warning")
+                    record(self.api, job, finishing["reason"], finishing["message"], COMPONENT, "Warning")
                 active = []
         elif spec.get("suspend"):
             for pod in active:
                 self._delete_pod(job, pod)
             active = []
             if self._set_suspended(conditions, True):
-                record_event(self.api, job, "Suspended", "Job suspended", COMPONENT)
+                record(self.api, job, "Suspended", "Job suspended", COMPONENT)
         else:
             if self._set_suspended(conditions, False):
                 status["startTime"] = now_rfc3339()
-                record_event(self.api, job, "Resumed", "Job resumed", COMPONENT)
+                record(self.api, job, "Resumed", "Job resumed", COMPONENT)
             status.setdefault("startTime", now_rfc3339())
             requeue, created = self._scale(job, active, terminating, succeeded, completed, replace_failed_only)
             active = active + created
@@ -271,12 +272,12 @@ class JobController(Controller):
                          "finalizers": [TRACKING_FINALIZER], "ownerReferences": [owner_reference(job)]},
             "spec": spec,
         })
-        record_event(self.api, job, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", COMPONENT)
+        record(self.api, job, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", COMPONENT)
         return pod
 
     def _delete_pod(self, job: dict, pod: dict) -> None:
         if self.api.delete("v1", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"]) is not None:
-            record_event(self.api, job, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", COMPONENT)
+            record(self.api, job, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", COMPONENT)
 
     def _release(self, pod: dict) -> None:
         """Drop the tracking finalizer (a pod being deleted then goes)."""

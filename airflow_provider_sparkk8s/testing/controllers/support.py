@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
-from .. import errors
 from ..store import now_rfc3339
-from .base import ApiClient
 
 __all__ = ["controller_of", "is_pod_ready", "is_terminal", "now_rfc3339", "owner_reference", "parse_time",
-           "record_event", "seconds_since"]
+           "seconds_since"]
 
 
 def parse_time(timestamp: str) -> datetime:
@@ -40,22 +37,3 @@ def is_pod_ready(pod: dict) -> bool:
                for c in (pod.get("status") or {}).get("conditions") or [])
 
 
-def record_event(api: ApiClient, obj: dict, reason: str, message: str, component: str, type_: str = "Normal"
-                 ) -> None:
-    """An Event about `obj`, as `kubectl describe` lists them (best effort: a namespace going away refuses it)."""
-    meta = obj["metadata"]
-    now = now_rfc3339()
-    namespace = meta.get("namespace") or "default"
-    try:
-        api.create({
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
-            "involvedObject": {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"],
-                               "uid": meta["uid"], "resourceVersion": meta.get("resourceVersion", ""),
-                               **({"namespace": meta["namespace"]} if meta.get("namespace") else {})},
-            "reason": reason, "message": message, "type": type_, "source": {"component": component},
-            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
-            "reportingComponent": component, "reportingInstance": "",
-        })
-    except errors.ApiError:
-        pass
