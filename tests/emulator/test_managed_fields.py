@@ -172,8 +172,10 @@ def test_a_status_write_is_recorded_with_its_subresource(kube_emulator) -> None:
     assert entries["creator"].subresource is None
     spec = entries["creator"].fields_v1["f:spec"]
     assert spec["f:selector"] == {}  # `+mapType=atomic`: owned as a whole
-    # The ports list did not exist before (omitempty), so it is owned as a node, and each port by its keys.
-    assert spec["f:ports"] == {".": {}, 'k:{"port":80,"protocol":"TCP"}': {".": {}, "f:port": {}}}
+    # The ports list did not exist before (omitempty), so it is owned as a node, and each port by its keys. The
+    # request is defaulted when it is decoded, so the manager owns the defaulted protocol and targetPort too.
+    assert spec["f:ports"] == {".": {}, 'k:{"port":80,"protocol":"TCP"}': {
+        ".": {}, "f:port": {}, "f:protocol": {}, "f:targetPort": {}}}
 
 
 def test_a_custom_resource_update_owns_its_new_objects(kube_emulator, tmp_path: Path) -> None:

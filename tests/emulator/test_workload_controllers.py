@@ -111,7 +111,10 @@ def test_deleting_a_statefulset_pod_brings_it_back_with_the_same_name(kube) -> N
     kube.apply(stateful_set(replicas=2), NS)
     eventually(lambda: ready(kube.get("v1", "Pod", "db-1", NS)), what="db-1 ready")
     uid = kube.get("v1", "Pod", "db-1", NS)["metadata"]["uid"]
-    kubectl(kube, "delete", "pod", "db-1")
+    # --wait=false: a simulated container stops at once, and the controller recreates db-1 within milliseconds, so
+    # kubectl's wait could find the new db-1 and wait for its deletion (on a real cluster sleep ignores SIGTERM and
+    # the old pod stays Terminating for 30 s, long enough for kubectl to see it go).
+    kubectl(kube, "delete", "pod", "db-1", "--wait=false")
     eventually(lambda: (p := kube.get("v1", "Pod", "db-1", NS)) is not None and p["metadata"]["uid"] != uid,
                what="a new db-1")
 

@@ -9,7 +9,7 @@ share one timeline). Pods end Succeeded or Failed whatever their restartPolicy: 
 - ``spec.activeDeadlineSeconds``: a pod still running that long after it started is stopped and Failed with
   reason ``DeadlineExceeded``.
 - Deletion: the API server only marks a pod that may run (``deletionTimestamp``); the kubelet then stops its
-  containers (SIGTERM: a timer container stops after its stop-seconds, 1 s by default; a container program stops
+  containers (SIGTERM: a timer container stops at once, or after its stop-seconds; a container program stops
   when it sees the mark; whatever still runs when the grace period ends is killed) and then deletes the pod with
   a grace period of 0.
 """
@@ -39,9 +39,7 @@ DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadlin
 class KubeletSettings:
     run_seconds: float = 0.5  # a container whose command says nothing readable runs this long
     pending_seconds: float = 0.1
-    # How long a timer container takes to stop on SIGTERM: a process that exits at once is seen gone at the
-    # kubelet's next pod sync (PLEG relists every second), not in the same instant.
-    stop_seconds: float = 1.0
+    stop_seconds: float = 0.0  # how long a timer container takes to stop on SIGTERM (stop-seconds overrides)
     node_name: str = NODE_NAME
 
 

@@ -9,8 +9,8 @@
   emulator.sparkk8s.io/log              log text the containers write while they run
   emulator.sparkk8s.io/executors        executor pods a `spark-role=driver` pod starts (default:
                                         spark.executor.instances from its Spark conf map, else 2)
-  emulator.sparkk8s.io/stop-seconds     how long the containers take to stop on SIGTERM (default 1: the
-                                        kubelet's next sync); past the pod's grace period they are killed
+  emulator.sparkk8s.io/stop-seconds     how long the containers take to stop on SIGTERM (default 0: at
+                                        once); past the pod's grace period they are killed
 
 A `ContainerProgram` registered in `ContainerPrograms` can take over what a running pod's container does, e.g.
 spark-submit in a launcher pod: it writes the log and its exit code ends the pod. An outcome set explicitly
