@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.conftest import require_tool
+from tests.emulator.cluster_clients import wait_for
 
 STOP_SLOWLY = {"emulator.sparkk8s.io/stop-seconds": "60"}  # a process that ignores SIGTERM
 
@@ -45,16 +46,6 @@ def pod(name: str, command: list[str], annotations: dict[str, str] | None = None
     container: dict[str, Any] = {"name": "main", "image": "busybox:1.36", "command": command}
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "annotations": annotations or {}},
             "spec": {"restartPolicy": "Never", "containers": [container], **spec}}
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def phase(core: CoreV1Api, name: str) -> str | None:

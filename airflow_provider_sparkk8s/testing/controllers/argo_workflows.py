@@ -87,6 +87,7 @@ from .. import errors
 from ..pod_logs import PodLogs
 from ..store import now_rfc3339
 from .base import ApiClient, Controller, Key
+from .support import epoch_seconds
 
 GROUP, VERSION = "argoproj.io", "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
@@ -125,15 +126,6 @@ def pod_name(workflow: str, node_name: str, template: str | None) -> str:
     suffix = str(fnv32a(node_name))
     prefix = f"{workflow}-{template}" if template else workflow
     return f"{prefix[: 253 - len(suffix) - 1]}-{suffix}"
-
-
-def parse_argo_time(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 class ArgoError(Exception):
@@ -432,7 +424,7 @@ class _Operation:
             value = p.get("value", (p.get("valueFrom") or {}).get("default", ""))
             self.globals[f"workflow.parameters.{p.get('name')}"] = str(value)
         deadline = self.spec.get("activeDeadlineSeconds")
-        started = parse_argo_time(status.get("startedAt"))
+        started = epoch_seconds(status.get("startedAt"))
         if deadline is not None and started is not None and not self.shutdown:
             left = started + float(str(deadline)) - datetime.now(timezone.utc).timestamp()
             if left <= 0:
@@ -980,7 +972,7 @@ class _Operation:
         duration = (tmpl.get("suspend") or {}).get("duration")
         if duration not in (None, ""):
             seconds = _duration_seconds(str(duration))
-            left = (parse_argo_time(node.get("startedAt")) or 0) + seconds - datetime.now(timezone.utc).timestamp()
+            left = (epoch_seconds(node.get("startedAt")) or 0) + seconds - datetime.now(timezone.utc).timestamp()
             if left <= 0:
                 return self._mark(node, "Succeeded", None)
             self._wake(left + 0.05)

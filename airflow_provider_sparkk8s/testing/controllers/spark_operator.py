@@ -50,6 +50,7 @@ from .. import errors
 from ..store import now_rfc3339
 from .base import ApiClient, Controller, Key
 from .spark_submit import SparkSubmitError, parse_spark_submit, submit
+from .support import epoch_seconds
 
 GROUP, VERSION = "sparkoperator.k8s.io", "v1beta2"
 API_VERSION = f"{GROUP}/{VERSION}"
@@ -405,7 +406,7 @@ class SparkOperator(Controller):
 
     def _finished(self, app: dict, status: dict) -> None:
         ttl = (app.get("spec") or {}).get("timeToLiveSeconds")
-        ended = _parse_time(status.get("terminationTime"))
+        ended = epoch_seconds(status.get("terminationTime"))
         if ttl is None or ended is None:
             return
         left = ended + float(ttl) - datetime.now(timezone.utc).timestamp()
@@ -432,7 +433,7 @@ class SparkOperator(Controller):
     @staticmethod
     def _retry_wait(interval: Any, attempts: Any, since: str | None) -> float:
         """isNextRetryDue: the wait grows with the attempts made (interval × attempts)."""
-        start = _parse_time(since)
+        start = epoch_seconds(since)
         if start is None:
             return 0.0
         due = start + float(interval or DEFAULT_RETRY_INTERVAL) * max(1, int(attempts or 0))
@@ -490,10 +491,3 @@ def _driver_terminated(pod: dict) -> dict | None:
     return ((statuses[0].get("state") or {}).get("terminated")) if statuses else None
 
 
-def _parse_time(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None

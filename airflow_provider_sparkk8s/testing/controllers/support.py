@@ -6,12 +6,22 @@ from datetime import datetime, timezone
 
 from ..store import now_rfc3339
 
-__all__ = ["controller_of", "is_pod_ready", "is_terminal", "now_rfc3339", "owner_reference", "parse_time",
-           "seconds_since"]
+__all__ = ["controller_of", "epoch_seconds", "is_pod_ready", "is_terminal", "now_rfc3339", "owner_reference",
+           "parse_time", "seconds_since"]
 
 
 def parse_time(timestamp: str) -> datetime:
     return datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def epoch_seconds(text: str | None) -> float | None:
+    """An RFC 3339 time (fractions and offsets allowed) as seconds since the epoch; None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def seconds_since(timestamp: str) -> float:
