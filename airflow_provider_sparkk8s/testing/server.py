@@ -268,12 +268,12 @@ class Server:
                 return await self._watch(request, rt, namespace, q.get("labelSelector"), field_selector)
             as_table = wants_table(request.headers.get("Accept", ""))
             if name:
-                obj = self.store.get(rt, namespace, name)
+                obj = self.store.get(rt, namespace, name, read_only=True)
                 return _json(table(rt, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
                                    q.get("includeObject")) if as_table else obj)
             limit = int(q["limit"]) if q.get("limit") else None
             listed = self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
-                                     q.get("continue"))
+                                     q.get("continue"), read_only=True)
             return _json(table(rt, listed["items"], listed["metadata"], q.get("includeObject")) if as_table
                          else listed)
         if method == "POST":

@@ -15,6 +15,7 @@ import json
 import random
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,13 +39,30 @@ Key = tuple[str, str]  # (namespace or "", name)
 _LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
 
 
+_now_cache: tuple[int, str] = (0, "")
+
+
 def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Every write stamps times at one-second precision: format each second once.
+    global _now_cache
+    second = int(time.time())
+    if _now_cache[0] != second:
+        _now_cache = (second, datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _now_cache[1]
 
 
 def _random_suffix(n: int = 5) -> str:
     # The API server's alphabet for generateName leaves out vowels and look-alike characters.
     return "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(n))
+
+
+def call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: Any) -> None:
+    """Schedule callback(*args) on `loop` from any thread; on the loop's own thread (an API request) without the
+    self-pipe write that waking it from another thread needs."""
+    if asyncio._get_running_loop() is loop:
+        loop.call_soon(callback, *args)
+    else:
+        loop.call_soon_threadsafe(callback, *args)
 
 
 @dataclass
@@ -93,7 +111,7 @@ class Watcher:
 
     def push(self, event: WatchEvent | None) -> None:
         if not self.closed:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
+            call_soon(self.loop, self.queue.put_nowait, event)
 
 
 class Store:
@@ -134,6 +152,9 @@ class Store:
         return self._objects.setdefault((rt.group, rt.plural), {})
 
     def _commit(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> dict:
+        """Store `obj` as the new state and tell every watch and listener. A committed object is never changed
+        again (writes build a new one), so the bucket, the history and the watches share it; listeners get one
+        copy between them, and the caller its own."""
         self._rv += 1
         rv = self._rv
         obj["metadata"]["resourceVersion"] = str(rv)
@@ -143,22 +164,23 @@ class Store:
             bucket.pop(key, None)
         else:
             bucket[key] = obj
-        snapshot = copy.deepcopy(obj)
-        self._history.append((rv, event_type, (rt.group, rt.plural), snapshot, old))
+        self._history.append((rv, event_type, (rt.group, rt.plural), obj, old))
         if len(self._history) > self.watch_window + self.watch_window // 8:
             drop = len(self._history) - self.watch_window
             self._compacted = self._history[drop - 1][0]
             del self._history[:drop]
         for watcher in list(self._watchers):
             if watcher.rt.group == rt.group and watcher.rt.plural == rt.plural:
-                watcher.offer(event_type, copy.deepcopy(snapshot), old, rv)
+                watcher.offer(event_type, obj, old, rv)
         if custom_resources.is_crd(rt):
-            self._serve_crd(event_type, snapshot)
-        for fn in list(self._listeners):
-            fn(event_type, rt, copy.deepcopy(snapshot), old)
+            self._serve_crd(event_type, copy.deepcopy(obj))
+        if self._listeners:
+            shared = copy.deepcopy(obj)
+            for fn in list(self._listeners):
+                fn(event_type, rt, shared, old)
         if event_type == "DELETED":
-            self._release_waiting_owners(snapshot)
-        return copy.deepcopy(snapshot)
+            self._release_waiting_owners(obj)
+        return copy.deepcopy(obj)
 
     def _serve_crd(self, event_type: str, crd: dict) -> None:
         """A CRD's resource is served while the CRD exists and its names are its own."""
@@ -352,12 +374,13 @@ class Store:
         if strategy is not None:
             strategy.default(obj)
 
-    def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict:
+    def get(self, rt: ResourceType, namespace: str | None, name: str, read_only: bool = False) -> dict:
+        """The object (read_only: the stored one itself, for callers that only serialize it)."""
         with self._lock:
             obj = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
             if obj is None:
                 raise errors.not_found(rt.plural, name, rt.group)
-            return copy.deepcopy(obj)
+            return obj if read_only else copy.deepcopy(obj)
 
     def try_get(self, rt: ResourceType, namespace: str | None, name: str) -> dict | None:
         with self._lock:
@@ -372,7 +395,9 @@ class Store:
         field_selector: str | None = None,
         limit: int | None = None,
         continue_token: str | None = None,
+        read_only: bool = False,
     ) -> dict:
+        """The matching objects as a list (read_only: the stored objects themselves, as in `get`)."""
         label_pred = parse_label_selector(label_selector)
         field_pred = parse_field_selector(field_selector, supported_fields(rt.plural))
         with self._lock:
@@ -404,7 +429,7 @@ class Store:
                 "kind": f"{rt.kind}List",
                 "apiVersion": rt.api_version,
                 "metadata": meta,
-                "items": copy.deepcopy(items),
+                "items": items if read_only else copy.deepcopy(items),
             }
 
     def replace(self, rt: ResourceType, namespace: str | None, name: str, obj: dict,
@@ -425,7 +450,7 @@ class Store:
 
     def _update(self, rt: ResourceType, current: dict, new: dict, subresource: str | None, dry_run: bool,
                 field_manager: str | None = None) -> dict:
-        old = copy.deepcopy(current)
+        old = current  # committed objects are never changed
         name = current["metadata"]["name"]
         new["kind"], new["apiVersion"] = rt.kind, rt.api_version
         new_meta = new.setdefault("metadata", {}) or {}
@@ -714,8 +739,7 @@ class Store:
                 for key in sorted(self._bucket(rt)):
                     obj = self._bucket(rt)[key]
                     if watcher.matches(obj):
-                        watcher.queue.put_nowait(WatchEvent("ADDED", copy.deepcopy(obj),
-                                                            int(obj["metadata"]["resourceVersion"])))
+                        watcher.queue.put_nowait(WatchEvent("ADDED", obj, int(obj["metadata"]["resourceVersion"])))
             else:
                 try:
                     since = int(resource_version)
@@ -727,7 +751,7 @@ class Store:
                 for rv, etype, gp, obj, old in self._history[start:]:
                     if rv > since and gp == (rt.group, rt.plural):
                         # Delivered through the loop like live events, so the order is kept.
-                        watcher.offer(etype, copy.deepcopy(obj), old, rv)
+                        watcher.offer(etype, obj, old, rv)
             self._watchers.add(watcher)
         return watcher
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import errors
 from ..resources import ResourceType
-from ..store import Store
+from ..store import Store, call_soon
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class ApiClient:
     def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
         # Called with the store's lock held: only hand the event to the loop.
         for handler, loop in self._handlers.get((rt.group, rt.kind), ()):
-            loop.call_soon_threadsafe(handler, event_type, obj, old)
+            call_soon(loop, handler, event_type, obj, old)
 
 
 class WorkQueue:
