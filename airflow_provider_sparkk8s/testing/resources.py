@@ -68,6 +68,9 @@ class ResourceType:
     name_rule: str = "subdomain"
     categories: tuple[str, ...] = ()
     verbs: tuple[str, ...] = ALL_VERBS
+    # Served by a CustomResourceDefinition in a real cluster (the CRDs registered through the API, and Argo's and
+    # the Spark operator's kinds): aggregated discovery names their group and version in responseKind.
+    custom: bool = False
 
     @property
     def api_version(self) -> str:
@@ -147,14 +150,15 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
                  namespaced=False, short_names=("crd", "crds"), subresources=("status",)),
     # Argo's CRDs have no status subresource: the workflow controller writes the whole object.
-    ResourceType("argoproj.io", "v1alpha1", "workflows", "Workflow", short_names=("wf",)),
+    ResourceType("argoproj.io", "v1alpha1", "workflows", "Workflow", short_names=("wf",), custom=True),
     ResourceType("argoproj.io", "v1alpha1", "workflowtemplates", "WorkflowTemplate",
-                 short_names=("wftmpl",)),
+                 short_names=("wftmpl",), custom=True),
     ResourceType("argoproj.io", "v1alpha1", "clusterworkflowtemplates", "ClusterWorkflowTemplate",
-                 namespaced=False, short_names=("clusterwftmpl", "cwft")),
-    ResourceType("argoproj.io", "v1alpha1", "cronworkflows", "CronWorkflow", short_names=("cwf", "cronwf")),
-    ResourceType("argoproj.io", "v1alpha1", "eventsources", "EventSource", short_names=("es",)),
-    ResourceType("argoproj.io", "v1alpha1", "sensors", "Sensor", short_names=("sn",)),
+                 namespaced=False, short_names=("clusterwftmpl", "cwft"), custom=True),
+    ResourceType("argoproj.io", "v1alpha1", "cronworkflows", "CronWorkflow", short_names=("cwf", "cronwf"),
+                 custom=True),
+    ResourceType("argoproj.io", "v1alpha1", "eventsources", "EventSource", short_names=("es",), custom=True),
+    ResourceType("argoproj.io", "v1alpha1", "sensors", "Sensor", short_names=("sn",), custom=True),
     # The cluster's own workload and plumbing types, with their controllers in controllers/.
     ResourceType("batch", "v1", "jobs", "Job", subresources=("status",), categories=("all",)),
     ResourceType("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), subresources=("status",),
@@ -165,9 +169,9 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("apiregistration.k8s.io", "v1", "apiservices", "APIService", namespaced=False,
                  subresources=("status",), categories=("api-extensions",), name_rule="apiservice"),
     ResourceType("sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication",
-                 short_names=("sparkapp",), subresources=("status",)),
+                 short_names=("sparkapp",), custom=True, subresources=("status",)),
     ResourceType("sparkoperator.k8s.io", "v1beta2", "scheduledsparkapplications", "ScheduledSparkApplication",
-                 short_names=("scheduledsparkapp",), subresources=("status",)),
+                 short_names=("scheduledsparkapp",), custom=True, subresources=("status",)),
 )
 
 
@@ -250,6 +254,7 @@ class Registry:
                         singular=names.get("singular", ""),
                         subresources=tuple(subresources),
                         categories=tuple(names.get("categories") or ()),
+                        custom=True,
                     )
                 )
             )

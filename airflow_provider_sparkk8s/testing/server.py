@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import yaml
 from aiohttp import web
 
-from . import custom_resources, errors, scale
+from . import custom_resources, discovery, errors, scale
 from .authn import UserInfo, impersonated_user
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .graceful_deletion import parse_grace_period
@@ -181,13 +181,8 @@ class Server:
             return _json({"major": "1", "minor": "32", "gitVersion": "v1.32.0-sparkk8s-emulator",
                           "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z",
                           "goVersion": "go1.23", "compiler": "gc", "platform": "linux/amd64"})
-        if path == "/api":
-            return _json({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.emu.port}"}]})
-        if path == "/apis":
-            return _json({"kind": "APIGroupList", "apiVersion": "v1",
-                          "groups": [self._group_doc(g, vs) for g, vs in sorted(self.store.registry.groups().items())
-                                     if g]})
+        if path in ("/api", "/apis"):
+            return self._discovery(request, path == "/api")
         # kubectl only accepts /openapi/v2 as protobuf; without it, it uses v3, which is served.
         if path == "/openapi/v3":
             return _json(openapi_v3_index(self.store.registry))
@@ -205,26 +200,31 @@ class Server:
             if not versions:
                 raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
             if len(parts) == 2:
-                return _json({"kind": "APIGroup", "apiVersion": "v1", **self._group_doc(group, versions)})
+                return _json({"kind": "APIGroup", "apiVersion": "v1", **discovery.api_group(group, versions)})
             version, rest = parts[2], parts[3:]
             if version not in versions:
                 raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
         else:
             raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
         if not rest:
-            return _json(self._resource_list(group, version))
+            return _json(discovery.resource_list(self.store.registry, group, version))
         return await self._resource(request, group, version, rest)
 
-    def _group_doc(self, group: str, versions: list[str]) -> dict:
-        gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
-        return {"name": group, "versions": gvs, "preferredVersion": gvs[0]}
-
-    def _resource_list(self, group: str, version: str) -> dict:
-        resources = []
-        for rt in sorted(self.store.registry.in_group_version(group, version), key=lambda r: r.plural):
-            resources.extend(rt.discovery_entries())
-        return {"kind": "APIResourceList", "apiVersion": "v1",
-                "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
+    def _discovery(self, request: web.Request, core: bool) -> web.Response:
+        """/api or /apis: aggregated when the Accept header asks for it (with an ETag: 304 when unchanged)."""
+        version = discovery.negotiate(request.headers.get("Accept", ""))
+        registry = self.store.registry
+        if version is not None:
+            document = discovery.aggregated(registry, version, core)
+        elif core:
+            document = discovery.api_versions(f"127.0.0.1:{self.emu.port}")
+        else:
+            document = discovery.group_list(registry)
+        found = discovery.answer(document, version)
+        headers = {"Vary": "Accept", **({"ETag": found.etag} if found.etag else {})}
+        if found.etag and request.headers.get("If-None-Match") == found.etag:
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=found.body, headers={"Content-Type": found.content_type, **headers})
 
     async def _resource(self, request: web.Request, group: str, version: str, rest: list[str]) -> web.StreamResponse:
         watch_path = rest[0] == "watch"
