@@ -32,7 +32,6 @@ from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
 from .strategies import strategy_for
 from .strategies.pods import default_pod_spec
-from .workloads import default_workload, initial_status, is_workload, workload_causes
 
 Key = tuple[str, str]  # (namespace or "", name)
 
@@ -208,7 +207,8 @@ class Store:
             self._compacted = self._rv
 
     # ------------------------------------------------------------------ validation
-    def _validate(self, rt: ResourceType, obj: dict, name: str, old: dict | None = None) -> None:
+    def _validate(self, rt: ResourceType, obj: dict, name: str) -> None:
+        """What every kind must satisfy: its name, labels and ownerReferences (and a pod's containers)."""
         causes: list[tuple[str, str, Any, str]] = []
         pattern, max_len, message = NAME_RULES[rt.name_rule]
         if not pattern.match(name):
@@ -233,16 +233,12 @@ class Store:
                     causes.append((f"spec.containers[{i}].name", "FieldValueRequired", None, "Required value"))
                 if not c.get("image"):
                     causes.append((f"spec.containers[{i}].image", "FieldValueRequired", None, "Required value"))
-        if is_workload(rt):
-            causes.extend(workload_causes(rt, obj, old))
         if causes:
             raise errors.invalid(rt.kind, name, causes, rt.group)
 
     def _validate_kind(self, rt: ResourceType, obj: dict, old: dict | None) -> None:
         """The kind's own rules, on the defaulted object (and, for an update, what may not change)."""
         strategy = strategy_for(rt)
-        if strategy is None:
-            return
         causes = strategy.validate(obj) + (strategy.validate_update(obj, old) if old is not None else [])
         if causes:
             raise errors.invalid(rt.kind, obj["metadata"]["name"], causes, rt.group)
@@ -304,11 +300,7 @@ class Store:
                     if (meta.get("namespace", ""), name) not in self._bucket(rt):
                         break
                 meta["name"] = name
-            if is_workload(rt):
-                default_workload(rt, obj)  # before validation, as the API server's strategy does
             self._validate(rt, obj, name)
-            if (meta.get("namespace", ""), name) in self._bucket(rt):
-                raise errors.already_exists(rt.plural, name, rt.group)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now_rfc3339()
             if generation_rule(rt) is not None:
@@ -318,11 +310,12 @@ class Store:
             for transient in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
                 meta.pop(transient, None)
             self._defaults(rt, obj)
-            self._validate_kind(rt, obj, None)
             if rt.has_status_subresource and rt.group:
                 obj.pop("status", None)  # custom resources ignore status on create
-            if is_workload(rt):
-                obj["status"] = initial_status(rt)
+            strategy_for(rt).prepare_for_create(obj)
+            self._validate_kind(rt, obj, None)
+            if (meta.get("namespace", ""), name) in self._bucket(rt):  # the storage's answer, after validation
+                raise errors.already_exists(rt.plural, name, rt.group)
             self._admit(rt, obj)
             managed_fields.record_update(None, obj, managed_fields.shape_for(self.registry, rt), field_manager,
                                          None, meta["creationTimestamp"])
@@ -370,9 +363,7 @@ class Store:
             for k, v in string_data.items():
                 data[k] = base64.b64encode(str(v).encode()).decode()
             obj["data"] = data
-        strategy = strategy_for(rt)
-        if strategy is not None:
-            strategy.default(obj)
+        strategy_for(rt).default(obj)
 
     def get(self, rt: ResourceType, namespace: str | None, name: str, read_only: bool = False) -> dict:
         """The object (read_only: the stored one itself, for callers that only serialize it)."""
@@ -482,9 +473,8 @@ class Store:
                     new["status"] = current["status"]
                 else:
                     new.pop("status", None)
-            if is_workload(rt):
-                default_workload(rt, new)
-            self._validate(rt, new, name, current)
+            strategy_for(rt).default(new)
+            self._validate(rt, new, name)
             if rt.plural == "pods":
                 self._validate_pod_update(current, new)
             self._validate_kind(rt, new, current)

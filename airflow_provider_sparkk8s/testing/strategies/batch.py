@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..workloads import go_map_text, selector_matches
 from .base import Cause, Strategy
 from .pods import default_pod_spec, not_supported, required, validate_pod_template
 
@@ -25,28 +26,6 @@ def nonnegative(spec: dict, key: str, path: str) -> list[Cause]:
     if isinstance(value, int) and value < 0:
         return [(f"{path}.{key}", "FieldValueInvalid", value, "must be greater than or equal to 0")]
     return []
-
-
-def selector_matches(selector: dict, labels: dict) -> bool:
-    """A LabelSelector (matchLabels and matchExpressions) against a label set."""
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
-def _go_map(labels: dict) -> str:
-    inner = ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
-    return f"map[string]string{{{inner}}}"
 
 
 def default_job_spec(spec: dict) -> None:
@@ -84,16 +63,17 @@ def validate_job_spec(spec: dict, path: str, generated_selector: bool) -> list[C
             causes.append(required(f"{path}.selector"))
         elif not selector_matches(selector, labels):
             causes.append((f"{path}.template.metadata.labels", "FieldValueInvalid", None,
-                           f"Invalid value: {_go_map(labels)}: `selector` does not match template `labels`"))
+                           f"Invalid value: {go_map_text(labels)}: `selector` does not match template `labels`"))
     causes.extend(validate_pod_template(template, f"{path}.template", JOB_RESTART_POLICIES))
     return causes
 
 
-class JobStrategy:
+class JobStrategy(Strategy):
     def default(self, obj: dict) -> None:
-        spec = obj.setdefault("spec", {})
-        meta = obj["metadata"]
-        default_job_spec(spec)
+        default_job_spec(obj.setdefault("spec", {}))
+
+    def prepare_for_create(self, obj: dict) -> None:
+        spec, meta = obj["spec"], obj["metadata"]
         if not spec.get("manualSelector"):
             # generateSelector: the Job's uid ties it to its pods.
             uid, name = meta["uid"], meta["name"]
@@ -151,7 +131,7 @@ def parse_schedule(schedule: str) -> Any:
         raise ValueError(str(exc).removeprefix("schedule: ")) from exc
 
 
-class CronJobStrategy:
+class CronJobStrategy(Strategy):
     def default(self, obj: dict) -> None:
         spec = obj.setdefault("spec", {})
         spec.setdefault("concurrencyPolicy", "Allow")
@@ -195,9 +175,6 @@ class CronJobStrategy:
         generated = not job_spec.get("manualSelector")
         causes.extend(validate_job_spec(job_spec, "spec.jobTemplate.spec", generated_selector=generated))
         return causes
-
-    def validate_update(self, new: dict, old: dict) -> list[Cause]:
-        return []
 
 
 STRATEGIES: dict[tuple[str, str], Strategy] = {

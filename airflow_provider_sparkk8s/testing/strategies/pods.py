@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def default_pod_spec(spec: dict) -> None:
+    """SetDefaults_PodSpec and SetDefaults_Container (what a pod gets from admission is not here)."""
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("terminationGracePeriodSeconds", 30)
@@ -12,11 +13,21 @@ def default_pod_spec(spec: dict) -> None:
     for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
         if not isinstance(c, dict):
             continue  # validation names it
-        c.setdefault("imagePullPolicy", "Always" if str(c.get("image", "")).endswith(":latest") or
-                     ":" not in str(c.get("image", "")).rsplit("/", 1)[-1] else "IfNotPresent")
+        image = str(c.get("image", ""))
+        untagged = ":" not in image.rsplit("/", 1)[-1] and "@" not in image
+        c.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or untagged else "IfNotPresent")
         c.setdefault("terminationMessagePath", "/dev/termination-log")
         c.setdefault("terminationMessagePolicy", "File")
         c.setdefault("resources", {})
+        for port in c.get("ports") or []:
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+
+
+def default_pod_template(template: dict) -> None:
+    """A workload's pod template: the pod spec's defaults, and the null creationTimestamp a template shows."""
+    template.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+    default_pod_spec(template.setdefault("spec", {}))
 
 
 def required(path: str) -> tuple[str, str, None, str]:
