@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .authn import Authenticator, TokenIssuer, service_account_user
+from .bootstrap_rbac import ensure_bootstrap_policy
 from .controllers.argo_workflows import ArgoWorkflowController
 from .controllers.base import ApiClient, Controller
 from .controllers.kubelet import Kubelet, KubeletSettings
@@ -168,6 +169,7 @@ class KubeEmulator:
             self.ca_path, cert, key = make_certificates(self.workdir, self.host)
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_context.load_cert_chain(cert, key)
+        ensure_bootstrap_policy(self.store)  # as the API server's rbac/bootstrap-roles post-start hook
         for ns in self._initial_namespaces:
             self.create_namespace(ns)
         self._thread = threading.Thread(target=self._run, args=(ssl_context,), name="kube-emulator", daemon=True)
@@ -242,6 +244,7 @@ class KubeEmulator:
     def _control_plane(self) -> list[Controller]:
         """The controllers of kube-controller-manager (and the kubelet's node registration) the emulator runs."""
         from .controllers.apiservices import APIServiceController
+        from .controllers.clusterrole_aggregation import ClusterRoleAggregationController
         from .controllers.crd_establishing import CrdEstablishing
         from .controllers.cronjob import CronJobController
         from .controllers.daemonset import DaemonSetController
@@ -268,6 +271,7 @@ class KubeEmulator:
         ca_pem = self.ca_path.read_text() if self.ca_path is not None else make_ca_pem()
         return [
             CrdEstablishing(api),
+            ClusterRoleAggregationController(api),
             JobController(api, pod_backoff_seconds=self.job_pod_backoff_seconds),
             TTLAfterFinishedController(api),
             CronJobController(api),
