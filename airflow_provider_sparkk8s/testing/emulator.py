@@ -12,6 +12,7 @@ import shutil
 import ssl
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -375,10 +376,18 @@ class KubeEmulator:
         return env
 
     # ------------------------------------------------------------------ conveniences for tests
-    def create_namespace(self, name: str) -> dict:
+    def create_namespace(self, name: str, timeout: float = 5.0) -> dict:
+        """The namespace, created if need be; once the emulator runs, it returns when the serviceaccounts
+        controller has given it its default ServiceAccount (as `kubectl create namespace` and a wait would)."""
         ns_rt = self.store.registry.core("namespaces")
-        existing = self.store.try_get(ns_rt, None, name)
-        return existing or self.store.create(ns_rt, None, {"metadata": {"name": name}})
+        namespace = self.store.try_get(ns_rt, None, name) or \
+            self.store.create(ns_rt, None, {"metadata": {"name": name}})
+        if self._thread is not None:
+            sa_rt = self.store.registry.core("serviceaccounts")
+            deadline = time.monotonic() + timeout
+            while self.store.try_get(sa_rt, name, "default") is None and time.monotonic() < deadline:
+                time.sleep(0.002)
+        return namespace
 
     def register(self, rt: ResourceType) -> ResourceType:
         """Serve another resource type (a custom resource)."""
