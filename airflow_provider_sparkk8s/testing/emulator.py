@@ -382,7 +382,7 @@ class KubeEmulator:
         ns_rt = self.store.registry.core("namespaces")
         namespace = self.store.try_get(ns_rt, None, name) or \
             self.store.create(ns_rt, None, {"metadata": {"name": name}})
-        if self._thread is not None:
+        if self._thread is not None and not namespace["metadata"].get("deletionTimestamp"):
             sa_rt = self.store.registry.core("serviceaccounts")
             deadline = time.monotonic() + timeout
             while self.store.try_get(sa_rt, name, "default") is None and time.monotonic() < deadline:
