@@ -12,10 +12,12 @@ import shutil
 import ssl
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from .authn import Authenticator, TokenIssuer, service_account_user
+from .bootstrap_rbac import ensure_bootstrap_policy
 from .controllers.argo_workflows import ArgoWorkflowController
 from .controllers.base import ApiClient, Controller
 from .controllers.kubelet import Kubelet, KubeletSettings
@@ -168,6 +170,7 @@ class KubeEmulator:
             self.ca_path, cert, key = make_certificates(self.workdir, self.host)
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_context.load_cert_chain(cert, key)
+        ensure_bootstrap_policy(self.store)  # as the API server's rbac/bootstrap-roles post-start hook
         for ns in self._initial_namespaces:
             self.create_namespace(ns)
         self._thread = threading.Thread(target=self._run, args=(ssl_context,), name="kube-emulator", daemon=True)
@@ -242,6 +245,7 @@ class KubeEmulator:
     def _control_plane(self) -> list[Controller]:
         """The controllers of kube-controller-manager (and the kubelet's node registration) the emulator runs."""
         from .controllers.apiservices import APIServiceController
+        from .controllers.clusterrole_aggregation import ClusterRoleAggregationController
         from .controllers.crd_establishing import CrdEstablishing
         from .controllers.cronjob import CronJobController
         from .controllers.daemonset import DaemonSetController
@@ -268,6 +272,7 @@ class KubeEmulator:
         ca_pem = self.ca_path.read_text() if self.ca_path is not None else make_ca_pem()
         return [
             CrdEstablishing(api),
+            ClusterRoleAggregationController(api),
             JobController(api, pod_backoff_seconds=self.job_pod_backoff_seconds),
             TTLAfterFinishedController(api),
             CronJobController(api),
@@ -371,10 +376,18 @@ class KubeEmulator:
         return env
 
     # ------------------------------------------------------------------ conveniences for tests
-    def create_namespace(self, name: str) -> dict:
+    def create_namespace(self, name: str, timeout: float = 5.0) -> dict:
+        """The namespace, created if need be; once the emulator runs, it returns when the serviceaccounts
+        controller has given it its default ServiceAccount (as `kubectl create namespace` and a wait would)."""
         ns_rt = self.store.registry.core("namespaces")
-        existing = self.store.try_get(ns_rt, None, name)
-        return existing or self.store.create(ns_rt, None, {"metadata": {"name": name}})
+        namespace = self.store.try_get(ns_rt, None, name) or \
+            self.store.create(ns_rt, None, {"metadata": {"name": name}})
+        if self._thread is not None and not namespace["metadata"].get("deletionTimestamp"):
+            sa_rt = self.store.registry.core("serviceaccounts")
+            deadline = time.monotonic() + timeout
+            while self.store.try_get(sa_rt, name, "default") is None and time.monotonic() < deadline:
+                time.sleep(0.002)
+        return namespace
 
     def register(self, rt: ResourceType) -> ResourceType:
         """Serve another resource type (a custom resource)."""

@@ -9,9 +9,11 @@ RoleBinding and ClusterRoleBinding objects in the store, with the API server's s
 - A rule allows a request when its verbs, apiGroups, resources (``pods/log`` for a subresource, ``*`` and
   ``*/log``) and resourceNames (when set; never for list, watch or create without a name) all match. A
   RoleBinding grants its Role's (or ClusterRole's) rules in its own namespace only.
-- Discovery and other non-resource paths are open to every authenticated user (the default
-  ``system:discovery`` binding), as are the reviews of oneself (``system:basic-user``: SelfSubjectAccessReview,
-  SelfSubjectRulesReview, SelfSubjectReview). ClusterRole rules with ``nonResourceURLs`` grant other paths.
+- What every user may do comes from the bootstrap policy's bindings (``bootstrap_rbac.py``), as on a real
+  cluster: ``system:basic-user`` (SelfSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview) and
+  ``system:discovery`` for ``system:authenticated``; ``cluster-admin`` is bound to ``system:masters``, though
+  that group is allowed before any binding is read. ClusterRole rules with ``nonResourceURLs`` answer access
+  reviews of paths; non-resource requests themselves (discovery, /version, ...) are served to every user.
 - Impersonation needs the ``impersonate`` verb on users, groups, serviceaccounts, ``userextras/<key>`` and uids.
 - A denial is the API server's 403 ``Status``: ``pods "x" is forbidden: User "..." cannot get resource
   "pods/log" in API group "" in the namespace "ns"``.
@@ -34,17 +36,6 @@ __all__ = ["SERVICE_ACCOUNT_PREFIX", "Attributes", "Authorizer", "forbidden", "s
 
 FULL_ACCESS_USERS = frozenset({"admin", "system:anonymous"})
 RBAC_GROUP = "rbac.authorization.k8s.io"
-# The default ClusterRoles every authenticated user is bound to: system:basic-user (may ask about itself) and
-# system:discovery / system:public-info-viewer (may read discovery, health and version).
-BASIC_USER_RULES: tuple[dict, ...] = (
-    {"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
-     "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]},
-    {"verbs": ["create"], "apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"]},
-)
-DISCOVERY_RULES: tuple[dict, ...] = (
-    {"verbs": ["get"], "nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
-                                           "/openapi/*", "/readyz", "/version", "/version/"]},
-)
 EVERYTHING = {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}
 EVERY_URL = {"verbs": ["*"], "nonResourceURLs": ["*"]}
 
@@ -160,9 +151,6 @@ class Authorizer:
         """(allowed, reason): why it is allowed (the binding), or the roles bindings point at that do not exist."""
         if MASTERS in attrs.user_groups:
             return True, ""
-        if "system:authenticated" in attrs.user_groups and any(
-                rule_allows(rule, attrs) for rule in (*BASIC_USER_RULES, *DISCOVERY_RULES)):
-            return True, ""
         missing: list[str] = []
         for binding, namespace in self._bindings(attrs.namespace):
             subject = next((s for s in binding.get("subjects") or [] if _applies_to(s, attrs, namespace or "")),
@@ -186,8 +174,8 @@ class Authorizer:
         if MASTERS in user.groups:
             return [EVERYTHING], [EVERY_URL]
         probe = Attributes(user.name, "", "", "", groups=user.groups)
-        resource_rules = [dict(r) for r in BASIC_USER_RULES]
-        non_resource = [dict(r) for r in DISCOVERY_RULES]
+        resource_rules: list[dict] = []
+        non_resource: list[dict] = []
         for binding, binding_ns in self._bindings(namespace):
             if any(_applies_to(s, probe, binding_ns or "") for s in binding.get("subjects") or []):
                 for rule in self._role_rules(binding.get("roleRef") or {}, binding_ns)[0]:

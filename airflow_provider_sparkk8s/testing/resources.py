@@ -33,6 +33,12 @@ NAME_RULES = {
         "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
         "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
     ),
+    # RBAC objects only need a name that is a URL path segment (ValidateRBACName): "system:basic-user".
+    "path_segment": (
+        re.compile(r"^(?!\.\.?$)[^/%]+$"),
+        1 << 20,
+        "may not be '.' or '..' and may not contain '/' or '%'",
+    ),
     # APIServices are named <version>.<group>: "v1." for the core group.
     "apiservice": (
         re.compile(r"^[a-z0-9]+\.([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$"),
@@ -130,11 +136,12 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("apps", "v1", "controllerrevisions", "ControllerRevision"),
     # spark-submit (Spark 4) applies a NetworkPolicy for the driver beside its service.
     ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short_names=("netpol",)),
-    ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role"),
-    ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
-    ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
+    ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", name_rule="path_segment"),
+    ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", name_rule="path_segment"),
+    ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False,
+                 name_rule="path_segment"),
     ResourceType("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
-                 namespaced=False),
+                 namespaced=False, name_rule="path_segment"),
     # Create-only reviews, answered and never stored (reviews.py).
     ResourceType("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", namespaced=False,
                  verbs=("create",)),

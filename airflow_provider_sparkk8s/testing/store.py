@@ -322,11 +322,9 @@ class Store:
             if dry_run:
                 obj["metadata"]["resourceVersion"] = ""
                 return obj
-            created = self._commit("ADDED", rt, obj, None)
-            if rt.plural == "namespaces":
-                sa = self.registry.core("serviceaccounts")
-                self.create(sa, name, {"metadata": {"name": "default"}})
-            return created
+            # A new namespace's default ServiceAccount comes from the serviceaccounts controller
+            # (controllers/namespace_defaults.py), a moment later, as on a real cluster.
+            return self._commit("ADDED", rt, obj, None)
 
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
         spec: dict = obj.setdefault("spec", {}) if rt.plural in ("pods", "services") else {}

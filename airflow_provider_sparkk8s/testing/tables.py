@@ -269,6 +269,16 @@ WORKLOAD_COLUMNS: dict[str, tuple[list[str], Callable[[dict], list]]] = {
 }
 
 
+def _role_binding_row(binding: dict) -> list:
+    ref = binding.get("roleRef") or {}
+    subjects = binding.get("subjects") or []
+
+    def names(kind: str) -> str:
+        return ", ".join(f"{s.get('namespace', '')}/{s.get('name', '')}" if kind == "ServiceAccount"
+                         else s.get("name", "") for s in subjects if s.get("kind") == kind)
+    return [f"{ref.get('kind', '')}/{ref.get('name', '')}", names("User"), names("Group"), names("ServiceAccount")]
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -292,6 +302,17 @@ LAYOUTS: dict[str, tuple[tuple[Column, ...], Callable[[dict], list]]] = {
 }
 
 LAYOUTS.update({plural: _age_layout(names, row) for plural, (names, row) in WORKLOAD_COLUMNS.items()})
+
+
+def _created_at(obj: dict) -> list:
+    return [obj["metadata"]["name"], obj["metadata"].get("creationTimestamp", "")]
+
+
+# Roles show when they were created rather than an age; bindings their role and, wide, their subjects.
+_ROLE_LAYOUT = ((Column("Name", format="name"), Column("Created At", type="date")), _created_at)
+_BINDING_LAYOUT = _age_layout(["Role", "Age", "Users", "Groups", "ServiceAccounts"], _role_binding_row)
+LAYOUTS.update({"roles": _ROLE_LAYOUT, "clusterroles": _ROLE_LAYOUT, "rolebindings": _BINDING_LAYOUT,
+                "clusterrolebindings": _BINDING_LAYOUT})
 
 
 def _layout(plural: str) -> tuple[tuple[Column, ...], Callable[[dict], list]]:

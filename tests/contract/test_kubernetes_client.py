@@ -185,7 +185,9 @@ def test_namespace_lifecycle_gets_default_serviceaccount_and_deletes_contents(co
     ns = core.create_namespace({"metadata": {"name": "team-a"}})
     assert ns.status.phase == "Active"
     assert ns.metadata.labels["kubernetes.io/metadata.name"] == "team-a"
-    assert [sa.metadata.name for sa in core.list_namespaced_service_account("team-a").items] == ["default"]
+    # The serviceaccounts controller adds it a moment after the namespace, as on a real cluster.
+    assert wait_for(lambda: [sa.metadata.name for sa in core.list_namespaced_service_account("team-a").items]) \
+        == ["default"]
     core.create_namespaced_config_map("team-a", cm_body("inside"))
 
     core.delete_namespace("team-a")

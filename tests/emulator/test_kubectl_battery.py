@@ -344,9 +344,7 @@ def outcome(kubeconfig: Path, case: Case) -> tuple[bool, str]:
 
 
 # What the emulator still does differently (the case's id: why); strict, so a fix shows.
-GAPS = {
-    "get clusterroles": "the bootstrap ClusterRoles (cluster-admin, admin, edit, view, system:*) are not created",
-}
+GAPS: dict[str, str] = {}
 
 
 def _params() -> list:
