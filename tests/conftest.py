@@ -27,6 +27,9 @@ os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(AIRFLOW_HOME / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+# kubectl keeps discovery for hours in its cache, keyed by host:port only; emulators reuse ports, so each test
+# process gets its own cache rather than documents left by another run's emulator.
+os.environ["KUBECACHEDIR"] = tempfile.mkdtemp(prefix="sparkk8s-kubectl-cache-")
 
 
 def require(condition: bool, reason: str) -> None:
