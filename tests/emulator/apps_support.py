@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.conftest import require_tool
+from tests.emulator import cluster_clients
 
 NS = "apps"
 T = TypeVar("T")
@@ -24,12 +23,8 @@ def start(kube_emulator_factory: Callable[..., KubeEmulator]) -> KubeEmulator:
 
 def kubectl(cluster: KubeEmulator, *args: str, stdin: str | None = None, check: bool = True,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    binary = require_tool("kubectl")
-    result = subprocess.run([binary, "--kubeconfig", str(cluster.kubeconfig_path), "-n", NS, *args], input=stdin,
-                            capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} exited {result.returncode}: {result.stderr}")
-    return result
+    """kubectl in the apps tests' namespace."""
+    return cluster_clients.kubectl(cluster, "-n", NS, *args, stdin=stdin, check=check, timeout=timeout)
 
 
 def template(app: str, image: str = "busybox:1.36") -> dict[str, Any]:
@@ -49,14 +44,7 @@ def workload(kind: str, name: str, replicas: int | None = 1, **spec: Any) -> dic
 
 def eventually(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "the condition") -> T:
     """Poll `probe` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    return cluster_clients.wait_for(probe, timeout, what=what)
 
 
 def owned_pods(cluster: KubeEmulator, owner: dict) -> list[dict]:

@@ -1,14 +1,19 @@
-"""What the control-plane tests drive the emulator with: real kubectl and the kubernetes client, and a poll."""
+"""What the control-plane tests drive the emulator with: real kubectl and the kubernetes client (with the
+emulator's kubeconfig, or another bearer token in it), and a poll."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import kubernetes
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.conftest import require_tool
@@ -16,11 +21,23 @@ from tests.conftest import require_tool
 T = TypeVar("T")
 
 
+def run_kubectl(kubeconfig: Path | str, *args: str, stdin: str | None = None, timeout: float = 60
+                ) -> subprocess.CompletedProcess[str]:
+    """`kubectl --kubeconfig KUBECONFIG ARGS`; never raises for a non-zero exit code."""
+    return subprocess.run([require_tool("kubectl"), "--kubeconfig", str(kubeconfig), *args], input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def try_kubectl(kube: KubeEmulator, *args: str, stdin: str | None = None, kubeconfig: Path | None = None,
+                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """kubectl with the emulator's kubeconfig (or `kubeconfig`); the caller checks the exit code."""
+    return run_kubectl(kubeconfig or kube.kubeconfig_path or "", *args, stdin=stdin, timeout=timeout)
+
+
 def kubectl(kube: KubeEmulator, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 60
             ) -> subprocess.CompletedProcess[str]:
-    binary = require_tool("kubectl")
-    result = subprocess.run([binary, "--kubeconfig", str(kube.kubeconfig_path), *args], input=stdin,
-                            capture_output=True, text=True, timeout=timeout)
+    """kubectl with the emulator's kubeconfig; a non-zero exit code fails the test unless check=False."""
+    result = try_kubectl(kube, *args, stdin=stdin, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} exited {result.returncode}: {result.stderr}")
     return result
@@ -34,7 +51,15 @@ def client(kube: KubeEmulator) -> kubernetes.client.ApiClient:
     return kubernetes.config.new_client_from_config(config_file=str(kube.kubeconfig_path))
 
 
-def wait_for(probe: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+def api_client(kube: KubeEmulator, token: str | None = None, namespace: str = "default") -> k8s_client.ApiClient:
+    """A kubernetes ApiClient with the emulator's kubeconfig, or with `token` as its bearer token."""
+    conf = k8s_client.Configuration()
+    k8s_config.load_kube_config_from_dict(kube.kubeconfig(namespace, token=token), client_configuration=conf)
+    return k8s_client.ApiClient(conf)
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05, what: str | None = None
+             ) -> T:
     """Poll until probe() returns something truthy; return it."""
     deadline = time.monotonic() + timeout
     while True:
@@ -42,12 +67,11 @@ def wait_for(probe: Callable[[], T], timeout: float = 10.0, interval: float = 0.
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {getattr(probe, '__name__', probe)}")
+            raise AssertionError(f"timed out after {timeout}s waiting for "
+                                 f"{what or getattr(probe, '__name__', probe)}")
         time.sleep(interval)
 
 
 def table(text: str) -> list[list[str]]:
     """kubectl's table output split into cells (columns are separated by at least two spaces)."""
-    import re
-
     return [re.split(r"\s{2,}", line.strip()) for line in text.strip().splitlines()]

@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes_asyncio.stream import WsApiClient
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.kubectl_runner import kubectl
+from tests.emulator.cluster_clients import try_kubectl
 
 RUNNING = {"emulator.sparkk8s.io/outcome": "running"}  # the simulated container keeps running
 UNSCHEDULABLE = {"emulator.sparkk8s.io/outcome": "unschedulable"}  # the pod stays Pending, on no node
@@ -46,7 +46,7 @@ def wait_for(kube: KubeEmulator, name: str, check, timeout: float = 10) -> dict:
 # ---------------------------------------------------------------------------------------------- immutable pod spec
 def test_kubectl_patch_of_an_immutable_pod_field_is_forbidden_with_the_spec_diff(kube_emulator) -> None:
     kube_emulator.apply(pod("web", RUNNING))
-    result = kubectl(kube_emulator, "patch", "pod", "web", "-p", '{"spec":{"restartPolicy":"Never"}}')
+    result = try_kubectl(kube_emulator, "patch", "pod", "web", "-p", '{"spec":{"restartPolicy":"Never"}}')
     # A 1.32 server: 422 Invalid, one cause on `spec`; kubectl prints it after `The Pod "web" is invalid: `.
     assert result.returncode == 1
     assert result.stderr.startswith(
@@ -57,7 +57,7 @@ def test_kubectl_patch_of_an_immutable_pod_field_is_forbidden_with_the_spec_diff
     assert '- \tRestartPolicy: "Always",' in result.stderr and '+ \tRestartPolicy: "Never",' in result.stderr
     assert kube_emulator.get("v1", "Pod", "web")["spec"]["restartPolicy"] == "Always"
     # The image is one of the fields an update may change.
-    image = kubectl(kube_emulator, "set", "image", "pod/web", "main=busybox:1.37")
+    image = try_kubectl(kube_emulator, "set", "image", "pod/web", "main=busybox:1.37")
     assert image.returncode == 0, image.stderr
     assert kube_emulator.get("v1", "Pod", "web")["spec"]["containers"][0]["image"] == "busybox:1.37"
 
@@ -173,14 +173,14 @@ def test_status_bodies_have_the_real_servers_field_order(kube_emulator) -> None:
 def test_get_pods_wide_shows_ip_node_nominated_node_and_readiness_gates(kube_emulator) -> None:
     kube_emulator.apply(pod("web", RUNNING))
     running = wait_for(kube_emulator, "web", lambda p: (p.get("status") or {}).get("podIP"))
-    lines = kubectl(kube_emulator, "get", "pods", "-o", "wide").stdout.splitlines()
+    lines = try_kubectl(kube_emulator, "get", "pods", "-o", "wide").stdout.splitlines()
     assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE",
                                 "READINESS", "GATES"]
     cells = lines[1].split()
     assert cells[0] == "web" and cells[5:] == [running["status"]["podIP"], running["spec"]["nodeName"],
                                                "<none>", "<none>"]
     # Without -o wide kubectl leaves out the priority-1 columns.
-    assert kubectl(kube_emulator, "get", "pods").stdout.splitlines()[0].split() == [
+    assert try_kubectl(kube_emulator, "get", "pods").stdout.splitlines()[0].split() == [
         "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
 
 
@@ -191,20 +191,20 @@ def test_get_services_shows_type_cluster_ip_external_ip_and_ports(kube_emulator)
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
          "spec": {"type": "LoadBalancer", "ports": [{"port": 53, "protocol": "UDP", "nodePort": 30053}]}},
     ])
-    lines = kubectl(kube_emulator, "get", "svc").stdout.splitlines()
+    lines = try_kubectl(kube_emulator, "get", "svc").stdout.splitlines()
     assert lines[0].split() == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
     ip = kube_emulator.get("v1", "Service", "web")["spec"]["clusterIP"]
     assert rows["web"][1:5] == ["ClusterIP", ip, "<none>", "80/TCP,443/TCP"]
     assert rows["lb"][1] == "LoadBalancer" and rows["lb"][3:5] == ["<pending>", "53:30053/UDP"]
-    wide = kubectl(kube_emulator, "get", "svc", "web", "-o", "wide").stdout.splitlines()
+    wide = try_kubectl(kube_emulator, "get", "svc", "web", "-o", "wide").stdout.splitlines()
     assert wide[0].split()[-1] == "SELECTOR" and wide[1].split()[-1] == "app=web"
 
 
 def test_get_events_sorted_by_last_timestamp_lists_them(kube_emulator) -> None:
     kube_emulator.apply(pod("web", RUNNING))
     wait_for(kube_emulator, "web", lambda p: (p.get("status") or {}).get("phase") == "Running")
-    result = kubectl(kube_emulator, "get", "events", "--sort-by=.lastTimestamp")
+    result = try_kubectl(kube_emulator, "get", "events", "--sort-by=.lastTimestamp")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
@@ -234,23 +234,23 @@ def test_kubectl_exec_into_a_simulated_pod_fails_with_a_clear_error(kube_emulato
     kube_emulator.apply(pod("sleeper", RUNNING))
     wait_for(kube_emulator, "sleeper", lambda p: (p.get("status") or {}).get("phase") == "Running")
     # kubectl 1.32 tries a websocket (v5.channel.k8s.io), then SPDY, and prints the server's Status.
-    result = kubectl(kube_emulator, "exec", "sleeper", "--", "ls")
+    result = try_kubectl(kube_emulator, "exec", "sleeper", "--", "ls")
     assert result.returncode == 1
     assert result.stderr.strip() == (
         'Error from server: error dialing backend: pod "sleeper" is simulated: node "emulator-node" of the '
         "Kubernetes API emulator runs no containers, so there is nothing to exec into, attach to or forward ports to")
-    wrong = kubectl(kube_emulator, "exec", "sleeper", "-c", "nope", "--", "ls")
+    wrong = try_kubectl(kube_emulator, "exec", "sleeper", "-c", "nope", "--", "ls")
     assert wrong.returncode == 1
     assert "Error from server (BadRequest): container nope is not valid for pod sleeper" in wrong.stderr
-    attach = kubectl(kube_emulator, "attach", "sleeper")
+    attach = try_kubectl(kube_emulator, "attach", "sleeper")
     assert attach.returncode == 1 and "error dialing backend" in attach.stderr
-    forward = kubectl(kube_emulator, "port-forward", "pod/sleeper", "0:80", timeout=30)
+    forward = try_kubectl(kube_emulator, "port-forward", "pod/sleeper", "0:80", timeout=30)
     assert forward.returncode == 1 and "error dialing backend" in forward.stderr
 
 
 def test_exec_into_a_pod_on_no_node_says_it_has_no_host(kube_emulator) -> None:
     kube_emulator.apply(pod("waiting", UNSCHEDULABLE))
-    result = kubectl(kube_emulator, "exec", "waiting", "--", "ls")
+    result = try_kubectl(kube_emulator, "exec", "waiting", "--", "ls")
     assert result.returncode == 1
     assert "Error from server (BadRequest): pod waiting does not have a host assigned" in result.stderr
 

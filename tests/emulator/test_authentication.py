@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.kube_clients import api_client, kubectl
+from tests.emulator.cluster_clients import api_client, try_kubectl
 
 NS = "argo"
 
@@ -62,7 +62,7 @@ def test_applying_token_secrets_never_locks_out_the_admin_kubeconfig(kube_emulat
     token = _token_of(kube, "argo-server.service-account-token")
 
     # The admin kubeconfig the emulator wrote still works, for kubectl and the kubernetes client.
-    listed = kubectl(kube, "get", "secrets", "-n", NS, "-o", "name")
+    listed = try_kubectl(kube, "get", "secrets", "-n", NS, "-o", "name")
     assert listed.returncode == 0, listed.stderr
     assert "secret/argo-server.service-account-token" in listed.stdout
     assert client.CoreV1Api(api_client(kube)).list_namespace().items

@@ -9,8 +9,7 @@ import pytest
 from kubernetes import client
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.cluster_clients import table, wait_for
-from tests.emulator.kube_clients import api_client, kubectl
+from tests.emulator.cluster_clients import api_client, table, try_kubectl, wait_for
 
 NS = "team"
 BOT = f"system:serviceaccount:{NS}:bot"
@@ -34,17 +33,17 @@ def kube(kube_emulator_factory) -> KubeEmulator:
 
 
 def _get_json(kube: KubeEmulator, *args: str) -> dict:
-    done = kubectl(kube, "get", *args, "-o", "json")
+    done = try_kubectl(kube, "get", *args, "-o", "json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
 def _can_i(kube: KubeEmulator, *args: str) -> str:
-    return kubectl(kube, "auth", "can-i", *args).stdout.strip()
+    return try_kubectl(kube, "auth", "can-i", *args).stdout.strip()
 
 
 def test_kubectl_get_clusterroles_lists_the_bootstrap_policy(kube: KubeEmulator) -> None:
-    listed = kubectl(kube, "get", "clusterroles")
+    listed = try_kubectl(kube, "get", "clusterroles")
     assert listed.returncode == 0, listed.stderr
     rows = table(listed.stdout)
     assert rows[0] == ["NAME", "CREATED AT"]
@@ -100,11 +99,11 @@ def test_a_new_service_account_has_only_what_a_real_cluster_gives_every_user(kub
 
     # With its own token: the bootstrap bindings add nothing to what it may do with resources.
     bot = kube.write_kubeconfig(tmp_path / "bot", NS, token=kube.service_account_token(NS, "bot"))
-    listed = kubectl(kube, "get", "pods", kubeconfig=bot)
+    listed = try_kubectl(kube, "get", "pods", kubeconfig=bot)
     assert listed.returncode == 1
     assert ('Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:team:bot" cannot list '
             'resource "pods" in API group "" in the namespace "team"\n') in listed.stderr
-    rules = kubectl(kube, "auth", "can-i", "--list", kubeconfig=bot)
+    rules = try_kubectl(kube, "auth", "can-i", "--list", kubeconfig=bot)
     assert rules.returncode == 0, rules.stderr
     resources = {row[0] for row in table(rules.stdout)[1:] if not row[0].startswith("[")}
     assert resources == {"selfsubjectreviews.authentication.k8s.io", "selfsubjectaccessreviews.authorization.k8s.io",
@@ -112,7 +111,7 @@ def test_a_new_service_account_has_only_what_a_real_cluster_gives_every_user(kub
 
 
 def test_binding_the_view_role_grants_reading_but_not_secrets(kube: KubeEmulator) -> None:
-    made = kubectl(kube, "create", "rolebinding", "bot-view", "--clusterrole=view", f"--serviceaccount={NS}:bot",
+    made = try_kubectl(kube, "create", "rolebinding", "bot-view", "--clusterrole=view", f"--serviceaccount={NS}:bot",
                    "-n", NS)
     assert made.returncode == 0, made.stderr
     assert _can_i(kube, "list", "pods", *AS_BOT) == "yes"
@@ -131,17 +130,17 @@ def test_a_role_labelled_aggregate_to_view_joins_view_edit_and_admin_until_delet
                                                                                    tmp_path) -> None:
     manifest = tmp_path / "argo-view.json"
     manifest.write_text(json.dumps(ARGO_VIEW))
-    created = kubectl(kube, "apply", "-f", str(manifest))
+    created = try_kubectl(kube, "apply", "-f", str(manifest))
     assert created.returncode == 0, created.stderr
     workflows_rule = ARGO_VIEW["rules"][0]
     for role in ("view", "edit", "admin"):  # edit aggregates view, admin aggregates edit
         wait_for(lambda role=role: workflows_rule in _rules_of(kube, role))
-    made = kubectl(kube, "create", "rolebinding", "bot-view", "--clusterrole=view", f"--serviceaccount={NS}:bot",
+    made = try_kubectl(kube, "create", "rolebinding", "bot-view", "--clusterrole=view", f"--serviceaccount={NS}:bot",
                    "-n", NS)
     assert made.returncode == 0, made.stderr
     assert _can_i(kube, "list", "workflows.argoproj.io", *AS_BOT) == "yes"
 
-    assert kubectl(kube, "delete", "clusterrole", "argo-aggregate-to-view").returncode == 0
+    assert try_kubectl(kube, "delete", "clusterrole", "argo-aggregate-to-view").returncode == 0
     for role in ("view", "edit", "admin"):
         wait_for(lambda role=role: workflows_rule not in _rules_of(kube, role))
     assert _can_i(kube, "list", "workflows.argoproj.io", *AS_BOT) == "no"
@@ -153,7 +152,7 @@ def test_relabelling_a_role_moves_its_rules_between_aggregated_roles(kube: KubeE
     kube.apply(ARGO_VIEW)
     workflows_rule = ARGO_VIEW["rules"][0]
     wait_for(lambda: workflows_rule in _rules_of(kube, "view"))
-    relabelled = kubectl(kube, "label", "clusterrole", "argo-aggregate-to-view", f"{AGGREGATE_TO}view-",
+    relabelled = try_kubectl(kube, "label", "clusterrole", "argo-aggregate-to-view", f"{AGGREGATE_TO}view-",
                          f"{AGGREGATE_TO}admin=true")
     assert relabelled.returncode == 0, relabelled.stderr
     wait_for(lambda: workflows_rule not in _rules_of(kube, "view") and workflows_rule in _rules_of(kube, "admin"))
@@ -161,7 +160,7 @@ def test_relabelling_a_role_moves_its_rules_between_aggregated_roles(kube: KubeE
 
 
 def test_kubectl_describe_clusterrole_view(kube: KubeEmulator) -> None:
-    described = kubectl(kube, "describe", "clusterrole", "view")
+    described = try_kubectl(kube, "describe", "clusterrole", "view")
     assert described.returncode == 0, described.stderr
     rows = [line.split() for line in described.stdout.splitlines()]
     assert ["Name:", "view"] in rows

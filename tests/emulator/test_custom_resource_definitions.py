@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from kubernetes_asyncio import client as aclient
 from kubernetes_asyncio import config as aconfig
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.conftest import REPO, SHARED, require, require_tool
+from tests.conftest import REPO, SHARED, require
+from tests.emulator.cluster_clients import try_kubectl
 
 GROUP, VERSION, PLURAL = "stable.example.com", "v1", "crontabs"
 CRD_NAME = f"{PLURAL}.{GROUP}"
@@ -69,11 +69,6 @@ def cron(name: str = "nightly", **spec: object) -> dict:
             "spec": {"cronSpec": "0 3 * * *", "image": "busybox", **spec}}
 
 
-def kubectl(kube: KubeEmulator, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_tool("kubectl"), "--kubeconfig", str(kube.kubeconfig_path), *args],
-                          input=stdin, capture_output=True, text=True, timeout=60)
-
-
 def custom_api(kube: KubeEmulator) -> client.CustomObjectsApi:
     return client.CustomObjectsApi(config.new_client_from_config(config_file=str(kube.kubeconfig_path)))
 
@@ -106,12 +101,12 @@ def invalid(kube: KubeEmulator, body: dict) -> dict:
 # ---------------------------------------------------------------------------------------------- establishing
 
 def test_kubectl_wait_for_established_returns_and_the_status_carries_the_accepted_names(kube_emulator) -> None:
-    created = kubectl(kube_emulator, "create", "-f", "-", stdin=json.dumps(crd()))
+    created = try_kubectl(kube_emulator, "create", "-f", "-", stdin=json.dumps(crd()))
     assert created.returncode == 0, created.stderr
-    waited = kubectl(kube_emulator, "wait", "--for", "condition=Established", f"crd/{CRD_NAME}", "--timeout=10s")
+    waited = try_kubectl(kube_emulator, "wait", "--for", "condition=Established", f"crd/{CRD_NAME}", "--timeout=10s")
     assert waited.returncode == 0, waited.stderr
     assert f"customresourcedefinition.apiextensions.k8s.io/{CRD_NAME} condition met" in waited.stdout
-    status = json.loads(kubectl(kube_emulator, "get", "crd", CRD_NAME, "-o", "json").stdout)["status"]
+    status = json.loads(try_kubectl(kube_emulator, "get", "crd", CRD_NAME, "-o", "json").stdout)["status"]
     assert status["acceptedNames"] == {"kind": "CronTab", "listKind": "CronTabList", "plural": "crontabs",
                                        "shortNames": ["ct"], "singular": "crontab"}
     assert status["storedVersions"] == ["v1"]
@@ -119,7 +114,7 @@ def test_kubectl_wait_for_established_returns_and_the_status_carries_the_accepte
         ("NamesAccepted", "True", "NoConflicts", "no conflicts found"),
         ("Established", "True", "InitialNamesAccepted", "the initial names have been accepted")]
     # The resource is served under its short name.
-    assert kubectl(kube_emulator, "get", "ct").returncode == 0
+    assert try_kubectl(kube_emulator, "get", "ct").returncode == 0
 
 
 def test_a_kind_another_crd_of_the_group_has_is_not_accepted(kube) -> None:
@@ -250,7 +245,7 @@ def test_the_asyncio_client_sees_the_same_422(kube) -> None:
 def test_kubectl_rejects_unknown_fields_strictly_by_default(kube, tmp_path: Path) -> None:
     manifest = tmp_path / "cron.yaml"
     manifest.write_text(yaml.safe_dump(cron(bogus=1)))
-    result = kubectl(kube, "apply", "-f", str(manifest))
+    result = try_kubectl(kube, "apply", "-f", str(manifest))
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f'Error from server (BadRequest): error when creating "{manifest}": CronTab in version "v1" cannot be '
@@ -261,12 +256,12 @@ def test_kubectl_rejects_unknown_fields_strictly_by_default(kube, tmp_path: Path
 def test_kubectl_validate_warn_prunes_with_a_warning_and_ignore_prunes_silently(kube, tmp_path: Path) -> None:
     manifest = tmp_path / "cron.yaml"
     manifest.write_text(yaml.safe_dump(cron(bogus=1)))
-    warned = kubectl(kube, "create", "--validate=warn", "-f", str(manifest))
+    warned = try_kubectl(kube, "create", "--validate=warn", "-f", str(manifest))
     assert warned.returncode == 0, warned.stderr
     assert 'Warning: unknown field "spec.bogus"' in warned.stderr
     assert "bogus" not in kube.get(f"{GROUP}/{VERSION}", "CronTab", "nightly")["spec"]
     manifest.write_text(yaml.safe_dump(cron("other", bogus=1)))
-    ignored = kubectl(kube, "create", "--validate=false", "-f", str(manifest))
+    ignored = try_kubectl(kube, "create", "--validate=false", "-f", str(manifest))
     assert ignored.returncode == 0 and "Warning" not in ignored.stderr, ignored.stderr
 
 
@@ -291,14 +286,14 @@ def test_kubectl_scale_goes_through_the_scale_subresource(kube) -> None:
     api.create_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, cron())
     api.patch_namespaced_custom_object_status(GROUP, VERSION, "default", PLURAL, "nightly",
                                               {"status": {"replicas": 1, "selector": "app=cron"}})
-    result = kubectl(kube, "scale", "ct", "nightly", "--replicas=4")
+    result = try_kubectl(kube, "scale", "ct", "nightly", "--replicas=4")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "crontab.stable.example.com/nightly scaled"
     scale = api.get_namespaced_custom_object_scale(GROUP, VERSION, "default", PLURAL, "nightly")
     assert scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1"
     assert scale["spec"] == {"replicas": 4}
     assert scale["status"] == {"replicas": 1, "selector": "app=cron"}
-    too_many = kubectl(kube, "scale", "ct", "nightly", "--replicas=11")
+    too_many = try_kubectl(kube, "scale", "ct", "nightly", "--replicas=11")
     assert too_many.returncode == 1  # the object's own schema still holds (maximum: 10)
     assert "spec.replicas in body should be less than or equal to 10" in too_many.stderr
 
@@ -310,17 +305,17 @@ SPARK_CRD = SHARED / "schemas" / "spark-operator" / "sparkoperator.k8s.io_sparka
 
 def test_the_projects_spark_applications_are_valid_under_the_real_crd(kube_emulator) -> None:
     require(SPARK_CRD.exists(), f"{SPARK_CRD} is absent")
-    created = kubectl(kube_emulator, "create", "-f", str(SPARK_CRD))
+    created = try_kubectl(kube_emulator, "create", "-f", str(SPARK_CRD))
     assert created.returncode == 0, created.stderr
     wait_established(kube_emulator, "sparkapplications.sparkoperator.k8s.io")
     manifest = REPO / "tests" / "contract" / "manifests" / "mixed.yaml"
     apps = [d for d in yaml.safe_load_all(manifest.read_text()) if d and d.get("kind") == "SparkApplication"]
     assert apps
-    applied = kubectl(kube_emulator, "apply", "-f", "-", stdin=yaml.safe_dump_all(apps))
+    applied = try_kubectl(kube_emulator, "apply", "-f", "-", stdin=yaml.safe_dump_all(apps))
     assert applied.returncode == 0, applied.stderr
     # The real schema is enforced: a driver's cores must be an integer.
     broken = {**apps[0], "metadata": {"name": "broken"}, "spec": {**apps[0]["spec"], "driver": {"cores": "one"}}}
-    rejected = kubectl(kube_emulator, "apply", "-f", "-", stdin=json.dumps(broken))
+    rejected = try_kubectl(kube_emulator, "apply", "-f", "-", stdin=json.dumps(broken))
     assert rejected.returncode == 1
     assert 'spec.driver.cores: Invalid value: "string": spec.driver.cores in body must be of type integer: "string"' \
         in rejected.stderr

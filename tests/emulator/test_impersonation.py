@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.kube_clients import api_client, kubectl
+from tests.emulator.cluster_clients import api_client, try_kubectl
 
 NS = "team"
 RBAC = "rbac.authorization.k8s.io/v1"
@@ -33,9 +33,9 @@ def _setup(kube_emulator_factory) -> KubeEmulator:
 def test_impersonating_a_service_account_is_judged_as_that_account(kube_emulator_factory) -> None:
     kube = _setup(kube_emulator_factory)
     as_runner = ("--as", f"system:serviceaccount:{NS}:runner")
-    allowed = kubectl(kube, "get", "pods", "-n", NS, *as_runner)
+    allowed = try_kubectl(kube, "get", "pods", "-n", NS, *as_runner)
     assert allowed.returncode == 0, allowed.stderr
-    denied = kubectl(kube, "get", "secrets", "-n", NS, *as_runner)
+    denied = try_kubectl(kube, "get", "secrets", "-n", NS, *as_runner)
     assert denied.returncode == 1
     assert ('Error from server (Forbidden): secrets is forbidden: User "system:serviceaccount:team:runner" cannot '
             'list resource "secrets" in API group "" in the namespace "team"') in denied.stderr
@@ -47,7 +47,7 @@ def test_impersonation_needs_the_impersonate_verb(kube_emulator_factory, tmp_pat
     token = kube.service_account_token(NS, "runner")
     runner_config = kube.write_kubeconfig(tmp_path / "runner", NS, token=token)
 
-    assert kubectl(kube, "get", "pods", "-n", NS, "--as", "alice", kubeconfig=runner_config).returncode == 1
+    assert try_kubectl(kube, "get", "pods", "-n", NS, "--as", "alice", kubeconfig=runner_config).returncode == 1
     assert _refusal(kube, token, "alice") == ('users "alice" is forbidden: User "system:serviceaccount:team:runner" '
                                               'cannot impersonate resource "users" in API group "" at the cluster '
                                               'scope')
@@ -67,17 +67,17 @@ def test_impersonation_needs_the_impersonate_verb(kube_emulator_factory, tmp_pat
          "subjects": [{"kind": "Group", "name": "auditors", "apiGroup": "rbac.authorization.k8s.io"}],
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "secret-auditor"}},
     ])
-    whoami = kubectl(kube, "auth", "whoami", "-o", "json", "--as", "alice", "--as-group", "auditors",
+    whoami = try_kubectl(kube, "auth", "whoami", "-o", "json", "--as", "alice", "--as-group", "auditors",
                      kubeconfig=runner_config)
     assert whoami.returncode == 0, whoami.stderr
     user = json.loads(whoami.stdout)["status"]["userInfo"]
     assert (user["username"], user["groups"]) == ("alice", ["auditors", "system:authenticated"])
-    as_auditor = kubectl(kube, "get", "secrets", "-n", NS, "-o", "name", "--as", "alice", "--as-group", "auditors",
+    as_auditor = try_kubectl(kube, "get", "secrets", "-n", NS, "-o", "name", "--as", "alice", "--as-group", "auditors",
                          kubeconfig=runner_config)
     assert as_auditor.returncode == 0, as_auditor.stderr
     assert "secret/db" in as_auditor.stdout
     # alice alone is not an auditor; and bob may not be impersonated at all.
-    assert kubectl(kube, "get", "secrets", "-n", NS, "--as", "alice", kubeconfig=runner_config).returncode == 1
+    assert try_kubectl(kube, "get", "secrets", "-n", NS, "--as", "alice", kubeconfig=runner_config).returncode == 1
     assert _refusal(kube, token, "alice", "system:masters").startswith('groups "system:masters" is forbidden: User '
                                                                        '"system:serviceaccount:team:runner" cannot '
                                                                        'impersonate resource "groups"')

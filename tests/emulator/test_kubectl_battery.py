@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.kubectl_runner import run_kubectl
+from tests.emulator.cluster_clients import run_kubectl
 
 NS = "battery"
 RUNNING = {"emulator.sparkk8s.io/outcome": "running"}  # the simulated container keeps running

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,7 @@ from kubernetes_asyncio import client as aclient
 from kubernetes_asyncio import config as aconfig
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.conftest import require_tool
-
-
-def kubectl(kube: KubeEmulator, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_tool("kubectl"), "--kubeconfig", str(kube.kubeconfig_path), *args],
-                          input=stdin, capture_output=True, text=True, timeout=60)
+from tests.emulator.cluster_clients import try_kubectl
 
 
 def config_map(data: dict[str, str], labels: dict[str, str] | None = None) -> str:
@@ -31,7 +25,7 @@ def config_map(data: dict[str, str], labels: dict[str, str] | None = None) -> st
 
 
 def managed(kube: KubeEmulator, *args: str) -> list[dict]:
-    result = kubectl(kube, "get", *args, "-o", "json", "--show-managed-fields")
+    result = try_kubectl(kube, "get", *args, "-o", "json", "--show-managed-fields")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["metadata"]["managedFields"]
 
@@ -45,7 +39,7 @@ def core(kube: KubeEmulator) -> client.CoreV1Api:
 
 
 def test_kubectl_create_records_an_update_by_kubectl_create(kube_emulator) -> None:
-    assert kubectl(kube_emulator, "create", "-f", "-", stdin=config_map({"a": "1"}, {"app": "x"})).returncode == 0
+    assert try_kubectl(kube_emulator, "create", "-f", "-", stdin=config_map({"a": "1"}, {"app": "x"})).returncode == 0
     [entry] = managed(kube_emulator, "configmap", "settings")
     assert set(entry) == {"manager", "operation", "apiVersion", "time", "fieldsType", "fieldsV1"}
     assert (entry["manager"], entry["operation"], entry["apiVersion"], entry["fieldsType"]) == (
@@ -54,14 +48,14 @@ def test_kubectl_create_records_an_update_by_kubectl_create(kube_emulator) -> No
     assert entry["fieldsV1"] == {"f:data": {".": {}, "f:a": {}},
                                  "f:metadata": {"f:labels": {".": {}, "f:app": {}}}}
     # kubectl hides them unless asked.
-    plain = json.loads(kubectl(kube_emulator, "get", "configmap", "settings", "-o", "json").stdout)
+    plain = json.loads(try_kubectl(kube_emulator, "get", "configmap", "settings", "-o", "json").stdout)
     assert "managedFields" not in plain["metadata"]
 
 
 def test_server_side_apply_records_what_the_manager_applied_in_fields_v1(kube_emulator) -> None:
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "labels": {"app": "web"}},
            "spec": {"containers": [{"name": "app", "image": "nginx", "ports": [{"containerPort": 80}]}]}}
-    result = kubectl(kube_emulator, "apply", "--server-side", "-f", "-", stdin=json.dumps(pod))
+    result = try_kubectl(kube_emulator, "apply", "--server-side", "-f", "-", stdin=json.dumps(pod))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "pod/web serverside-applied"
     entries = managed(kube_emulator, "pod", "web")
@@ -73,16 +67,16 @@ def test_server_side_apply_records_what_the_manager_applied_in_fields_v1(kube_em
 
 
 def test_a_second_manager_taking_a_field_gets_a_conflict_naming_field_and_manager(kube_emulator) -> None:
-    assert kubectl(kube_emulator, "apply", "--server-side", "--field-manager=team-a", "-f", "-",
+    assert try_kubectl(kube_emulator, "apply", "--server-side", "--field-manager=team-a", "-f", "-",
                    stdin=config_map({"a": "1", "b": "2"})).returncode == 0
-    result = kubectl(kube_emulator, "apply", "--server-side", "--field-manager=team-b", "-f", "-",
+    result = try_kubectl(kube_emulator, "apply", "--server-side", "--field-manager=team-b", "-f", "-",
                      stdin=config_map({"a": "9"}))
     assert result.returncode == 1
     assert result.stderr.startswith('error: Apply failed with 1 conflict: conflict with "team-a": .data.a\n'
                                     "Please review the fields above--they currently have other managers.")
     assert kube_emulator.get("v1", "ConfigMap", "settings")["data"] == {"a": "1", "b": "2"}
     # The same value is no conflict: both managers own the field.
-    assert kubectl(kube_emulator, "apply", "--server-side", "--field-manager=team-b", "-f", "-",
+    assert try_kubectl(kube_emulator, "apply", "--server-side", "--field-manager=team-b", "-f", "-",
                    stdin=config_map({"a": "1"})).returncode == 0
     owners = fields(managed(kube_emulator, "configmap", "settings"))
     assert owners[("team-a", "Apply")] == {"f:data": {"f:a": {}, "f:b": {}}}
@@ -90,8 +84,8 @@ def test_a_second_manager_taking_a_field_gets_a_conflict_naming_field_and_manage
 
 
 def test_force_conflicts_moves_ownership(kube_emulator) -> None:
-    assert kubectl(kube_emulator, "create", "-f", "-", stdin=config_map({"a": "1", "b": "2"})).returncode == 0
-    result = kubectl(kube_emulator, "apply", "--server-side", "--force-conflicts", "-f", "-",
+    assert try_kubectl(kube_emulator, "create", "-f", "-", stdin=config_map({"a": "1", "b": "2"})).returncode == 0
+    result = try_kubectl(kube_emulator, "apply", "--server-side", "--force-conflicts", "-f", "-",
                      stdin=config_map({"a": "9"}))
     assert result.returncode == 0, result.stderr
     owners = fields(managed(kube_emulator, "configmap", "settings"))
@@ -101,8 +95,8 @@ def test_force_conflicts_moves_ownership(kube_emulator) -> None:
 
 
 def test_an_update_managers_conflict_names_its_api_version(kube_emulator) -> None:
-    assert kubectl(kube_emulator, "create", "-f", "-", stdin=config_map({"a": "1"})).returncode == 0
-    result = kubectl(kube_emulator, "apply", "--server-side", "-f", "-", stdin=config_map({"a": "2"}))
+    assert try_kubectl(kube_emulator, "create", "-f", "-", stdin=config_map({"a": "1"})).returncode == 0
+    result = try_kubectl(kube_emulator, "apply", "--server-side", "-f", "-", stdin=config_map({"a": "2"}))
     assert result.returncode == 1
     assert result.stderr.startswith(
         'error: Apply failed with 1 conflict: conflict with "kubectl-create" using v1: .data.a\n')
@@ -110,9 +104,10 @@ def test_an_update_managers_conflict_names_its_api_version(kube_emulator) -> Non
 
 def test_fields_a_manager_stops_applying_are_removed_unless_someone_else_owns_them(kube_emulator) -> None:
     apply = ("apply", "--server-side", "-f", "-")
-    assert kubectl(kube_emulator, *apply, "--field-manager=one", stdin=config_map({"a": "1", "b": "2"})).returncode == 0
-    assert kubectl(kube_emulator, *apply, "--field-manager=two", stdin=config_map({"b": "2"})).returncode == 0
-    assert kubectl(kube_emulator, *apply, "--field-manager=one", stdin=config_map({"c": "3"})).returncode == 0
+    assert try_kubectl(kube_emulator, *apply, "--field-manager=one",
+                       stdin=config_map({"a": "1", "b": "2"})).returncode == 0
+    assert try_kubectl(kube_emulator, *apply, "--field-manager=two", stdin=config_map({"b": "2"})).returncode == 0
+    assert try_kubectl(kube_emulator, *apply, "--field-manager=one", stdin=config_map({"c": "3"})).returncode == 0
     # `a` was only one's: gone. `b` is still two's: kept. `c` is new.
     assert kube_emulator.get("v1", "ConfigMap", "settings")["data"] == {"b": "2", "c": "3"}
     owners = fields(managed(kube_emulator, "configmap", "settings"))
@@ -192,14 +187,14 @@ def test_a_custom_resource_update_owns_its_new_objects(kube_emulator, tmp_path: 
     kube_emulator.apply(crd)
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
               "spec": {"size": 1, "items": [{"id": "a", "v": "1"}]}}
-    assert kubectl(kube_emulator, "create", "-f", "-", stdin=json.dumps(widget)).returncode == 0
+    assert try_kubectl(kube_emulator, "create", "-f", "-", stdin=json.dumps(widget)).returncode == 0
     [entry] = managed(kube_emulator, "widget", "w")
     # A custom resource starts from nothing: every object in it is new, so owned with ".".
     assert entry["fieldsV1"] == {"f:spec": {".": {}, "f:size": {}, "f:items": {
         ".": {}, "k:{\"id\":\"a\"}": {".": {}, "f:id": {}, "f:v": {}}}}}
     # A keyed list merges item by item under server-side apply.
     widget["spec"] = {"items": [{"id": "b", "v": "2"}]}
-    applied = kubectl(kube_emulator, "apply", "--server-side", "-f", "-", stdin=json.dumps(widget))
+    applied = try_kubectl(kube_emulator, "apply", "--server-side", "-f", "-", stdin=json.dumps(widget))
     assert applied.returncode == 0, applied.stderr
     assert kube_emulator.get("example.com/v1", "Widget", "w")["spec"]["items"] == [{"id": "a", "v": "1"},
                                                                                     {"id": "b", "v": "2"}]

@@ -5,18 +5,12 @@ explain` reads them."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 from kubernetes import config
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.conftest import require_tool
-
-
-def kubectl(kube: KubeEmulator, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_tool("kubectl"), "--kubeconfig", str(kube.kubeconfig_path), *args],
-                          capture_output=True, text=True, timeout=60)
+from tests.emulator.cluster_clients import try_kubectl
 
 
 def openapi(kube: KubeEmulator, path: str) -> dict:
@@ -26,7 +20,7 @@ def openapi(kube: KubeEmulator, path: str) -> dict:
 
 
 def test_kubectl_explain_a_built_in_field(kube_emulator) -> None:
-    result = kubectl(kube_emulator, "explain", "pods.spec.containers")
+    result = try_kubectl(kube_emulator, "explain", "pods.spec.containers")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("KIND:       Pod\nVERSION:    v1\n")
@@ -38,7 +32,7 @@ def test_kubectl_explain_a_built_in_field(kube_emulator) -> None:
 
 
 def test_kubectl_explain_recursive_follows_references(kube_emulator) -> None:
-    result = kubectl(kube_emulator, "explain", "configmap", "--recursive")
+    result = try_kubectl(kube_emulator, "explain", "configmap", "--recursive")
     assert result.returncode == 0, result.stderr
     assert "  data\t<map[string]string>" in result.stdout
     assert "    labels\t<map[string]string>" in result.stdout  # metadata, through its ObjectMeta reference
@@ -56,7 +50,7 @@ def test_kubectl_explain_a_custom_resources_spec(kube_emulator) -> None:
                                         "tags": {"type": "array", "items": {"type": "string"}}}}}}}}]}})
     deadline = time.monotonic() + 10
     while True:
-        result = kubectl(kube_emulator, "explain", "gadget.spec")
+        result = try_kubectl(kube_emulator, "explain", "gadget.spec")
         if result.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.1)

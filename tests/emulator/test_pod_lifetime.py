@@ -5,7 +5,6 @@ containers (pod strategy CheckGracefulDelete and the kubelet's pod termination i
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -17,8 +16,7 @@ from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.conftest import require_tool
-from tests.emulator.cluster_clients import wait_for
+from tests.emulator.cluster_clients import kubectl, wait_for
 
 STOP_SLOWLY = {"emulator.sparkk8s.io/stop-seconds": "60"}  # a process that ignores SIGTERM
 
@@ -32,14 +30,6 @@ def kube(kube_emulator_factory: Callable[..., KubeEmulator]) -> KubeEmulator:
 @pytest.fixture
 def core(kube: KubeEmulator) -> CoreV1Api:
     return CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
-
-
-def kubectl(kube: KubeEmulator, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([require_tool("kubectl"), "--kubeconfig", str(kube.kubeconfig_path), *args],
-                            capture_output=True, text=True, timeout=60)
-    if check and result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} exited {result.returncode}: {result.stderr}")
-    return result
 
 
 def pod(name: str, command: list[str], annotations: dict[str, str] | None = None, **spec: Any) -> dict:

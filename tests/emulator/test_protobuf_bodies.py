@@ -10,7 +10,7 @@ from urllib.error import HTTPError
 
 from kubernetes import client
 
-from tests.emulator.kube_clients import api_client, kubectl
+from tests.emulator.cluster_clients import api_client, try_kubectl
 
 NS = "team"
 
@@ -27,7 +27,7 @@ def test_kubectl_create_generators_send_protobuf_that_reads_back(kube_emulator_f
                  ["role", "reader", "--verb=get,list", "--resource=pods", "-n", NS],
                  ["configmap", "blobs", f"--from-file={tmp_path / 'blob.bin'}", "-n", NS],
                  ["service", "clusterip", "web", "--tcp=80:http", "--tcp=443:8443", "-n", NS]):
-        result = kubectl(kube, "create", *args)
+        result = try_kubectl(kube, "create", *args)
         assert result.returncode == 0, (args, result.stderr)
 
     core = client.CoreV1Api(api_client(kube))
@@ -52,7 +52,7 @@ def test_kubectl_create_generators_send_protobuf_that_reads_back(kube_emulator_f
     ports = core.read_namespaced_service("web", NS).spec.ports
     assert [(p.port, p.target_port) for p in ports] == [(80, "http"), (443, 8443)]  # IntOrString, both forms
     # Zero values of non-pointer fields are left out, as Go's JSON encoding with omitempty does.
-    raw = json.loads(kubectl(kube, "get", "configmap", "settings", "-n", NS, "-o", "json").stdout)
+    raw = json.loads(try_kubectl(kube, "get", "configmap", "settings", "-n", NS, "-o", "json").stdout)
     assert "generateName" not in raw["metadata"] and "immutable" not in raw
 
 

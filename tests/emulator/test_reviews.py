@@ -15,7 +15,7 @@ from kubernetes_asyncio import client as aclient
 from kubernetes_asyncio import config as aconfig
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.kube_clients import api_client, kubectl
+from tests.emulator.cluster_clients import api_client, try_kubectl
 
 NS = "team"
 RBAC = "rbac.authorization.k8s.io/v1"
@@ -37,30 +37,30 @@ def kube(kube_emulator_factory) -> KubeEmulator:
 
 
 def test_auth_can_i_answers_for_the_caller_and_for_whom_it_impersonates(kube: KubeEmulator) -> None:
-    admin = kubectl(kube, "auth", "can-i", "delete", "secrets", "-n", NS)
+    admin = try_kubectl(kube, "auth", "can-i", "delete", "secrets", "-n", NS)
     assert (admin.returncode, admin.stdout.strip()) == (0, "yes")
     as_runner = ("-n", NS, "--as", RUNNER)
-    assert kubectl(kube, "auth", "can-i", "list", "pods", *as_runner).stdout.strip() == "yes"
-    denied = kubectl(kube, "auth", "can-i", "list", "secrets", *as_runner)
+    assert try_kubectl(kube, "auth", "can-i", "list", "pods", *as_runner).stdout.strip() == "yes"
+    denied = try_kubectl(kube, "auth", "can-i", "list", "secrets", *as_runner)
     assert (denied.returncode, denied.stdout.strip()) == (1, "no")
     # The Role is in `team` only.
-    assert kubectl(kube, "auth", "can-i", "list", "pods", "-n", "default", "--as", RUNNER).returncode == 1
+    assert try_kubectl(kube, "auth", "can-i", "list", "pods", "-n", "default", "--as", RUNNER).returncode == 1
 
-    listed = kubectl(kube, "auth", "can-i", "--list", *as_runner)
+    listed = try_kubectl(kube, "auth", "can-i", "--list", *as_runner)
     assert listed.returncode == 0, listed.stderr
     rows = [line.split() for line in listed.stdout.splitlines()]
     assert ["pods", "[]", "[]", "[get", "list]"] in rows
     assert ["selfsubjectaccessreviews.authorization.k8s.io", "[]", "[]", "[create]"] in rows
     assert not any(row[0].startswith("secrets") for row in rows)
-    admin_rows = [line.split() for line in kubectl(kube, "auth", "can-i", "--list", "-n", NS).stdout.splitlines()]
+    admin_rows = [line.split() for line in try_kubectl(kube, "auth", "can-i", "--list", "-n", NS).stdout.splitlines()]
     assert ["*.*", "[]", "[]", "[*]"] in admin_rows
 
 
 def test_auth_whoami_shows_the_user_and_its_groups(kube: KubeEmulator) -> None:
-    me = json.loads(kubectl(kube, "auth", "whoami", "-o", "json").stdout)
+    me = json.loads(try_kubectl(kube, "auth", "whoami", "-o", "json").stdout)
     assert me["kind"] == "SelfSubjectReview"
     assert me["status"]["userInfo"] == {"username": "admin", "groups": ["system:masters", "system:authenticated"]}
-    runner = kubectl(kube, "auth", "whoami", "--as", RUNNER)
+    runner = try_kubectl(kube, "auth", "whoami", "--as", RUNNER)
     assert runner.returncode == 0, runner.stderr
     assert f"Username    {RUNNER}" in runner.stdout
     assert "[system:serviceaccounts system:serviceaccounts:team system:authenticated]" in runner.stdout
@@ -97,7 +97,7 @@ def _claims(token: str) -> dict:
 
 
 def test_kubectl_create_token_authenticates_as_the_account_until_it_expires(kube: KubeEmulator) -> None:
-    created = kubectl(kube, "create", "token", "runner", "-n", NS, "--duration=15m")
+    created = try_kubectl(kube, "create", "token", "runner", "-n", NS, "--duration=15m")
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
     claims = _claims(token)
@@ -112,18 +112,18 @@ def test_kubectl_create_token_authenticates_as_the_account_until_it_expires(kube
     assert denied.value.status == 403
     assert f'User "{RUNNER}" cannot list resource "secrets"' in json.loads(denied.value.body)["message"]
 
-    too_short = kubectl(kube, "create", "token", "runner", "-n", NS, "--duration=5m")
+    too_short = try_kubectl(kube, "create", "token", "runner", "-n", NS, "--duration=5m")
     assert too_short.returncode == 1
     assert 'TokenRequest.authentication.k8s.io "runner" is invalid: spec.expirationSeconds: Invalid value: 300: ' \
            "may not specify a duration less than 10 minutes" in too_short.stderr
-    missing = kubectl(kube, "create", "token", "nobody", "-n", NS)
+    missing = try_kubectl(kube, "create", "token", "nobody", "-n", NS)
     assert 'serviceaccounts "nobody" not found' in missing.stderr
 
 
 def test_a_token_bound_to_a_pod_dies_with_the_pod(kube: KubeEmulator) -> None:
     kube.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "job", "namespace": NS},
                 "spec": {"serviceAccountName": "runner", "containers": [{"name": "main", "image": "busybox"}]}})
-    created = kubectl(kube, "create", "token", "runner", "-n", NS, "--bound-object-kind=Pod",
+    created = try_kubectl(kube, "create", "token", "runner", "-n", NS, "--bound-object-kind=Pod",
                       "--bound-object-name=job", "--duration=1h")
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
