@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import yaml
 from aiohttp import web
 
-from . import custom_resources, discovery, errors, scale
+from . import custom_resources, discovery, errors, representations, scale
 from .authn import UserInfo, impersonated_user
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .graceful_deletion import parse_grace_period
@@ -21,7 +21,6 @@ from .openapi import openapi_v3_group_version, openapi_v3_index
 from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_streams import STREAM_SUBRESOURCES, stream_refusal
 from .resources import ResourceType
-from .tables import table, wants_table
 
 if TYPE_CHECKING:
     from .emulator import KubeEmulator
@@ -261,21 +260,20 @@ class Server:
         if method == "GET":
             if sub == "log":
                 return await self.emu.pod_logs.serve(request, namespace or "", name or "")
+            # The representation is negotiated first: a request nothing can be served for is 406 whatever it reads.
+            wanted = representations.negotiate(request.headers.get("Accept", ""))
             if watch_path or _truthy(q.get("watch")):
                 field_selector = q.get("fieldSelector")
                 if name:
                     field_selector = ",".join(filter(None, [field_selector, f"metadata.name={name}"]))
-                return await self._watch(request, rt, namespace, q.get("labelSelector"), field_selector)
-            as_table = wants_table(request.headers.get("Accept", ""))
+                return await self._watch(request, rt, namespace, q.get("labelSelector"), field_selector, wanted)
             if name:
                 obj = self.store.get(rt, namespace, name, read_only=True)
-                return _json(table(rt, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
-                                   q.get("includeObject")) if as_table else obj)
+                return _json(representations.render_object(rt, obj, wanted, q.get("includeObject")))
             limit = int(q["limit"]) if q.get("limit") else None
             listed = self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
                                      q.get("continue"), read_only=True)
-            return _json(table(rt, listed["items"], listed["metadata"], q.get("includeObject")) if as_table
-                         else listed)
+            return _json(representations.render_list(rt, listed, wanted, q.get("includeObject")))
         if method == "POST":
             if name:
                 raise errors.method_not_allowed()
@@ -396,7 +394,8 @@ class Server:
 
     # ------------------------------------------------------------------ watch
     async def _watch(self, request: web.Request, rt: ResourceType, namespace: str | None,
-                     label_selector: str | None, field_selector: str | None) -> web.StreamResponse:
+                     label_selector: str | None, field_selector: str | None,
+                     wanted: representations.Representation) -> web.StreamResponse:
         q = request.query
         faults: list[Fault] = request.get(FAULTS, [])
         timeout = float(q["timeoutSeconds"]) if q.get("timeoutSeconds") else self.emu.watch_timeout
@@ -460,14 +459,16 @@ class Server:
                         rv = self.store.resource_version
                         await asyncio.sleep(0)  # let already-scheduled events reach the queue first
                         if watcher.queue.empty():
-                            await send(json.dumps({"type": "BOOKMARK", "object": {
+                            bookmark = {"type": "BOOKMARK", "object": {
                                 "kind": rt.kind, "apiVersion": rt.api_version,
-                                "metadata": {"resourceVersion": str(rv), "annotations": {}}}}))
+                                "metadata": {"resourceVersion": str(rv), "annotations": {}}}}
+                            await send(json.dumps(self._watch_event(rt, bookmark, wanted, None, False)))
                         bookmark_at = loop.time() + self.emu.bookmark_interval
                     continue
                 if event is None:
                     break
-                await send(json.dumps(event.wire(), separators=(",", ":")))
+                await send(json.dumps(self._watch_event(rt, event.wire(), wanted, q.get("includeObject"), sent == 0),
+                                      separators=(",", ":")))
                 sent += 1
                 if drop_events is not None and sent >= drop_events:
                     if request.transport is not None:
@@ -481,6 +482,22 @@ class Server:
         if websocket:
             await ws.close()
         return resp
+
+    @staticmethod
+    def _watch_event(rt: ResourceType, event: dict, wanted: representations.Representation,
+                     include_object: str | None, first: bool) -> dict:
+        """An event with its object in the negotiated representation (a Table's columns in the first event only).
+
+        An object the representation does not fit (one asked for as a list kind) is sent as it is, as the API
+        server does when a watch event's transformation fails.
+        """
+        if event["type"] == "ERROR" or (event["type"] == "BOOKMARK" and wanted.kind == "Table"):
+            return event  # a Status is never transformed; a bookmark has no row (Table watches ask for none)
+        try:
+            obj = representations.render_object(rt, event["object"], wanted, include_object, headers=first)
+        except errors.ApiError:
+            return event
+        return {**event, "object": obj}
 
     # ------------------------------------------------------------------ admin endpoint
     async def _admin(self, request: web.Request, path: str) -> web.Response:
