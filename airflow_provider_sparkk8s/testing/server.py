@@ -304,6 +304,8 @@ class Server:
             return _warned(_json(obj, 201 if created else 200), warnings)
         if method == "DELETE":
             opts = await self._body(request, optional=True) or {}
+            # client-go (kubectl delete --dry-run=server) sends dryRun in the DeleteOptions body, not the query.
+            dry_run = dry_run or "All" in (opts.get("dryRun") or [])
             propagation = q.get("propagationPolicy") or opts.get("propagationPolicy")
             if opts.get("orphanDependents") is True:
                 propagation = "Orphan"
