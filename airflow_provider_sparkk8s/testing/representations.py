@@ -1,9 +1,9 @@
-"""Which representation of an object a read asks for in its Accept header, and that representation.
+"""Which representation of an object a request asks for in its Accept header, and that representation.
 
 The API server reads the media ranges of the Accept header by quality, then in the order given, and serves the first
-one it can: the object itself (``application/json``, ``application/yaml``, protobuf, or a wildcard; the emulator
-writes JSON whatever the choice), or a transformation into a ``meta.k8s.io`` kind named by the range's ``as``, ``g``
-and ``v`` parameters:
+one it can, for a get, a list, a watch's events and the object a write answers with: the object itself
+(``application/json``, ``application/yaml``, protobuf, or a wildcard; the emulator writes JSON whatever the choice),
+or a transformation into a ``meta.k8s.io`` kind named by the range's ``as``, ``g`` and ``v`` parameters:
 
 - ``as=Table;g=meta.k8s.io;v=v1`` (or ``v1beta1``), as JSON or YAML only: ``kubectl get``'s columns (tables.py);
 - ``as=PartialObjectMetadata`` / ``as=PartialObjectMetadataList``: the object's (the items') apiVersion, kind and

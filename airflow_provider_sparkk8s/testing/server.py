@@ -257,19 +257,22 @@ class Server:
                          201)
         if sub == "scale":
             return await self._scale(request, rt, namespace or "", name or "", dry_run)
+        if method == "GET" and sub == "log":
+            return await self.emu.pod_logs.serve(request, namespace or "", name or "")
+        # The representation is negotiated first: a request nothing can be served for is 406 before it reads or writes.
+        wanted = representations.negotiate(request.headers.get("Accept", ""))
+
+        def answer(obj: dict, status: int = 200) -> web.Response:
+            return _json(representations.render_object(rt, obj, wanted, q.get("includeObject")), status)
+
         if method == "GET":
-            if sub == "log":
-                return await self.emu.pod_logs.serve(request, namespace or "", name or "")
-            # The representation is negotiated first: a request nothing can be served for is 406 whatever it reads.
-            wanted = representations.negotiate(request.headers.get("Accept", ""))
             if watch_path or _truthy(q.get("watch")):
                 field_selector = q.get("fieldSelector")
                 if name:
                     field_selector = ",".join(filter(None, [field_selector, f"metadata.name={name}"]))
                 return await self._watch(request, rt, namespace, q.get("labelSelector"), field_selector, wanted)
             if name:
-                obj = self.store.get(rt, namespace, name, read_only=True)
-                return _json(representations.render_object(rt, obj, wanted, q.get("includeObject")))
+                return answer(self.store.get(rt, namespace, name, read_only=True))
             limit = int(q["limit"]) if q.get("limit") else None
             listed = self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
                                      q.get("continue"), read_only=True)
@@ -279,15 +282,15 @@ class Server:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
             warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
-            return _warned(_json(self.store.create(rt, namespace, obj, dry_run=dry_run,
-                                                   field_manager=_field_manager(request)), 201), warnings)
+            return _warned(answer(self.store.create(rt, namespace, obj, dry_run=dry_run,
+                                                    field_manager=_field_manager(request)), 201), warnings)
         if method == "PUT":
             if not name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
             warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
-            return _warned(_json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run,
-                                                    field_manager=_field_manager(request))), warnings)
+            return _warned(answer(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run,
+                                                     field_manager=_field_manager(request))), warnings)
         if method == "PATCH":
             if not name:
                 raise errors.method_not_allowed()
@@ -301,7 +304,7 @@ class Server:
             manager = q.get("fieldManager") if patch_type == "apply" else _field_manager(request)
             obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, manager,
                                             _truthy(q.get("force")), dry_run=dry_run)
-            return _warned(_json(obj, 201 if created else 200), warnings)
+            return _warned(answer(obj, 201 if created else 200), warnings)
         if method == "DELETE":
             opts = await self._body(request, optional=True) or {}
             # client-go (kubectl delete --dry-run=server) sends dryRun in the DeleteOptions body, not the query.
@@ -315,7 +318,7 @@ class Server:
             obj = self.store.delete(rt, namespace, name, propagation, dry_run=dry_run,
                                     preconditions=opts.get("preconditions"), grace_period_seconds=grace)
             if obj["metadata"].get("deletionTimestamp") or rt.plural == "pods":
-                return _json(obj)
+                return answer(obj)
             return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                           "details": {"name": name, **({"group": rt.group} if rt.group else {}), "kind": rt.plural,
                                       "uid": obj["metadata"]["uid"]}})

@@ -56,6 +56,19 @@ def test_dynamic_client_lists_and_gets_nodes_as_partial_object_metadata(kube_emu
     assert one["metadata"]["labels"] and "status" not in one and "spec" not in one
 
 
+def test_a_write_answers_in_the_negotiated_representation(kube_emulator: KubeEmulator) -> None:
+    configmaps = dynamic(kube_emulator).resources.get(api_version="v1", kind="ConfigMap")
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "written"}, "data": {"key": "value"}}
+
+    created = configmaps.create(body=body, namespace="default", header_params={"Accept": POM}).to_dict()
+    patched = configmaps.patch(name="written", namespace="default", body={"data": {"key": "changed"}},
+                               content_type="application/merge-patch+json", header_params={"Accept": POM}).to_dict()
+
+    assert (created["kind"], created["metadata"]["name"]) == ("PartialObjectMetadata", "written")
+    assert patched["kind"] == "PartialObjectMetadata" and "data" not in patched
+    assert configmaps.get(name="written", namespace="default").data.key == "changed"
+
+
 def test_a_watch_streams_partial_object_metadata(kube_emulator: KubeEmulator) -> None:
     kubectl(kube_emulator, "create", "configmap", "watched", "--from-literal=key=value")
     events = watch_events(kube_emulator, "/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name=watched",
