@@ -23,13 +23,23 @@ def is_crd(rt: ResourceType) -> bool:
 # ---------------------------------------------------------------------------------------------- the CRD itself
 
 def default_crd(crd: dict) -> None:
-    """The defaults the API server fills into a CRD's spec."""
+    """The defaults the API server fills into a CRD's spec, and the status it starts with."""
     spec = crd.setdefault("spec", {})
     names = spec.setdefault("names", {})
     kind = names.get("kind") or ""
     names.setdefault("singular", kind.lower())
     names.setdefault("listKind", f"{kind}List")
     spec.setdefault("conversion", {"strategy": "None"})
+    # The CRD strategy starts a new CRD's status empty (its acceptedNames and storedVersions have no omitempty, so
+    # a create answers with them) and records the storage version as stored, on create and on every update.
+    # (Copied: an update's status is the committed object's, which is never changed.)
+    status = dict(crd.get("status") or {})
+    status.setdefault("acceptedNames", {"plural": "", "kind": ""})
+    stored = list(status.get("storedVersions") or [])
+    storage = next((v.get("name") for v in spec.get("versions") or [] if v.get("storage")), None)
+    if storage and storage not in stored:
+        stored.append(storage)
+    crd["status"] = {**status, "storedVersions": stored}
 
 
 def validate_crd(crd: dict) -> None:

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from . import errors
+from .representations import media_ranges
 from .resources import Registry, ResourceType
 
 AGGREGATED_GROUP = "apidiscovery.k8s.io"
@@ -38,19 +39,11 @@ def negotiate(accept: str) -> str | None:
     Media ranges are taken by quality, then in order, as the API server's negotiation does; a range for another
     version or format of the aggregated document is skipped. Nothing acceptable is 406 Not Acceptable.
     """
-    ranges = []
-    for position, clause in enumerate(accept.split(",")):
-        media_type, *raw_params = (part.strip() for part in clause.split(";"))
-        params = dict(p.split("=", 1) for p in raw_params if "=" in p)
-        try:
-            quality = float(params.pop("q", "1"))
-        except ValueError:
-            quality = 1.0
-        if media_type and quality > 0:
-            ranges.append((-quality, position, media_type.lower(), params))
+    ranges = media_ranges(accept)
     if not ranges:
         return None
-    for _, _, media_type, params in sorted(ranges, key=lambda r: r[:2]):
+    for media_range in ranges:
+        media_type, params = media_range.media_type, media_range.params
         if not params:
             if media_type in LEGACY_TYPES:
                 return None

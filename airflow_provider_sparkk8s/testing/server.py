@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import yaml
 from aiohttp import web
 
-from . import custom_resources, discovery, errors, scale
+from . import custom_resources, discovery, errors, representations, scale
 from .authn import UserInfo, impersonated_user
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .graceful_deletion import parse_grace_period
@@ -21,7 +21,6 @@ from .openapi import openapi_v3_group_version, openapi_v3_index
 from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_streams import STREAM_SUBRESOURCES, stream_refusal
 from .resources import ResourceType
-from .tables import table, wants_table
 
 if TYPE_CHECKING:
     from .emulator import KubeEmulator
@@ -258,38 +257,40 @@ class Server:
                          201)
         if sub == "scale":
             return await self._scale(request, rt, namespace or "", name or "", dry_run)
+        if method == "GET" and sub == "log":
+            return await self.emu.pod_logs.serve(request, namespace or "", name or "")
+        # The representation is negotiated first: a request nothing can be served for is 406 before it reads or writes.
+        wanted = representations.negotiate(request.headers.get("Accept", ""))
+
+        def answer(obj: dict, status: int = 200) -> web.Response:
+            return _json(representations.render_object(rt, obj, wanted, q.get("includeObject")), status)
+
         if method == "GET":
-            if sub == "log":
-                return await self.emu.pod_logs.serve(request, namespace or "", name or "")
             if watch_path or _truthy(q.get("watch")):
                 field_selector = q.get("fieldSelector")
                 if name:
                     field_selector = ",".join(filter(None, [field_selector, f"metadata.name={name}"]))
-                return await self._watch(request, rt, namespace, q.get("labelSelector"), field_selector)
-            as_table = wants_table(request.headers.get("Accept", ""))
+                return await self._watch(request, rt, namespace, q.get("labelSelector"), field_selector, wanted)
             if name:
-                obj = self.store.get(rt, namespace, name, read_only=True)
-                return _json(table(rt, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
-                                   q.get("includeObject")) if as_table else obj)
+                return answer(self.store.get(rt, namespace, name, read_only=True))
             limit = int(q["limit"]) if q.get("limit") else None
             listed = self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
                                      q.get("continue"), read_only=True)
-            return _json(table(rt, listed["items"], listed["metadata"], q.get("includeObject")) if as_table
-                         else listed)
+            return _json(representations.render_list(rt, listed, wanted, q.get("includeObject")))
         if method == "POST":
             if name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
             warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
-            return _warned(_json(self.store.create(rt, namespace, obj, dry_run=dry_run,
-                                                   field_manager=_field_manager(request)), 201), warnings)
+            return _warned(answer(self.store.create(rt, namespace, obj, dry_run=dry_run,
+                                                    field_manager=_field_manager(request)), 201), warnings)
         if method == "PUT":
             if not name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
             warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
-            return _warned(_json(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run,
-                                                    field_manager=_field_manager(request))), warnings)
+            return _warned(answer(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run,
+                                                     field_manager=_field_manager(request))), warnings)
         if method == "PATCH":
             if not name:
                 raise errors.method_not_allowed()
@@ -303,9 +304,11 @@ class Server:
             manager = q.get("fieldManager") if patch_type == "apply" else _field_manager(request)
             obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, manager,
                                             _truthy(q.get("force")), dry_run=dry_run)
-            return _warned(_json(obj, 201 if created else 200), warnings)
+            return _warned(answer(obj, 201 if created else 200), warnings)
         if method == "DELETE":
             opts = await self._body(request, optional=True) or {}
+            # client-go (kubectl delete --dry-run=server) sends dryRun in the DeleteOptions body, not the query.
+            dry_run = dry_run or "All" in (opts.get("dryRun") or [])
             propagation = q.get("propagationPolicy") or opts.get("propagationPolicy")
             if opts.get("orphanDependents") is True:
                 propagation = "Orphan"
@@ -315,7 +318,7 @@ class Server:
             obj = self.store.delete(rt, namespace, name, propagation, dry_run=dry_run,
                                     preconditions=opts.get("preconditions"), grace_period_seconds=grace)
             if obj["metadata"].get("deletionTimestamp") or rt.plural == "pods":
-                return _json(obj)
+                return answer(obj)
             return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                           "details": {"name": name, **({"group": rt.group} if rt.group else {}), "kind": rt.plural,
                                       "uid": obj["metadata"]["uid"]}})
@@ -396,7 +399,8 @@ class Server:
 
     # ------------------------------------------------------------------ watch
     async def _watch(self, request: web.Request, rt: ResourceType, namespace: str | None,
-                     label_selector: str | None, field_selector: str | None) -> web.StreamResponse:
+                     label_selector: str | None, field_selector: str | None,
+                     wanted: representations.Representation) -> web.StreamResponse:
         q = request.query
         faults: list[Fault] = request.get(FAULTS, [])
         timeout = float(q["timeoutSeconds"]) if q.get("timeoutSeconds") else self.emu.watch_timeout
@@ -460,14 +464,16 @@ class Server:
                         rv = self.store.resource_version
                         await asyncio.sleep(0)  # let already-scheduled events reach the queue first
                         if watcher.queue.empty():
-                            await send(json.dumps({"type": "BOOKMARK", "object": {
+                            bookmark = {"type": "BOOKMARK", "object": {
                                 "kind": rt.kind, "apiVersion": rt.api_version,
-                                "metadata": {"resourceVersion": str(rv), "annotations": {}}}}))
+                                "metadata": {"resourceVersion": str(rv), "annotations": {}}}}
+                            await send(json.dumps(self._watch_event(rt, bookmark, wanted, None, False)))
                         bookmark_at = loop.time() + self.emu.bookmark_interval
                     continue
                 if event is None:
                     break
-                await send(json.dumps(event.wire(), separators=(",", ":")))
+                await send(json.dumps(self._watch_event(rt, event.wire(), wanted, q.get("includeObject"), sent == 0),
+                                      separators=(",", ":")))
                 sent += 1
                 if drop_events is not None and sent >= drop_events:
                     if request.transport is not None:
@@ -481,6 +487,22 @@ class Server:
         if websocket:
             await ws.close()
         return resp
+
+    @staticmethod
+    def _watch_event(rt: ResourceType, event: dict, wanted: representations.Representation,
+                     include_object: str | None, first: bool) -> dict:
+        """An event with its object in the negotiated representation (a Table's columns in the first event only).
+
+        An object the representation does not fit (one asked for as a list kind) is sent as it is, as the API
+        server does when a watch event's transformation fails.
+        """
+        if event["type"] == "ERROR" or (event["type"] == "BOOKMARK" and wanted.kind == "Table"):
+            return event  # a Status is never transformed; a bookmark has no row (Table watches ask for none)
+        try:
+            obj = representations.render_object(rt, event["object"], wanted, include_object, headers=first)
+        except errors.ApiError:
+            return event
+        return {**event, "object": obj}
 
     # ------------------------------------------------------------------ admin endpoint
     async def _admin(self, request: web.Request, path: str) -> web.Response:

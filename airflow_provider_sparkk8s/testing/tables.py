@@ -325,26 +325,26 @@ def _layout(plural: str) -> tuple[tuple[Column, ...], Callable[[dict], list]]:
     return columns, lambda o: [o["metadata"]["name"], *extra(o), *(_age(o) for _ in age)]
 
 
-def wants_table(accept: str) -> bool:
-    return "as=Table" in accept
+def table(rt: ResourceType, items: list[dict], list_meta: dict, include_object: str | None = None,
+          api_version: str = "meta.k8s.io/v1", headers: bool = True) -> dict:
+    """A meta.k8s.io Table; `include_object` is the request's includeObject (None, Metadata, Object).
 
-
-def table(rt: ResourceType, items: list[dict], list_meta: dict, include_object: str | None = None) -> dict:
-    """A meta.k8s.io/v1 Table; `include_object` is the request's includeObject (None, Metadata, Object)."""
+    Without `headers` the column definitions are null, as in a watch's events after the first.
+    """
     columns, cells = _layout(rt.plural)
     return {
         "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
+        "apiVersion": api_version,
         "metadata": list_meta,
         "columnDefinitions": [{"name": c.name, "type": c.type, "format": c.format, "description": c.name,
-                               "priority": c.priority} for c in columns],
-        "rows": [{"cells": cells(o), **_row_object(o, include_object or "Metadata")} for o in items],
+                               "priority": c.priority} for c in columns] if headers else None,
+        "rows": [{"cells": cells(o), **_row_object(o, include_object or "Metadata", api_version)} for o in items],
     }
 
 
-def _row_object(obj: dict, include: str) -> dict:
+def _row_object(obj: dict, include: str, api_version: str) -> dict:
     if include == "None":
         return {}
     if include == "Object":
         return {"object": obj}
-    return {"object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}}
+    return {"object": {"kind": "PartialObjectMetadata", "apiVersion": api_version, "metadata": obj["metadata"]}}
