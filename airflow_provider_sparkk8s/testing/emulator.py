@@ -248,6 +248,7 @@ class KubeEmulator:
         from .controllers.deployment import DeploymentController
         from .controllers.endpoints import EndpointsController
         from .controllers.endpointslices import EndpointSliceController
+        from .controllers.garbage_collector import GarbageCollector
         from .controllers.job import JobController
         from .controllers.kubelet import NODE_IP, NODE_NAME
         from .controllers.namespace import NamespaceController
@@ -268,6 +269,7 @@ class KubeEmulator:
         ca_pem = self.ca_path.read_text() if self.ca_path is not None else make_ca_pem()
         return [
             CrdEstablishing(api),
+            GarbageCollector(api),
             JobController(api, pod_backoff_seconds=self.job_pod_backoff_seconds),
             TTLAfterFinishedController(api),
             CronJobController(api),
