@@ -213,7 +213,8 @@ class Controller:
 
     Subclasses set `api_version`/`kind` (the primary kind, whose changes queue the object's own key), may set
     `owns` (kinds whose changes queue their controlling owner of the primary kind) and `watches` (more kinds, mapped
-    to keys by `keys_for`), and implement `reconcile`, which returns seconds after which to look again, or None.
+    to keys by `keys_for`), or override `subscribe` to watch otherwise, and implement `reconcile`, which returns
+    seconds after which to look again, or None.
     """
 
     api_version: str = ""

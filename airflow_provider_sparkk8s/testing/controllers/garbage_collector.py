@@ -58,8 +58,6 @@ class Node:
 
 
 class GarbageCollector(Controller):
-    workers = 2
-
     def __init__(self, api: ApiClient) -> None:
         super().__init__(api)
         self.nodes: dict[str, Node] = {}  # uid -> node, for every object seen
