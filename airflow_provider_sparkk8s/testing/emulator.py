@@ -252,6 +252,7 @@ class KubeEmulator:
         from .controllers.deployment import DeploymentController
         from .controllers.endpoints import EndpointsController
         from .controllers.endpointslices import EndpointSliceController
+        from .controllers.garbage_collector import GarbageCollector
         from .controllers.job import JobController
         from .controllers.kubelet import NODE_IP, NODE_NAME
         from .controllers.namespace import NamespaceController
@@ -273,6 +274,7 @@ class KubeEmulator:
         return [
             CrdEstablishing(api),
             ClusterRoleAggregationController(api),
+            GarbageCollector(api),
             JobController(api, pod_backoff_seconds=self.job_pod_backoff_seconds),
             TTLAfterFinishedController(api),
             CronJobController(api),

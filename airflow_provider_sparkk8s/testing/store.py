@@ -1,5 +1,5 @@
 """The emulator's in-memory object store: one resourceVersion counter, a bounded event history for
-watches, finalizers and ownerReference garbage collection.
+watches, finalizers and what a DELETE does (garbage collection is a controller: controllers/garbage_collector.py).
 
 Thread-safe: the HTTP server, the simulated controllers and test code may all call it.
 """
@@ -28,6 +28,7 @@ from .graceful_deletion import grace_period_seconds as graceful_period
 from .graceful_deletion import mark_deleting
 from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_updates import pod_update_causes
+from .propagation import gc_finalizers, set_finalizers
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
 from .strategies import strategy_for
@@ -177,8 +178,6 @@ class Store:
             shared = copy.deepcopy(obj)
             for fn in list(self._listeners):
                 fn(event_type, rt, shared, old)
-        if event_type == "DELETED":
-            self._release_waiting_owners(obj)
         return copy.deepcopy(obj)
 
     def _serve_crd(self, event_type: str, crd: dict) -> None:
@@ -492,10 +491,8 @@ class Store:
         held_by_spec = rt.plural == "namespaces" and bool((new.get("spec") or {}).get("finalizers"))
         if (new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not held_by_spec
                 and not new["metadata"].get("deletionGracePeriodSeconds")):
-            # The last finalizer is gone: the object goes, and the garbage collector takes its dependents.
-            deleted = self._commit("DELETED", rt, new, old)
-            self._collect_dependents(deleted["metadata"]["uid"], "Background")
-            return deleted
+            # The last finalizer is gone: the object goes (the garbage collector sees it and takes its dependents).
+            return self._commit("DELETED", rt, new, old)
         return self._commit("MODIFIED", rt, new, old)
 
     def _validate_pod_update(self, current: dict, new: dict) -> None:
@@ -589,120 +586,45 @@ class Store:
                 raise errors.conflict(rt.plural, name, rt.group)
             if dry_run:
                 return copy.deepcopy(current)
-            propagation = propagation or ("Foreground" if rt.plural == "namespaces" else "Background")
             obj = copy.deepcopy(current)
-            if rt.plural == "namespaces" and (current.get("spec") or {}).get("finalizers"):
-                # Terminating: the namespace controller empties it, then removes its "kubernetes" finalizer.
-                obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
-                obj["metadata"]["deletionGracePeriodSeconds"] = 0
-                obj.setdefault("status", {})["phase"] = "Terminating"
-                return obj if obj == current else self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
-            if propagation == "Orphan":
-                self._orphan(current["metadata"]["uid"])
+            if rt.plural == "namespaces":
+                return self._delete_namespace(rt, current, obj)
             grace = graceful_period(rt.plural, rt.group, current, grace_period_seconds)
-            if grace > 0 and propagation != "Foreground":
-                # Graceful: marked now, gone when the kubelet has stopped the containers and deletes it again.
-                changed = mark_deleting(obj, grace)
-                return self._commit("MODIFIED", rt, obj, copy.deepcopy(current)) if changed else obj
-            if propagation == "Foreground" or rt.plural == "namespaces":
+            finalizers = gc_finalizers(current["metadata"].get("finalizers") or [], propagation)
+            if grace > 0:
+                # Graceful: marked now, gone when the kubelet has stopped the containers and deletes it again. A
+                # deletion already under way keeps its finalizers.
+                if not mark_deleting(obj, grace):
+                    return obj
+                set_finalizers(obj, finalizers)
+                return self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
+            set_finalizers(obj, finalizers)
+            if finalizers:
+                # Held by finalizers (the garbage collector's foregroundDeletion or orphan among them).
                 obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
                 obj["metadata"]["deletionGracePeriodSeconds"] = 0
-                if rt.plural == "namespaces":
-                    obj.setdefault("status", {})["phase"] = "Terminating"
-                if obj != current:
-                    obj = self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
-                if rt.plural == "namespaces":
-                    self._empty_namespace(name)
-                else:
-                    self._collect_dependents(current["metadata"]["uid"], "Foreground")
-                    self._wait_for_blocking_dependents(rt, current["metadata"].get("namespace", ""), name)
-                obj = copy.deepcopy(self._bucket(rt).get((obj["metadata"].get("namespace", ""), name), obj))
-            if obj["metadata"].get("finalizers"):
-                if not obj["metadata"].get("deletionTimestamp") or obj["metadata"].get("deletionGracePeriodSeconds"):
-                    obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
-                    obj["metadata"]["deletionGracePeriodSeconds"] = 0
-                    return self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
-                return obj
-            deleted = self._commit("DELETED", rt, obj, copy.deepcopy(current))
-            if propagation != "Orphan":
-                self._collect_dependents(deleted["metadata"]["uid"], "Background")
-            return deleted
+                return obj if obj == current else self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
+            return self._commit("DELETED", rt, obj, copy.deepcopy(current))
 
-    # `builtins.list`: in the class body `list` is Store.list.
-    def _all_objects(self) -> builtins.list[tuple[ResourceType, dict]]:
-        out: builtins.list[tuple[ResourceType, dict]] = []
-        for (group, plural), bucket in self._objects.items():
-            rt = next((t for t in self.registry.types.values() if t.group == group and t.plural == plural), None)
-            if rt is not None:
-                out.extend((rt, obj) for obj in bucket.values())
-        return out
-
-    def _live_uids(self) -> set[str]:
-        return {obj["metadata"]["uid"] for _, obj in self._all_objects()}
-
-    def _collect_dependents(self, owner_uid: str, propagation: str) -> None:
-        """Garbage-collect objects whose owners are all gone (or going, for foreground deletion)."""
-        live = self._live_uids() - {owner_uid}
-        for rt, obj in self._all_objects():
-            refs = obj["metadata"].get("ownerReferences") or []
-            uids = {r.get("uid") for r in refs}
-            if owner_uid in uids and not (uids & live):
-                try:
-                    self.delete(rt, obj["metadata"].get("namespace"), obj["metadata"]["name"], propagation)
-                except errors.ApiError:
-                    pass
-
-    def _blocking_dependents(self, owner_uid: str) -> builtins.list[dict]:
-        return [obj for _, obj in self._all_objects()
-                if any(r.get("uid") == owner_uid and r.get("blockOwnerDeletion")
-                       for r in obj["metadata"].get("ownerReferences") or [])]
-
-    def _wait_for_blocking_dependents(self, rt: ResourceType, namespace: str, name: str) -> None:
-        """Foreground deletion: the owner keeps a `foregroundDeletion` finalizer while dependents with
-        blockOwnerDeletion (held by their own finalizers) still exist."""
-        owner = self._bucket(rt).get((namespace, name))
-        if owner is None or not self._blocking_dependents(owner["metadata"]["uid"]):
-            return
-        finalizers = owner["metadata"].get("finalizers") or []
-        if "foregroundDeletion" not in finalizers:
-            new = copy.deepcopy(owner)
-            new["metadata"]["finalizers"] = [*finalizers, "foregroundDeletion"]
-            self._commit("MODIFIED", rt, new, copy.deepcopy(owner))
-
-    def _release_waiting_owners(self, dependent: dict) -> None:
-        """Finish the foreground deletion of owners whose last blocking dependent just went."""
-        uids = {r.get("uid") for r in dependent["metadata"].get("ownerReferences") or []
-                if r.get("blockOwnerDeletion")}
-        if not uids:
-            return
-        for rt, owner in self._all_objects():
-            meta = owner["metadata"]
-            if (meta["uid"] not in uids or "foregroundDeletion" not in (meta.get("finalizers") or [])
-                    or self._blocking_dependents(meta["uid"])):
-                continue
-            new = copy.deepcopy(owner)
-            new["metadata"]["finalizers"] = [f for f in meta["finalizers"] if f != "foregroundDeletion"]
-            if new["metadata"]["finalizers"]:
-                self._commit("MODIFIED", rt, new, copy.deepcopy(owner))
-            else:
-                new["metadata"].pop("finalizers")
-                self._commit("DELETED", rt, new, copy.deepcopy(owner))
-
-    def _orphan(self, owner_uid: str) -> None:
-        for rt, obj in self._all_objects():
-            refs = obj["metadata"].get("ownerReferences") or []
-            if any(r.get("uid") == owner_uid for r in refs):
-                new = copy.deepcopy(obj)
-                kept = [r for r in refs if r.get("uid") != owner_uid]
-                if kept:
-                    new["metadata"]["ownerReferences"] = kept
-                else:
-                    new["metadata"].pop("ownerReferences")  # the API server omits an empty list
-                self._commit("MODIFIED", rt, new, copy.deepcopy(obj))
+    def _delete_namespace(self, rt: ResourceType, current: dict, obj: dict) -> dict:
+        """Terminating: the namespace controller empties it, then removes its "kubernetes" finalizer."""
+        obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
+        obj["metadata"]["deletionGracePeriodSeconds"] = 0
+        obj.setdefault("status", {})["phase"] = "Terminating"
+        if obj != current:
+            obj = self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
+        if not (current.get("spec") or {}).get("finalizers"):
+            self._empty_namespace(obj["metadata"]["name"])
+        return obj
 
     def _empty_namespace(self, namespace: str) -> None:
-        for rt, obj in self._all_objects():
-            if rt.namespaced and obj["metadata"].get("namespace") == namespace:
+        """A namespace without spec.finalizers (no namespace controller holds it) is emptied at once."""
+        for rt in builtins.list({(t.group, t.plural): t for t in self.registry.types.values()}.values()):
+            if not rt.namespaced:
+                continue
+            for key, obj in builtins.list(self._bucket(rt).items()):
+                if key[0] != namespace:
+                    continue
                 try:
                     self.delete(rt, namespace, obj["metadata"]["name"], grace_period_seconds=0)
                 except errors.ApiError:

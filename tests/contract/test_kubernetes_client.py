@@ -559,7 +559,8 @@ def test_foreground_deletion_waits_for_blocking_dependent_finalizer(v1: CoreV1Ap
     owner = v1.read_namespaced_pod("owner", NS)
     assert owner.metadata.deletion_timestamp is not None
     assert "foregroundDeletion" in owner.metadata.finalizers
-    assert v1.read_namespaced_config_map("held", NS).metadata.deletion_timestamp is not None
+    # The garbage collector deletes the dependent asynchronously; its own finalizer keeps it.
+    wait_for(lambda: v1.read_namespaced_config_map("held", NS).metadata.deletion_timestamp is not None)
 
     v1.patch_namespaced_config_map("held", NS, {"metadata": {"finalizers": None}})
     wait_for(lambda: not_found(lambda: v1.read_namespaced_pod("owner", NS)))

@@ -114,3 +114,12 @@ def test_the_import_graph_has_no_cycle() -> None:
 
     for module in sorted(graph):
         walk(module)
+
+
+def test_garbage_collection_is_a_controller_not_part_of_the_store() -> None:
+    # The store does what the API server does on DELETE (finalizers, deletionTimestamp); following ownerReferences
+    # to dependents is the garbage collector's work, from its own watches.
+    store = MODULES[f"{PACKAGE}.store"].read_text()
+    assert "blockOwnerDeletion" not in store and "dependents(" not in store
+    collector = f"{PACKAGE}.controllers.garbage_collector"
+    assert collector in MODULES and f"{PACKAGE}.controllers.base" in imports(collector, module_level_only=True)

@@ -44,6 +44,7 @@ class ApiClient:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._handlers: dict[tuple[str, str], list[tuple[Handler, asyncio.AbstractEventLoop]]] = {}
+        self._all_kinds: list[tuple[Handler, asyncio.AbstractEventLoop]] = []
 
     def resource(self, api_version: str, kind: str) -> ResourceType:
         return self._store.rt(api_version, kind)
@@ -107,17 +108,32 @@ class ApiClient:
         its group, so a custom resource whose CRD comes later is seen too), starting with ADDED for those that
         exist. Handlers of the same kind share the objects they are given: they must not modify them."""
         group = api_version.rpartition("/")[0]
-        if not self._handlers:
-            # One store listener per client, however many kinds it watches: the store copies every change for
-            # each listener.
-            self._store.add_listener(self._on_change)
+        self._listen()
         self._handlers.setdefault((group, kind), []).append((handler, loop))
         for obj in self.list(api_version, kind):
             loop.call_soon_threadsafe(handler, "ADDED", obj, None)
 
+    def watch_all(self, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
+        """As `watch`, for every kind the API serves, now or later (the garbage collector's view of the cluster:
+        each object's apiVersion and kind say what it is)."""
+        self._listen()
+        self._all_kinds.append((handler, loop))
+        listed: set[tuple[str, str]] = set()
+        for rt in list(self._store.registry.types.values()):
+            if (rt.group, rt.plural) not in listed:  # one bucket however many versions are served
+                listed.add((rt.group, rt.plural))
+                for obj in self._store.list(rt)["items"]:
+                    loop.call_soon_threadsafe(handler, "ADDED", obj, None)
+
+    def _listen(self) -> None:
+        if not self._handlers and not self._all_kinds:
+            # One store listener per client, however many kinds it watches: the store copies every change for
+            # each listener.
+            self._store.add_listener(self._on_change)
+
     def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
         # Called with the store's lock held: only hand the event to the loop.
-        for handler, loop in self._handlers.get((rt.group, rt.kind), ()):
+        for handler, loop in [*self._handlers.get((rt.group, rt.kind), ()), *self._all_kinds]:
             call_soon(loop, handler, event_type, obj, old)
 
 
@@ -197,7 +213,8 @@ class Controller:
 
     Subclasses set `api_version`/`kind` (the primary kind, whose changes queue the object's own key), may set
     `owns` (kinds whose changes queue their controlling owner of the primary kind) and `watches` (more kinds, mapped
-    to keys by `keys_for`), and implement `reconcile`, which returns seconds after which to look again, or None.
+    to keys by `keys_for`), or override `subscribe` to watch otherwise, and implement `reconcile`, which returns
+    seconds after which to look again, or None.
     """
 
     api_version: str = ""
@@ -218,12 +235,16 @@ class Controller:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Begin watching and working (called on the emulator's loop thread before it runs)."""
         self.queue = WorkQueue()
+        self.subscribe(loop)
+        self._tasks = [loop.create_task(self._work(), name=f"{self.name}-{i}") for i in range(self.workers)]
+
+    def subscribe(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Open the watches whose events queue keys."""
         self.api.watch(self.api_version, self.kind, self._on_primary, loop)
         for api_version, kind in self.owns:
             self.api.watch(api_version, kind, self._on_owned, loop)
         for api_version, kind in self.watches:
             self.api.watch(api_version, kind, self._on_watched(api_version, kind), loop)
-        self._tasks = [loop.create_task(self._work(), name=f"{self.name}-{i}") for i in range(self.workers)]
 
     async def stop(self) -> None:
         for task in self._tasks:
