@@ -81,19 +81,19 @@ class LocalContainer:
         return self._exit_code
 
     async def stop(self, grace_seconds: float) -> int:
-        """SIGTERM to the container's processes, SIGKILL to all that remain after ``grace_seconds``; the exit
-        code (143 when SIGTERM ended it, 137 when SIGKILL did)."""
+        """SIGTERM to the container's processes, SIGKILL to all that remain after ``grace_seconds`` (at once when
+        it is 0); the exit code (143 when SIGTERM ended it, 137 when SIGKILL did)."""
         if self.process is None:
             raise RuntimeError("the container was not started")
-        if self.process.returncode is None:
+        if self.process.returncode is None and grace_seconds > 0:  # as containerd: no grace, no SIGTERM
             for pid in _group_members(self.process.pid):
                 if pid != self.process.pid:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(asyncio.shield(self.process.wait()), max(grace_seconds, 0))
-            except asyncio.TimeoutError:
-                _kill_group(self.process.pid)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.process.wait()), grace_seconds)
+        if self.process.returncode is None:
+            _kill_group(self.process.pid)
         for process in self._execs:
             if process.returncode is None:
                 _kill_group(process.pid)
