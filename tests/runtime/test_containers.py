@@ -91,6 +91,15 @@ def test_failing_command_exit_codes(tmp_path: Path) -> None:
     assert asyncio.run(scenario()) == [3, 139]  # a signal's exit code is 128 + its number, as Kubernetes shows it
 
 
+def test_missing_program_is_a_start_error(tmp_path: Path) -> None:
+    logs = Logs()
+    container = local_container(pod([]), {"name": "c", "command": ["no-such-program"]}, {}, tmp_path / "tmp",
+                                logs=logs)
+    assert asyncio.run(run(container)) == 128
+    assert container.start_error == 'exec: "no-such-program": executable file not found in $PATH'
+    assert logs.lines == []  # the runtime's message is the container's state, not its log
+
+
 def test_mounts_sub_paths_and_working_dir_never_write_to_the_host(tmp_path: Path) -> None:
     missing = Path("/opt/sparkk8s-runtime-test-mount")  # absent on the host; must stay absent
     assert not missing.exists()

@@ -30,6 +30,8 @@ from typing import Any
 from .sandboxing import ContainerView, bwrap_argv
 
 SIGTERM_EXIT, SIGKILL_EXIT = 128 + signal.SIGTERM, 128 + signal.SIGKILL
+START_ERROR_EXIT = 128  # what Kubernetes reports for a container whose program could not be started
+_BWRAP_ERROR = "bwrap: "  # how bubblewrap's own failures start (before the program runs, on its stderr)
 _CHUNK = 65536
 
 # (stream, when, line): stream is "stdout" or "stderr", the line has no newline; the kubelet writes the pod log.
@@ -51,6 +53,7 @@ class LocalContainer:
         self._readers: list[asyncio.Task] = []
         self._execs: list[asyncio.subprocess.Process] = []
         self._exit_code: int | None = None
+        self.start_error: str | None = None  # why the program could not be started (reason StartError)
 
     @property
     def pid(self) -> int | None:
@@ -72,12 +75,17 @@ class LocalContainer:
                          asyncio.ensure_future(self._read_lines("stderr", self.process.stderr))]
 
     async def wait(self) -> int:
-        """The exit code as Kubernetes reports it: the program's own, or 128 + the signal that ended it."""
+        """The exit code as Kubernetes reports it: the program's own, 128 + the signal that ended it, or 128 when
+        the program could not be started (``start_error`` then says why, as the container's message)."""
         if self.process is None:
             raise RuntimeError("the container was not started")
         code = await self.process.wait()
         await asyncio.gather(*self._readers)
-        self._exit_code = 128 - code if code < 0 else code
+        if self.start_error is not None and code == 1:
+            self._exit_code = START_ERROR_EXIT
+        else:
+            self.start_error = None  # the program ran (and wrote what looked like bubblewrap's message)
+            self._exit_code = 128 - code if code < 0 else code
         return self._exit_code
 
     async def stop(self, grace_seconds: float) -> int:
@@ -150,8 +158,20 @@ class LocalContainer:
             self._deliver(stream, pending)
 
     def _deliver(self, stream: str, line: bytes) -> None:
+        text = line.decode(errors="replace")
+        if stream == "stderr" and text.startswith(_BWRAP_ERROR) and self.start_error is None:
+            self.start_error = _start_error(text.removeprefix(_BWRAP_ERROR))  # the runtime's, not the pod log's
+            return
         if self.on_line:
-            self.on_line(stream, datetime.now(timezone.utc), line.decode(errors="replace"))
+            self.on_line(stream, datetime.now(timezone.utc), text)
+
+
+def _start_error(message: str) -> str:
+    """bubblewrap's failure in the words of runc, which a kubelet shows in the container's state."""
+    program, _, cause = message.removeprefix("execvp ").partition(": ")
+    if message.startswith("execvp ") and cause == "No such file or directory":
+        return f'exec: "{program}": executable file not found in $PATH'
+    return message
 
 
 def _take_terminal() -> None:
