@@ -4,7 +4,11 @@ Stopping follows the kubelet: SIGTERM, then SIGKILL when the grace period ends. 
 the container's group but bubblewrap's outer process, since bubblewrap ends its namespace with SIGKILL as soon as
 that process dies, which would deny the program its grace period. (Bubblewrap's init, the namespace's PID 1,
 ignores the SIGTERM as every namespace init does; it ends when the program does.) SIGKILL goes to the whole
-group, and the PID namespace takes down whatever left the group.
+group, and the PID namespace takes down whatever left the group. One difference from a cluster: the program is
+not its namespace's PID 1 (bubblewrap's init is), so a shell that would ignore SIGTERM as PID 1 stops at once.
+
+``--die-with-parent`` ties a container to the thread that started it (the kernel's parent-death signal follows the
+thread): start containers from the event loop's thread, which lives as long as the kubelet.
 
 ``exec`` runs a fresh bubblewrap with the container's view (same root, volumes, ``/tmp`` and working directory)
 rather than entering the running container's namespaces with nsenter: it needs no privilege beyond what starting
