@@ -150,7 +150,8 @@ def test_stop_leaves_no_process_behind(tmp_path: Path) -> None:
             if sum(c.startswith(b"sleep") for c in commands) == 3:
                 break
             await asyncio.sleep(0.05)
-        return processes, await container.stop(grace_seconds=5)
+        # A process left behind would hold the output pipes open: wait() would never end.
+        return processes, await asyncio.wait_for(container.stop(grace_seconds=5), 30)
 
     processes, code = asyncio.run(scenario())
     assert code == 143  # ended by SIGTERM
