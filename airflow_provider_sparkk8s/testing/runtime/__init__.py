@@ -1,0 +1,28 @@
+"""The container runtime of the sandbox's local kubelet: it runs a pod's containers as processes on this machine.
+
+What runs on the host: each container's command, as Kubernetes resolves it (``command``), with the environment
+Kubernetes gives it (``env``), as the user the emulator runs as (root in CI). Its image's programs are either the
+host's own (sh, coreutils, python3: images mapped with ``run: host``) or those of a directory given as the image's
+root filesystem.
+
+How it is confined (``sandboxing``): bubblewrap gives each container a mount namespace, where its volumes
+(``volumes``) appear at their mountPaths and ``/tmp`` is its own, and a PID namespace, so that stopping it leaves
+no process behind (``container``). That is all: the network, users, hostname and the rest of the host's
+filesystem are shared with the host, and no resource limit (CPU, memory, ephemeral storage) is enforced. A pod
+can read and write whatever the emulator's user can.
+"""
+
+from .command import container_argv
+from .container import SIGKILL_EXIT, SIGTERM_EXIT, START_ERROR_EXIT, ExecProcess, LineCallback, LocalContainer
+from .env import ContainerEnv, container_env, service_link_env
+from .errors import ContainerConfigFailure, ContainerCreateFailure, MountFailure, RuntimeFailure
+from .expansion import expand
+from .sandboxing import ContainerView, Mount, bwrap_argv, volume_mounts
+from .volumes import ObjectReader, Volume, materialise_volumes, remove_pod_volumes
+
+__all__ = [
+    "SIGKILL_EXIT", "SIGTERM_EXIT", "START_ERROR_EXIT", "ContainerConfigFailure", "ContainerCreateFailure",
+    "ContainerEnv", "ContainerView", "ExecProcess", "LineCallback", "LocalContainer", "Mount", "MountFailure",
+    "ObjectReader", "RuntimeFailure", "Volume", "bwrap_argv", "container_argv", "container_env", "expand",
+    "materialise_volumes", "remove_pod_volumes", "service_link_env", "volume_mounts",
+]
