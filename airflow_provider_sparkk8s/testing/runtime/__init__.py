@@ -17,12 +17,13 @@ from .container import SIGKILL_EXIT, SIGTERM_EXIT, START_ERROR_EXIT, ExecProcess
 from .env import ContainerEnv, container_env, service_link_env
 from .errors import ContainerConfigFailure, ContainerCreateFailure, MountFailure, RuntimeFailure
 from .expansion import expand
+from .running import RunningContainers
 from .sandboxing import ContainerView, Mount, bwrap_argv, volume_mounts
 from .volumes import ObjectReader, Volume, materialise_volumes, remove_pod_volumes
 
 __all__ = [
     "SIGKILL_EXIT", "SIGTERM_EXIT", "START_ERROR_EXIT", "ContainerConfigFailure", "ContainerCreateFailure",
     "ContainerEnv", "ContainerView", "ExecProcess", "LineCallback", "LocalContainer", "Mount", "MountFailure",
-    "ObjectReader", "RuntimeFailure", "Volume", "bwrap_argv", "container_argv", "container_env", "expand",
-    "materialise_volumes", "remove_pod_volumes", "service_link_env", "volume_mounts",
+    "ObjectReader", "RunningContainers", "RuntimeFailure", "Volume", "bwrap_argv", "container_argv",
+    "container_env", "expand", "materialise_volumes", "remove_pod_volumes", "service_link_env", "volume_mounts",
 ]
