@@ -31,6 +31,7 @@ from .pods import Pods
 from .rbac import Authorizer
 from .resources import ResourceType
 from .reviews import Reviews
+from .runtime.running import RunningContainers
 from .store import Store
 
 
@@ -121,6 +122,7 @@ class KubeEmulator:
         self.reviews = Reviews(self.store, self.rbac, self.authenticator, self.token_issuer)
         # The controllers, each seeing the cluster only through its own API client.
         self.pod_logs = PodLogs(ApiClient(self.store))
+        self.containers = RunningContainers()  # what runs locally: the kubelet fills it, pods/exec reaches it
         self.container_programs = ContainerPrograms()
         self.kubelet = Kubelet(ApiClient(self.store), self.pod_logs, PodBehaviours(), self.container_programs,
                                KubeletSettings(pod_run_seconds, pod_pending_seconds), enabled=simulate_pods)
