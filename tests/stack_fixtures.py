@@ -60,7 +60,9 @@ def airflow_stack(e2e_kube: KubeEmulator, tmp_path_factory: pytest.TempPathFacto
         raise
     print(f"\nAirflow stack started in {stack.startup_seconds:.1f}s at {stack.url} (logs: {stack.logs})")
     yield stack
-    stack.stop()
+    # Nothing is checked of the shutdown at the session's end: components still going after a few seconds (the
+    # triggerer waits 10 s for its trigger runner) are killed with whatever they started.
+    stack.stop(timeout=3)
 
 
 @pytest.hookimpl(hookwrapper=True)

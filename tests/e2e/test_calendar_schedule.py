@@ -13,6 +13,8 @@ from tests.stack import AirflowStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
+INTERVAL = 10  # seconds between the calendar's fires: the test waits for two of them
+
 
 def calendar_dag(dag_id: str, start: datetime) -> str:
     return f"""
@@ -25,7 +27,7 @@ from airflow_provider_sparkk8s.timetables import ArgoCalendarTimetable
 
 with DAG({dag_id!r}, start_date=datetime.fromisoformat({start.isoformat()!r}), catchup=True,
          is_paused_upon_creation=False, max_active_runs=1,
-         schedule=ArgoCalendarTimetable(calendar={{"interval": "20s"}})):
+         schedule=ArgoCalendarTimetable(calendar={{"interval": "{INTERVAL}s"}})):
     ArgoCalendarSensor(task_id="event", calendar={{"interval": "3s", "metadata": {{"stage": "e2e"}}}},
                        after="{{{{ macros.datetime.now().astimezone() }}}}", deferrable=True, timeout=120)
 """
@@ -42,7 +44,7 @@ def test_scheduler_runs_at_calendar_fires_and_the_sensor_defers(airflow_stack: A
 
     first, second = airflow_stack.wait(two_runs, 120, f"two scheduled runs of {dag_id}")[:2]
     # An interval calendar fires one interval after it starts (the DAG's start_date), then every interval.
-    fires = [start + timedelta(seconds=20), start + timedelta(seconds=40)]
+    fires = [start + timedelta(seconds=INTERVAL), start + timedelta(seconds=2 * INTERVAL)]
     for run, fire in zip((first, second), fires, strict=True):
         assert run["run_type"] == "scheduled"
         assert datetime.fromisoformat(run["run_after"]) == fire
@@ -56,5 +58,5 @@ def test_scheduler_runs_at_calendar_fires_and_the_sensor_defers(airflow_stack: A
     assert event["metadata"] == {"stage": "e2e"}
     assert parse_event_time(event["eventTime"]) <= datetime.fromisoformat(ti["end_date"])
     details = airflow_stack.api("GET", f"/dags/{dag_id}/details")
-    assert details["timetable_summary"] == "every 20s"
-    assert details["timetable_description"] == "every 20s"
+    assert details["timetable_summary"] == f"every {INTERVAL}s"
+    assert details["timetable_description"] == f"every {INTERVAL}s"

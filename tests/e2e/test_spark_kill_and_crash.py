@@ -7,12 +7,14 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_sparkk8s.identity import TASK_KEY, TaskIdentity
 from airflow_provider_sparkk8s.testing import KubeEmulator
+from tests.e2e.held_drivers import HeldDrivers
 from tests.stack import AirflowStack
 from tests.stack_fixtures import NAMESPACE
 
@@ -22,10 +24,11 @@ TASK = "spark"
 KILL_DEADLINE = 5.0  # seconds from "mark failed" until the application is gone
 
 
-def spark_dag(dag_id: str, *, launcher: str, deferrable: bool, run_seconds: float | None = None,
+def spark_dag(dag_id: str, *, launcher: str, deferrable: bool, run_seconds: float | None = None, held: bool = False,
               retries: int = 0, retry_delay: float = 1) -> str:
-    """A DAG with one SparkK8sOperator whose driver runs `run_seconds`, or forever when None."""
-    behaviour = ({"emulator.sparkk8s.io/outcome": "running"} if run_seconds is None
+    """A DAG with one SparkK8sOperator whose driver runs `run_seconds`, or forever when None, or (`held`) until
+    the test releases it (HeldDrivers)."""
+    behaviour = ({} if held else {"emulator.sparkk8s.io/outcome": "running"} if run_seconds is None
                  else {"emulator.sparkk8s.io/run-seconds": str(run_seconds)})
     return f"""
 from datetime import datetime, timedelta
@@ -53,10 +56,12 @@ with DAG({dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1), catchup=Fal
 class SparkDag:
     """One DAG run of `spark_dag` and what it created in the emulator."""
 
-    def __init__(self, stack: AirflowStack, kube: KubeEmulator, **dag: Any) -> None:
-        self.stack, self.kube = stack, kube
+    def __init__(self, stack: AirflowStack, kube: KubeEmulator, held: HeldDrivers | None = None, **dag: Any) -> None:
+        self.stack, self.kube, self.held = stack, kube, held
         self.dag_id = f"e2e_{uuid.uuid4().hex[:10]}"
-        stack.add_dag(self.dag_id, spark_dag(self.dag_id, **dag))
+        if held is not None:
+            held.hold(self.dag_id)
+        stack.add_dag(self.dag_id, spark_dag(self.dag_id, held=held is not None, **dag))
         self.run_id = stack.trigger(self.dag_id)
         self.task_key = TaskIdentity(self.dag_id, TASK, self.run_id).task_key
 
@@ -66,6 +71,11 @@ class SparkDag:
 
     def drivers(self) -> list[dict]:
         return self.objects("driver")
+
+    def release_driver(self) -> None:
+        """Let the held driver succeed."""
+        assert self.held is not None, "the driver of this run is not held"
+        self.held.release(self.dag_id)
 
     def wait_for_running_driver(self, timeout: float = 60) -> dict:
         def running() -> dict | None:
@@ -97,6 +107,14 @@ class SparkDag:
         entry = self.stack.api("GET", f"/dags/{self.dag_id}/dagRuns/{self.run_id}/taskInstances/{TASK}/"
                                       f"xcomEntries/{key}")
         return entry["value"]
+
+
+@pytest.fixture(scope="module")
+def held_drivers(e2e_kube: KubeEmulator) -> Iterator[HeldDrivers]:
+    held = HeldDrivers()
+    e2e_kube.pods.add_program(held)
+    yield held
+    held.release_all()  # nothing of this module keeps running in the session's emulator
 
 
 def wait_gone(stack: AirflowStack, what: str, present: Any, since: float, deadline: float = KILL_DEADLINE) -> float:
@@ -145,10 +163,11 @@ def test_mark_failed_while_deferred_deletes_the_application(airflow_stack: Airfl
 
 
 def test_triggerer_restart_keeps_the_application_and_the_task_completes(airflow_stack: AirflowStack,
-                                                                         e2e_kube: KubeEmulator) -> None:
+                                                                         e2e_kube: KubeEmulator,
+                                                                         held_drivers: HeldDrivers) -> None:
     """SIGTERM to the triggerer is a shutdown, not a user kill: the application keeps running, a new
     triggerer takes the trigger over and the task succeeds when the driver does."""
-    run = SparkDag(airflow_stack, e2e_kube, launcher="pod", deferrable=True, run_seconds=30)
+    run = SparkDag(airflow_stack, e2e_kube, held_drivers, launcher="pod", deferrable=True)
     driver = run.wait_for_running_driver()
     run.wait_for_state("deferred")
     run.wait_for_trigger()
@@ -159,6 +178,7 @@ def test_triggerer_restart_keeps_the_application_and_the_task_completes(airflow_
     assert [p["metadata"]["uid"] for p in run.drivers()] == [driver["metadata"]["uid"]]
     assert run.ti()["state"] == "deferred"
 
+    run.release_driver()
     ti = run.wait_for_state("success", timeout=90)
     assert ti["try_number"] == 1
     pods = run.drivers()
@@ -166,32 +186,35 @@ def test_triggerer_restart_keeps_the_application_and_the_task_completes(airflow_
     assert run.xcom()["state"] == "Succeeded"
 
 
-@pytest.mark.parametrize(("run_seconds", "retry_delay", "retry_finds"), [
-    (60, 1, "Adopting"),
-    (3, 20, "taking its outcome instead of running the application again"),
+@pytest.mark.parametrize(("retry_delay", "retry_finds"), [
+    (1, "Adopting"),
+    # The driver is let finish at the kill: the retry, at least retry_delay after it, finds it ended.
+    (5, "taking its outcome instead of running the application again"),
 ], ids=["retry-while-running", "retry-after-it-succeeded"])
 def test_killed_task_process_is_retried_and_adopts_the_application(airflow_stack: AirflowStack,
-                                                                   e2e_kube: KubeEmulator, run_seconds: float,
+                                                                   e2e_kube: KubeEmulator, held_drivers: HeldDrivers,
                                                                    retry_delay: float, retry_finds: str) -> None:
     """SIGKILL of the task process (no on_kill can run): the retry finds the application the lost try
     submitted and waits for it, or takes its success when it has already ended, instead of submitting a
     second one."""
-    run = SparkDag(airflow_stack, e2e_kube, launcher="pod", deferrable=False, run_seconds=run_seconds, retries=1,
+    run = SparkDag(airflow_stack, e2e_kube, held_drivers, launcher="pod", deferrable=False, retries=1,
                    retry_delay=retry_delay)
     driver = run.wait_for_running_driver()
     ti = run.wait_for_state("running")
     pid = airflow_stack.task_process(ti["id"])
     assert pid is not None, f"no task process for task instance {ti['id']}"
     os.kill(pid, signal.SIGKILL)
+    if retry_finds == "Adopting":
+        airflow_stack.wait(lambda: retry_finds in run.log(2), 90, "the retry to adopt the running driver")
+    run.release_driver()
 
-    ti = run.wait_for_state("success", timeout=run_seconds + retry_delay + 90)
+    ti = run.wait_for_state("success", timeout=retry_delay + 90)
     assert ti["try_number"] == 2
     assert [p["metadata"]["uid"] for p in run.drivers()] == [driver["metadata"]["uid"]]
     assert len(run.objects("launcher")) == 1
     result = run.xcom()
     assert result["adopted"] is True and result["state"] == "Succeeded"
-    # A very slow retry may find a long driver already ended: then it takes the outcome, which is right too.
-    assert retry_finds in run.log(2) or "taking its outcome" in run.log(2)
+    assert retry_finds in run.log(2)
 
 
 def test_cleared_task_runs_its_application_again(airflow_stack: AirflowStack, e2e_kube: KubeEmulator) -> None:
@@ -215,11 +238,12 @@ def test_cleared_task_runs_its_application_again(airflow_stack: AirflowStack, e2
     assert "Created launcher pod" in run.log(2)
 
 
-def test_scheduler_sigterm_waits_for_the_running_task(airflow_stack: AirflowStack, e2e_kube: KubeEmulator) -> None:
+def test_scheduler_sigterm_waits_for_the_running_task(airflow_stack: AirflowStack, e2e_kube: KubeEmulator,
+                                                      held_drivers: HeldDrivers) -> None:
     """A plain shutdown of the scheduler (SIGTERM to its main process, as a process manager or Kubernetes
     sends it) while a non-deferrable Spark task runs: the LocalExecutor waits for running tasks, so the task
     is not killed, the application survives and the task succeeds; the scheduler exits afterwards."""
-    run = SparkDag(airflow_stack, e2e_kube, launcher="pod", deferrable=False, run_seconds=12)
+    run = SparkDag(airflow_stack, e2e_kube, held_drivers, launcher="pod", deferrable=False)
     driver = run.wait_for_running_driver()
     run.wait_for_state("running")
     scheduler = airflow_stack.components["scheduler"]
@@ -231,6 +255,7 @@ def test_scheduler_sigterm_waits_for_the_running_task(airflow_stack: AirflowStac
         assert [p["status"]["phase"] for p in run.drivers()] == ["Running"]
         assert run.ti()["state"] == "running"
 
+        run.release_driver()
         ti = run.wait_for_state("success", timeout=60)
         assert ti["try_number"] == 1
         assert [p["metadata"]["uid"] for p in run.drivers()] == [driver["metadata"]["uid"]]
