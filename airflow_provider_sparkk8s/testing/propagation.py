@@ -9,11 +9,13 @@ FOREGROUND = "foregroundDeletion"  # the owner goes after its blocking dependent
 ORPHAN = "orphan"  # the owner goes after its dependents no longer reference it
 
 
-def gc_finalizers(finalizers: list[str], propagation: str | None) -> list[str]:
+def gc_finalizers(finalizers: list[str], propagation: str | None, default: str = "Background") -> list[str]:
     """The finalizers an object has after a DELETE with this policy. An explicit policy replaces the collector's
-    finalizers; without one, those already there stay (otherwise the default, Background, adds none)."""
+    finalizers; without one, those already there stay, or else the kind's default applies."""
     if propagation is None:
-        return list(finalizers)
+        if FOREGROUND in finalizers or ORPHAN in finalizers:
+            return list(finalizers)
+        propagation = default
     kept = [f for f in finalizers if f not in (FOREGROUND, ORPHAN)]
     wanted = {"Foreground": [FOREGROUND], "Orphan": [ORPHAN]}.get(propagation, [])
     return kept + wanted

@@ -36,6 +36,9 @@ PATCH_TYPES = {
 SUBRESOURCE_METHODS = {"log": ("GET",), "binding": ("POST",), **dict.fromkeys(STREAM_SUBRESOURCES, ("GET", "POST"))}
 ADMIN_PREFIX = "/_emulator"
 REVIEW_GROUPS = ("authorization.k8s.io", "authentication.k8s.io")
+# What the API server warns when a batch/v1 Job is deleted without a propagationPolicy (its pods are orphaned).
+JOB_PODS_KEPT = ("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to "
+                 "remove them or set propagationPolicy=Orphan to suppress this warning")
 INFO = web.RequestKey("info", RequestInfo)
 FAULTS = web.RequestKey("faults", list)
 USER = web.RequestKey("user", str)
@@ -317,11 +320,13 @@ class Server:
             grace = parse_grace_period(q.get("gracePeriodSeconds", opts.get("gracePeriodSeconds")))
             obj = self.store.delete(rt, namespace, name, propagation, dry_run=dry_run,
                                     preconditions=opts.get("preconditions"), grace_period_seconds=grace)
+            warnings = [JOB_PODS_KEPT] if propagation is None and (rt.group, rt.plural) == ("batch", "jobs") else []
             if obj["metadata"].get("deletionTimestamp") or rt.plural == "pods":
-                return answer(obj)
-            return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                          "details": {"name": name, **({"group": rt.group} if rt.group else {}), "kind": rt.plural,
-                                      "uid": obj["metadata"]["uid"]}})
+                return _warned(answer(obj), warnings)
+            status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                      "details": {"name": name, **({"group": rt.group} if rt.group else {}), "kind": rt.plural,
+                                  "uid": obj["metadata"]["uid"]}}
+            return _warned(_json(status), warnings)
         raise errors.method_not_allowed()
 
     async def _review(self, request: web.Request, rt: ResourceType, namespace: str | None, name: str | None,

@@ -590,7 +590,8 @@ class Store:
             if rt.plural == "namespaces":
                 return self._delete_namespace(rt, current, obj)
             grace = graceful_period(rt.plural, rt.group, current, grace_period_seconds)
-            finalizers = gc_finalizers(current["metadata"].get("finalizers") or [], propagation)
+            finalizers = gc_finalizers(current["metadata"].get("finalizers") or [], propagation,
+                                       strategy_for(rt).default_propagation)
             if grace > 0:
                 # Graceful: marked now, gone when the kubelet has stopped the containers and deletes it again. A
                 # deletion already under way keeps its finalizers.
@@ -626,7 +627,7 @@ class Store:
                 if key[0] != namespace:
                     continue
                 try:
-                    self.delete(rt, namespace, obj["metadata"]["name"], grace_period_seconds=0)
+                    self.delete(rt, namespace, obj["metadata"]["name"], "Background", grace_period_seconds=0)
                 except errors.ApiError:
                     pass
         ns_rt = self.registry.core("namespaces")

@@ -181,3 +181,47 @@ def test_a_deployment_takes_its_replica_set_and_pods(kube_emulator: KubeEmulator
         assert core.list_namespaced_pod(NS, label_selector="app=web").items == []
     wait_for(lambda: apps.list_namespaced_replica_set(NS, label_selector="app=web").items == []
              and core.list_namespaced_pod(NS, label_selector="app=web").items == [], timeout=20)
+
+
+def _job(name: str) -> dict[str, Any]:
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
+                {"name": "main", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}}}}
+
+
+def test_a_job_deleted_without_a_policy_keeps_its_pods_and_warns(kube_emulator: KubeEmulator,
+                                                                  core: CoreV1Api) -> None:
+    # batch/v1 Jobs (and core/v1 ReplicationControllers) default to orphaning their pods, for compatibility; the
+    # API server warns about it for Jobs. kubectl always sends a policy (Background), so only API clients see this.
+    kube_emulator.pods.behave(name="keep-*", outcome="running")
+    kube_emulator.pods.behave(name="drop-*", outcome="running")
+    for name in ("keep", "drop"):
+        kubectl(kube_emulator, "apply", "-n", NS, "-f", "-", stdin=json.dumps(_job(name)))
+        wait_for(lambda n=name: core.list_namespaced_pod(NS, label_selector=f"job-name={n}").items, timeout=20)
+    api = client(kube_emulator)
+    response = api.call_api(f"/apis/batch/v1/namespaces/{NS}/jobs/keep", "DELETE", auth_settings=["BearerToken"],
+                            _preload_content=False)
+    assert "child pods are preserved by default when jobs are deleted" in response.getheader("Warning")
+    wait_for(lambda: kube_emulator.get("batch/v1", "Job", "keep", NS) is None, timeout=20)
+    (pod,) = core.list_namespaced_pod(NS, label_selector="job-name=keep").items
+    assert pod.metadata.owner_references is None and pod.metadata.deletion_timestamp is None
+
+    result = kubectl(kube_emulator, "delete", "job", "drop", "-n", NS)
+    assert "Warning" not in result.stderr
+    wait_for(lambda: all(p.metadata.deletion_timestamp for p in
+                         core.list_namespaced_pod(NS, label_selector="job-name=drop").items), timeout=20)
+
+
+def test_a_replication_controller_deleted_without_a_policy_keeps_its_pods(kube_emulator: KubeEmulator,
+                                                                          core: CoreV1Api) -> None:
+    kube_emulator.pods.behave(name="legacy-*", outcome="running")
+    rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "legacy"},
+          "spec": {"replicas": 1, "selector": {"app": "legacy"}, "template": {
+              "metadata": {"labels": {"app": "legacy"}},
+              "spec": {"containers": [{"name": "main", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}}}}
+    core.create_namespaced_replication_controller(NS, rc)
+    wait_for(lambda: core.list_namespaced_pod(NS, label_selector="app=legacy").items, timeout=20)
+    core.delete_namespaced_replication_controller("legacy", NS)
+    wait_for(lambda: kube_emulator.get("v1", "ReplicationController", "legacy", NS) is None, timeout=20)
+    (pod,) = core.list_namespaced_pod(NS, label_selector="app=legacy").items
+    assert pod.metadata.owner_references is None and pod.metadata.deletion_timestamp is None

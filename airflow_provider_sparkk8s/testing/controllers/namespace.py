@@ -35,7 +35,7 @@ class NamespaceController(Controller):
                     continue  # another version of the same resource
                 seen.add(obj["metadata"]["uid"])
                 if not obj["metadata"].get("deletionTimestamp"):
-                    self.api.delete(api_version, kind, key.name, obj["metadata"]["name"])
+                    self.api.delete(api_version, kind, key.name, obj["metadata"]["name"], "Background")
                 left = self.api.get(api_version, kind, key.name, obj["metadata"]["name"])
                 if left is not None:
                     remaining[resource] += 1

@@ -16,6 +16,8 @@ STS_MUTABLE = {"replicas", "ordinals", "template", "updateStrategy", "persistent
 class WorkloadStrategy(Strategy):
     def __init__(self, group: str, plural: str, kind: str) -> None:
         self.group, self.plural, self.kind = group, plural, kind
+        if (group, plural) == ("", "replicationcontrollers"):
+            self.default_propagation = "Orphan"  # core/v1 keeps a deleted controller's pods, for compatibility
 
     def default(self, obj: dict) -> None:
         spec = obj.setdefault("spec", {})

@@ -9,6 +9,9 @@ Cause = tuple[str, str, Any, str]  # (field, reason type, bad value or None, det
 
 
 class Strategy:
+    # DefaultGarbageCollectionPolicy: what a DELETE without a propagationPolicy does to the dependents.
+    default_propagation = "Background"
+
     def default(self, obj: dict) -> None:
         """SetDefaults_*: run on every decoded body, create and update alike."""
 

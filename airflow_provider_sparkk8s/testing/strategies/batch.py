@@ -69,6 +69,7 @@ def validate_job_spec(spec: dict, path: str, generated_selector: bool) -> list[C
 
 
 class JobStrategy(Strategy):
+    default_propagation = "Orphan"  # batch/v1 keeps a deleted Job's pods unless asked, for compatibility
     def default(self, obj: dict) -> None:
         default_job_spec(obj.setdefault("spec", {}))
 
