@@ -2,8 +2,8 @@
 
 Each port of ``ports=`` gets two channels, data (2*i) and error (2*i+1); the first message on each is the port
 number, 2 bytes little-endian (kubelet's cri/streaming/portforward/websocket.go). Each port is one TCP connection
-to the pod's IP (its containers share the host's network, so its ``status.podIP``, else 127.0.0.1), made when the
-websocket opens; the websocket closes once every connection has ended. A connection refused is written on the
+to the pod (its containers share the host's network: its ``status.podIP`` when that is on loopback, as the local
+kubelet gives, else 127.0.0.1), made when the websocket opens; the websocket closes once every connection has ended. A connection refused is written on the
 port's error channel, in the kubelet's words.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import struct
 
 from aiohttp import web
@@ -36,7 +37,7 @@ def requested_ports(values: list[str]) -> list[int]:
 
 async def serve_portforward(request: web.Request, pod: dict, ports: list[int]) -> web.WebSocketResponse:
     channels = await Channels.accept(request, PORTFORWARD_PROTOCOLS)
-    host = (pod.get("status") or {}).get("podIP") or "127.0.0.1"
+    host = _local_address((pod.get("status") or {}).get("podIP"))
     writers: dict[int, asyncio.StreamWriter] = {}
     pumps = []
     for index, port in enumerate(ports):
@@ -65,6 +66,13 @@ async def serve_portforward(request: web.Request, pod: dict, ports: list[int]) -
             writer.close()
     await channels.close()
     return channels.ws
+
+
+def _local_address(pod_ip: str | None) -> str:
+    with contextlib.suppress(ValueError):
+        if pod_ip and ipaddress.ip_address(pod_ip).is_loopback:
+            return pod_ip
+    return "127.0.0.1"
 
 
 async def _pump(reader: asyncio.StreamReader, channels: Channels, channel: int) -> None:
