@@ -2,9 +2,10 @@
 
 Each port of ``ports=`` gets two channels, data (2*i) and error (2*i+1); the first message on each is the port
 number, 2 bytes little-endian (kubelet's cri/streaming/portforward/websocket.go). Each port is one TCP connection
-to the pod (its containers share the host's network: its ``status.podIP`` when that is on loopback, as the local
-kubelet gives, else 127.0.0.1), made when the websocket opens; the websocket closes once every connection has ended. A connection refused is written on the
-port's error channel, in the kubelet's words.
+to the pod, made when the websocket opens. The pod's containers share the host's network, so the connection goes
+to its ``status.podIP`` when that is on loopback, as the local kubelet gives, else to 127.0.0.1. The websocket
+closes once every connection has ended. A connection refused is written on the port's error channel, in the
+kubelet's words.
 """
 
 from __future__ import annotations

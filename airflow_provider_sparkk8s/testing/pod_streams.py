@@ -39,12 +39,11 @@ async def serve_stream(request: web.Request, containers: RunningContainers, pod:
     namespace, name = pod["metadata"].get("namespace", ""), pod["metadata"]["name"]
     query = request.query
     if subresource == "portforward":
-        ports = requested_ports(query.getall("ports", []))
         _require_host(pod)
         if not containers.of_pod(namespace, name):
             raise _simulated(pod)
         _require_websocket(request, PORTFORWARD_PROTOCOLS)
-        return await serve_portforward(request, pod, ports)
+        return await serve_portforward(request, pod, requested_ports(query.getall("ports", [])))
     container = _container_name(pod, query.get("container"))
     _require_host(pod)
     running = containers.get(namespace, name, container)
@@ -90,10 +89,13 @@ def _require_host(pod: dict) -> None:
 
 
 def _require_websocket(request: web.Request, protocols: tuple[str, ...]) -> None:
-    if request.headers.get("Upgrade", "").lower() != "websocket":
+    """A websocket upgrade for one of ``protocols`` (or none named); else the 400 that says what is served."""
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
+    tunnel = offered and not set(offered) & set(protocols)  # kubectl port-forward's SPDY inside a websocket
+    if request.headers.get("Upgrade", "").lower() != "websocket" or tunnel:
         raise errors.bad_request(
             "the Kubernetes API emulator serves this subresource over websockets only (subprotocols "
-            f"{', '.join(protocols)}); SPDY is not served")
+            f"{', '.join(protocols)}); SPDY, also tunnelled in a websocket as kubectl port-forward does, is not served")
 
 
 def _simulated(pod: dict) -> errors.ApiError:

@@ -109,6 +109,19 @@ def test_python_client_exec_stream_and_exit_code(kube_emulator, run_locally) -> 
     assert session.returncode == 5  # read from the NonZeroExitCode Status on the error channel
 
 
+def test_python_client_exec_on_a_terminal_with_its_size(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER})
+    session = stream(core(kube_emulator).connect_get_namespaced_pod_exec, "box", "default",
+                     command=["sh", "-c", "test -t 0 && echo on-a-terminal; read go; stty size"],
+                     stdin=True, stdout=True, stderr=False, tty=True, _preload_content=False)
+    session.write_channel(4, '{"Width": 100, "Height": 30}')  # the resize channel, as kubectl writes it
+    session.write_stdin("go\n")
+    session.run_forever(timeout=30)
+    assert session.returncode == 0  # before read_all(), which forgets the error channel too
+    output = session.read_all()
+    assert "on-a-terminal" in output and "30 100" in output
+
+
 def test_python_client_attach_to_the_running_program(kube_emulator, run_locally) -> None:
     run_locally("echo", {"main": ["sh", "-c", "while read line; do echo got $line; done"]}, stdin=True)
     session = stream(core(kube_emulator).connect_get_namespaced_pod_attach, "echo", "default", stdin=True,
@@ -139,6 +152,9 @@ def test_python_client_port_forward_to_an_http_server_in_the_pod(kube_emulator, 
     connection.close()
     assert received.startswith(b"HTTP/1.0 200") and received.endswith(b"\r\n\r\nserved\n")
     assert forward.error(port) is None
+    # kubectl 1.32 port-forward tunnels SPDY inside its websocket (SPDY/3.1+portforward.k8s.io): not served.
+    refused = try_kubectl(kube_emulator, "port-forward", "pod/web", f"0:{port}", timeout=30)
+    assert refused.returncode == 1 and "SPDY, also tunnelled in a websocket" in refused.stderr
 
 
 def test_exec_into_a_container_that_does_not_run_is_container_not_found(kube_emulator, run_locally) -> None:
