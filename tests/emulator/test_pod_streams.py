@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from kubernetes.stream import portforward, stream
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from airflow_provider_sparkk8s.testing.runtime import LocalContainer
+from tests.conftest import require_tool
 from tests.emulator.cluster_clients import kubectl, try_kubectl
 from tests.runtime.support import local_container
 
@@ -84,6 +87,24 @@ def test_kubectl_exec_with_stdin_piped(kube_emulator, run_locally) -> None:
     # kubectl closes stdin with the v5 close signal when its input ends, so `cat` ends.
     result = kubectl(kube_emulator, "exec", "-i", "box", "--", "sh", "-c", "cat; echo end", stdin="one\ntwo\n")
     assert result.stdout == "one\ntwo\nend\n"
+
+
+def test_kubectl_exec_with_a_terminal(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER})
+    # kubectl -t wants a terminal for its own stdin: `script` runs it on a pseudo-terminal.
+    command = shlex.join([require_tool("kubectl"), "--kubeconfig", str(kube_emulator.kubeconfig_path), "exec", "-it",
+                          "box", "--", "sh", "-c", "tty; exit 4"])
+    result = subprocess.run([require_tool("script"), "-qec", command, "/dev/null"], stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 4
+    assert "/dev/pts/" in result.stdout and "command terminated with exit code 4" in result.stdout
+
+
+def test_kubectl_attach_with_stdin_to_the_running_program(kube_emulator, run_locally) -> None:
+    run_locally("echo", {"main": ["sh", "-c", "read line; echo got $line"]}, stdin=True)
+    # The program ends after one line; so does the attach, with the Success Status.
+    result = kubectl(kube_emulator, "attach", "-i", "echo", stdin="hello\n", timeout=30)
+    assert result.stdout == "got hello\n"
 
 
 def test_kubectl_cp_both_ways(kube_emulator, run_locally, tmp_path: Path) -> None:
