@@ -50,13 +50,12 @@ class StreamOptions:
 async def serve_exec(request: web.Request, container: LocalContainer, command: Sequence[str],
                      options: StreamOptions) -> web.WebSocketResponse:
     channels = await _accept(request, options)
-    if options.tty:
-        started = await container.exec(command, tty=True)
-    else:
-        pipe, devnull = asyncio.subprocess.PIPE, asyncio.subprocess.DEVNULL
-        started = await container.exec(command, stdin=pipe if options.stdin else devnull,
-                                       stdout=pipe if options.stdout else devnull,
-                                       stderr=pipe if options.stderr else devnull)
+    try:
+        started = await _start(container, command, options)
+    except OSError as exc:  # bubblewrap could not be started: what a runtime's failure looks like to the client
+        await channels.send(ERROR, _internal_error(channels, f"error executing command in container: {exc}"))
+        await channels.close()
+        return channels.ws
     terminal = _Terminal(started.terminal) if started.terminal is not None else None
     try:
         outputs = _exec_outputs(channels, started, terminal)
@@ -99,21 +98,38 @@ async def serve_attach(request: web.Request, container: LocalContainer,
 
     forwarding = asyncio.ensure_future(forward())
     client = asyncio.ensure_future(_read_client(channels, to_stdin, _nothing, None))
-    ended = asyncio.ensure_future(container.wait())
+    assert container.process is not None  # registered once started
+    ended = asyncio.ensure_future(container.process.wait())  # cancelled safely, unlike container.wait()
     try:
         await asyncio.wait({client, ended}, return_when=asyncio.FIRST_COMPLETED)
         if ended.done() and not client.done():
+            await asyncio.shield(container.wait())  # its output read to the end
             output.put_nowait(None)  # after what the program wrote last
             await forwarding
             await channels.send(ERROR, _outcome(channels, [], 0))
     finally:
         stop_listening()
-        forwarding.cancel()
-        client.cancel()
-        if not ended.done():
-            ended.cancel()
+        for task in (forwarding, client, ended):
+            task.cancel()
     await channels.close()
     return channels.ws
+
+
+async def _start(container: LocalContainer, command: Sequence[str], options: StreamOptions) -> ExecProcess:
+    if options.tty:
+        return await container.exec(command, tty=True)
+    pipe, devnull = asyncio.subprocess.PIPE, asyncio.subprocess.DEVNULL
+    return await container.exec(command, stdin=pipe if options.stdin else devnull,
+                                stdout=pipe if options.stdout else devnull,
+                                stderr=pipe if options.stderr else devnull)
+
+
+def _internal_error(channels: Channels, message: str) -> bytes:
+    if not channels.status_as_json:
+        return message.encode()
+    return json.dumps({"metadata": {}, "status": "Failure", "message": f"Internal error occurred: {message}",
+                       "reason": "InternalError", "details": {"causes": [{"message": message}]},
+                       "code": 500}).encode()
 
 
 async def _accept(request: web.Request, options: StreamOptions) -> Channels:

@@ -139,6 +139,7 @@ class LocalContainer:
         """A process in the container's view (its env unless ``env`` is given), with pipes for stdin, stdout and
         stderr, or all three on a new pseudo-terminal with ``tty``. ``options`` go to create_subprocess_exec."""
         command = bwrap_argv(self.view, argv, self.env if env is None else env, self.bwrap)
+        self._execs = [process for process in self._execs if process.returncode is None]  # only those to stop
         self.view.tmp.mkdir(parents=True, exist_ok=True)
         if not tty:
             pipe = asyncio.subprocess.PIPE
@@ -171,7 +172,8 @@ class LocalContainer:
             await started.process.wait()
             return False
         finally:
-            self._execs.remove(started.process)
+            if started.process in self._execs:  # another exec may have dropped it once ended
+                self._execs.remove(started.process)
 
     async def _read_lines(self, stream: str, reader: asyncio.StreamReader) -> None:
         pending = b""
