@@ -84,7 +84,9 @@ async def serve_attach(request: web.Request, container: LocalContainer,
     channels = await _accept(request, options)
     output: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
     stop_listening = container.listen(lambda stream, chunk: output.put_nowait((stream, chunk)))
-    wanted = {"stdout": STDOUT if options.stdout else None, "stderr": STDERR if options.stderr else None}
+    # With a terminal there is one output stream, as on a container's own terminal.
+    wanted = {"stdout": STDOUT if options.stdout else None,
+              "stderr": STDERR if options.stderr else STDOUT if options.tty and options.stdout else None}
 
     async def forward() -> None:
         while (item := await output.get()) is not None:
