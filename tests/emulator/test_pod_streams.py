@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import kubernetes
+import kubernetes_asyncio
 import pytest
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward, stream
+from kubernetes_asyncio.stream import WsApiClient
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from airflow_provider_sparkk8s.testing.runtime import LocalContainer
@@ -128,6 +130,22 @@ def test_python_client_exec_stream_and_exit_code(kube_emulator, run_locally) -> 
                      stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
     session.run_forever(timeout=30)
     assert session.returncode == 5  # read from the NonZeroExitCode Status on the error channel
+
+
+def test_asyncio_client_exec(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER})
+
+    async def run() -> str:
+        conf = kubernetes_asyncio.client.Configuration()
+        await kubernetes_asyncio.config.load_kube_config(str(kube_emulator.kubeconfig_path),
+                                                         client_configuration=conf)
+        async with WsApiClient(configuration=conf) as ws:
+            api = kubernetes_asyncio.client.CoreV1Api(api_client=ws)
+            return await api.connect_get_namespaced_pod_exec(
+                "box", "default", command=["sh", "-c", "cat /tmp/state; echo oops >&2"], stdout=True, stderr=True)
+
+    # The client joins what stdout and stderr carried, in the order their messages came.
+    assert sorted(asyncio.run(run()).splitlines()) == ["oops", "ready"]
 
 
 def test_python_client_exec_on_a_terminal_with_its_size(kube_emulator, run_locally) -> None:
