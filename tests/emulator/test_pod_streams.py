@@ -51,8 +51,9 @@ def run_locally(kube_emulator: KubeEmulator, tmp_path: Path) -> Iterator[RunLoca
     assert loop is not None
     started: list[LocalContainer] = []
 
-    def run(name: str, containers: dict[str, list[str]], only: str | None = None,
-            stdin: bool = False) -> LocalContainer:
+    def run(name: str, containers: dict[str, list[str]], only: str | None = None, stdin: bool = False,
+            ready: str | None = None) -> LocalContainer:
+        """``ready``: a file the container writes in its /tmp once it is ready, waited for."""
         manifest = the_pod(name, containers, stdin)
         kube_emulator.apply(manifest)
         deadline = time.monotonic() + 10
@@ -65,6 +66,9 @@ def run_locally(kube_emulator: KubeEmulator, tmp_path: Path) -> Iterator[RunLoca
         asyncio.run_coroutine_threadsafe(container.start(), loop).result(10)
         started.append(container)
         kube_emulator.containers.add("default", name, spec["name"], container)
+        while ready and not (container.view.tmp / ready).exists():
+            assert time.monotonic() < deadline + 10, f"the container never wrote /tmp/{ready}"
+            time.sleep(0.02)
         return container
 
     yield run
@@ -76,7 +80,7 @@ SLEEPER = ["sh", "-c", "echo ready > /tmp/state; exec sleep 300"]
 
 
 def test_kubectl_exec_runs_the_command_in_the_container_and_exits_with_its_code(kube_emulator, run_locally) -> None:
-    run_locally("box", {"main": SLEEPER})
+    run_locally("box", {"main": SLEEPER}, ready="state")
     result = kubectl(kube_emulator, "exec", "box", "--", "sh", "-c", "cat /tmp/state; echo oops >&2")
     assert (result.stdout, result.stderr) == ("ready\n", "oops\n")  # the container's own /tmp
     failed = try_kubectl(kube_emulator, "exec", "box", "--", "sh", "-c", "exit 3")
@@ -85,14 +89,14 @@ def test_kubectl_exec_runs_the_command_in_the_container_and_exits_with_its_code(
 
 
 def test_kubectl_exec_with_stdin_piped(kube_emulator, run_locally) -> None:
-    run_locally("box", {"main": SLEEPER})
+    run_locally("box", {"main": SLEEPER}, ready="state")
     # kubectl closes stdin with the v5 close signal when its input ends, so `cat` ends.
     result = kubectl(kube_emulator, "exec", "-i", "box", "--", "sh", "-c", "cat; echo end", stdin="one\ntwo\n")
     assert result.stdout == "one\ntwo\nend\n"
 
 
 def test_kubectl_exec_with_a_terminal(kube_emulator, run_locally) -> None:
-    run_locally("box", {"main": SLEEPER})
+    run_locally("box", {"main": SLEEPER}, ready="state")
     # kubectl -t wants a terminal for its own stdin: `script` runs it on a pseudo-terminal.
     command = shlex.join([require_tool("kubectl"), "--kubeconfig", str(kube_emulator.kubeconfig_path), "exec", "-it",
                           "box", "--", "sh", "-c", "tty; exit 4"])
@@ -110,7 +114,7 @@ def test_kubectl_attach_with_stdin_to_the_running_program(kube_emulator, run_loc
 
 
 def test_kubectl_cp_both_ways(kube_emulator, run_locally, tmp_path: Path) -> None:
-    run_locally("box", {"main": SLEEPER})
+    run_locally("box", {"main": SLEEPER}, ready="state")
     local = tmp_path / "local.txt"
     local.write_text("from the host\n")
     kubectl(kube_emulator, "cp", str(local), "box:/tmp/copied.txt")
@@ -121,7 +125,7 @@ def test_kubectl_cp_both_ways(kube_emulator, run_locally, tmp_path: Path) -> Non
 
 
 def test_python_client_exec_stream_and_exit_code(kube_emulator, run_locally) -> None:
-    run_locally("box", {"main": SLEEPER})
+    run_locally("box", {"main": SLEEPER}, ready="state")
     api = core(kube_emulator)
     output = stream(api.connect_get_namespaced_pod_exec, "box", "default", command=["cat", "/tmp/state"],
                     stderr=True, stdin=False, stdout=True, tty=False)
@@ -133,7 +137,7 @@ def test_python_client_exec_stream_and_exit_code(kube_emulator, run_locally) -> 
 
 
 def test_asyncio_client_exec(kube_emulator, run_locally) -> None:
-    run_locally("box", {"main": SLEEPER})
+    run_locally("box", {"main": SLEEPER}, ready="state")
 
     async def run() -> str:
         conf = kubernetes_asyncio.client.Configuration()
@@ -149,7 +153,7 @@ def test_asyncio_client_exec(kube_emulator, run_locally) -> None:
 
 
 def test_python_client_exec_on_a_terminal_with_its_size(kube_emulator, run_locally) -> None:
-    run_locally("box", {"main": SLEEPER})
+    run_locally("box", {"main": SLEEPER}, ready="state")
     session = stream(core(kube_emulator).connect_get_namespaced_pod_exec, "box", "default",
                      command=["sh", "-c", "test -t 0 && echo on-a-terminal; read go; stty size"],
                      stdin=True, stdout=True, stderr=False, tty=True, _preload_content=False)
@@ -197,7 +201,7 @@ def test_python_client_port_forward_to_an_http_server_in_the_pod(kube_emulator, 
 
 
 def test_exec_into_a_container_that_does_not_run_is_container_not_found(kube_emulator, run_locally) -> None:
-    run_locally("pair", {"main": SLEEPER, "side": SLEEPER}, only="main")
+    run_locally("pair", {"main": SLEEPER, "side": SLEEPER}, only="main", ready="state")
     result = try_kubectl(kube_emulator, "exec", "pair", "-c", "side", "--", "true")
     # The kubelet's plain-text answer, which kubectl prints after its SPDY fallback.
     assert result.returncode == 1
