@@ -1,42 +1,105 @@
-"""pods/exec, pods/attach and pods/portforward of a simulated pod: the error a real API server answers.
+"""pods/exec, pods/attach and pods/portforward: checked as the API server checks them, then served into the
+containers that run locally (pod_exec.py, pod_portforward.py), or refused for a simulated pod.
 
 The real server checks the request against the pod (pkg/registry/core/pod/strategy.go, streamLocation and
-PortForwardLocation) and then proxies it to the kubelet of the pod's node. A simulated pod runs nowhere, so the
-answer is the one a real server gives when that node's kubelet cannot be reached: a 500 whose message starts with
-`error dialing backend:`; its text says why. The checks before it are the real ones, with their 400s:
+PortForwardLocation) and then proxies it to the kubelet of the pod's node. The checks are the real ones, with
+their 400s:
 - exec and attach: `a container name must be specified for pod P, choose one of: [a b]` (no container named and
   more than one), `container C is not valid for pod P` (no such container);
 - all three: `pod P does not have a host assigned` (not scheduled yet).
-kubectl reads the Status from the failed websocket handshake, falls back to SPDY, and prints it from that answer
-(`Error from server ...`, exit code 1).
+
+Then, as the kubelet answers: a container that is not running (the pod is not Running, or the local kubelet runs
+the pod's other containers only) is a 500 whose plain-text body is `container not found ("C")`, which kubectl
+prints as `error: unable to upgrade connection: container not found ("C")`. A container of the local runtime
+(``KubeEmulator.containers``) is served over websockets. A simulated pod runs nowhere, so its answer is the one a
+real server gives when the node's kubelet cannot be reached: a 500 whose message starts with
+`error dialing backend:`; its text says why. kubectl reads the Status from the failed websocket handshake, falls
+back to SPDY, and prints it from that answer (`Error from server ...`, exit code 1).
+
+Only websockets are served: kubectl 1.32 uses them for exec, attach and cp (v5.channel.k8s.io), and the python
+clients do (v4 and v5). SPDY upgrades, and kubectl port-forward, which tunnels SPDY inside its websocket
+(``SPDY/3.1+portforward.k8s.io``), get a 400 that says so.
 """
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from . import errors
+from .pod_exec import StreamOptions, serve_attach, serve_exec
+from .pod_portforward import requested_ports, serve_portforward
+from .runtime import RunningContainers
+from .stream_channels import EXEC_PROTOCOLS, PORTFORWARD_PROTOCOLS
 
 STREAM_SUBRESOURCES = ("exec", "attach", "portforward")
 
 
-def stream_refusal(pod: dict, subresource: str, container: str | None) -> errors.ApiError:
+async def serve_stream(request: web.Request, containers: RunningContainers, pod: dict,
+                       subresource: str) -> web.StreamResponse:
+    namespace, name = pod["metadata"].get("namespace", ""), pod["metadata"]["name"]
+    query = request.query
+    if subresource == "portforward":
+        _require_host(pod)
+        if not containers.of_pod(namespace, name):
+            raise _simulated(pod)
+        _require_websocket(request, PORTFORWARD_PROTOCOLS)
+        return await serve_portforward(request, pod, requested_ports(query.getall("ports", [])))
+    container = _container_name(pod, query.get("container"))
+    _require_host(pod)
+    running = containers.get(namespace, name, container)
+    if running is None:
+        if containers.of_pod(namespace, name) or (pod.get("status") or {}).get("phase") != "Running":
+            # The kubelet's own answer (streaming.WriteError), plain text, which the API server passes on.
+            return web.Response(status=500, text=f'container not found ("{container}")')
+        raise _simulated(pod)
+    options = StreamOptions.from_query(query)
+    if not (options.stdin or options.stdout or options.stderr):
+        raise errors.bad_request("you must specify at least 1 of stdin, stdout, stderr")
+    _require_websocket(request, EXEC_PROTOCOLS)
+    if subresource == "attach":
+        return await serve_attach(request, running, options)
+    command = query.getall("command", [])
+    if not command:
+        raise errors.bad_request("you must specify at least one command for the container")
+    return await serve_exec(request, running, command, options)
+
+
+def _container_name(pod: dict, container: str | None) -> str:
     name = pod["metadata"]["name"]
     spec = pod.get("spec") or {}
-    if subresource != "portforward":
-        containers = [c.get("name", "") for c in spec.get("containers") or []]
-        inits = [c.get("name", "") for c in spec.get("initContainers") or []]
-        if not container:
-            if not containers:
-                return errors.bad_request(f"a container name must be specified for pod {name}")
-            if len(containers) > 1:
-                message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
-                if inits:
-                    message += f" or one of the init containers: [{' '.join(inits)}]"
-                return errors.bad_request(message)
-        elif container not in containers + inits + [c.get("name") for c in spec.get("ephemeralContainers") or []]:
-            return errors.bad_request(f"container {container} is not valid for pod {name}")
-    node = spec.get("nodeName")
-    if not node:
-        return errors.bad_request(f"pod {name} does not have a host assigned")
+    containers = [c.get("name", "") for c in spec.get("containers") or []]
+    inits = [c.get("name", "") for c in spec.get("initContainers") or []]
+    if not container:
+        if not containers:
+            raise errors.bad_request(f"a container name must be specified for pod {name}")
+        if len(containers) > 1:
+            message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
+            if inits:
+                message += f" or one of the init containers: [{' '.join(inits)}]"
+            raise errors.bad_request(message)
+        return containers[0]
+    if container not in containers + inits + [c.get("name") for c in spec.get("ephemeralContainers") or []]:
+        raise errors.bad_request(f"container {container} is not valid for pod {name}")
+    return container
+
+
+def _require_host(pod: dict) -> None:
+    if not (pod.get("spec") or {}).get("nodeName"):
+        raise errors.bad_request(f"pod {pod['metadata']['name']} does not have a host assigned")
+
+
+def _require_websocket(request: web.Request, protocols: tuple[str, ...]) -> None:
+    """A websocket upgrade for one of ``protocols`` (or none named); else the 400 that says what is served."""
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
+    tunnel = offered and not set(offered) & set(protocols)  # kubectl port-forward's SPDY inside a websocket
+    if request.headers.get("Upgrade", "").lower() != "websocket" or tunnel:
+        raise errors.bad_request(
+            "the Kubernetes API emulator serves this subresource over websockets only (subprotocols "
+            f"{', '.join(protocols)}); SPDY, also tunnelled in a websocket as kubectl port-forward does, is not served")
+
+
+def _simulated(pod: dict) -> errors.ApiError:
+    name, node = pod["metadata"]["name"], pod["spec"]["nodeName"]
     # StatusReasonUnknown is the empty reason: what a proxy error becomes.
     return errors.ApiError(500, "", f'error dialing backend: pod "{name}" is simulated: node "{node}" of the '
                                     "Kubernetes API emulator runs no containers, so there is nothing to exec into, "

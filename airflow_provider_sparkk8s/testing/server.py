@@ -19,7 +19,7 @@ from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .graceful_deletion import parse_grace_period
 from .openapi import openapi_v3_group_version, openapi_v3_index
 from .patching import json_patch, merge_patch, strategic_merge_patch
-from .pod_streams import STREAM_SUBRESOURCES, stream_refusal
+from .pod_streams import STREAM_SUBRESOURCES, serve_stream
 from .resources import ResourceType
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ class Server:
         if method not in SUBRESOURCE_METHODS.get(sub or "", (method,)):
             raise errors.method_not_allowed()
         if sub in STREAM_SUBRESOURCES:
-            raise stream_refusal(self.store.get(rt, namespace, name or ""), sub, q.get("container"))
+            return await serve_stream(request, self.emu.containers, self.store.get(rt, namespace, name or ""), sub)
         if sub == "binding":
             self.store.bind(namespace or "", name or "", await self._body(request))
             return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},

@@ -13,7 +13,16 @@ can read and write whatever the emulator's user can.
 """
 
 from .command import container_argv
-from .container import SIGKILL_EXIT, SIGTERM_EXIT, START_ERROR_EXIT, ExecProcess, LineCallback, LocalContainer
+from .container import (
+    SIGKILL_EXIT,
+    SIGTERM_EXIT,
+    START_ERROR_EXIT,
+    ExecProcess,
+    LineCallback,
+    LocalContainer,
+    OutputListener,
+    kill_group,
+)
 from .env import ContainerEnv, container_env, service_link_env
 from .errors import ContainerConfigFailure, ContainerCreateFailure, MountFailure, RuntimeFailure
 from .expansion import expand
@@ -24,6 +33,7 @@ from .volumes import ObjectReader, Volume, materialise_volumes, remove_pod_volum
 __all__ = [
     "SIGKILL_EXIT", "SIGTERM_EXIT", "START_ERROR_EXIT", "ContainerConfigFailure", "ContainerCreateFailure",
     "ContainerEnv", "ContainerView", "ExecProcess", "LineCallback", "LocalContainer", "Mount", "MountFailure",
-    "ObjectReader", "RunningContainers", "RuntimeFailure", "Volume", "bwrap_argv", "container_argv",
-    "container_env", "expand", "materialise_volumes", "remove_pod_volumes", "service_link_env", "volume_mounts",
+    "ObjectReader", "OutputListener", "RunningContainers", "RuntimeFailure", "Volume", "bwrap_argv", "container_argv",
+    "container_env", "expand", "kill_group", "materialise_volumes", "remove_pod_volumes", "service_link_env",
+    "volume_mounts",
 ]

@@ -15,6 +15,10 @@ rather than entering the running container's namespaces with nsenter: it needs n
 the container needs, and it works the same whether the container still runs or not. It does not share the
 container's PID namespace, so ``ps`` in an exec shows the exec's own processes only. The container kills the
 processes exec'd into it when it stops.
+
+``listen`` and ``stdin`` are what pods/attach reaches: the program's output as it comes, besides its lines, and its
+stdin when the container was started with ``stdin=True`` (the container's ``stdin: true``; otherwise it reads
+/dev/null, as a container without stdin reads nothing).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ _CHUNK = 65536
 
 # (stream, when, line): stream is "stdout" or "stderr", the line has no newline; the kubelet writes the pod log.
 LineCallback = Callable[[str, datetime, str], None]
+# (stream, chunk): the program's output as it is read, for those attached to the container.
+OutputListener = Callable[[str, bytes], None]
 
 
 @dataclass
@@ -50,9 +56,10 @@ class ExecProcess:
 
 class LocalContainer:
     def __init__(self, view: ContainerView, argv: Sequence[str], env: Mapping[str, str],
-                 on_line: LineCallback | None = None, bwrap: str = "bwrap") -> None:
+                 on_line: LineCallback | None = None, bwrap: str = "bwrap", stdin: bool = False) -> None:
         self.view, self.argv, self.env = view, list(argv), dict(env)
-        self.on_line, self.bwrap = on_line, bwrap
+        self.on_line, self.bwrap, self.stdin = on_line, bwrap, stdin
+        self._listeners: list[OutputListener] = []
         self.process: asyncio.subprocess.Process | None = None
         self._readers: list[asyncio.Task] = []
         self._execs: list[asyncio.subprocess.Process] = []
@@ -72,11 +79,25 @@ class LocalContainer:
         """Start the container's process; raises OSError when bubblewrap cannot be started."""
         self.view.tmp.mkdir(parents=True, exist_ok=True)
         self.process = await asyncio.create_subprocess_exec(
-            *bwrap_argv(self.view, self.argv, self.env, self.bwrap), stdin=asyncio.subprocess.DEVNULL,
+            *bwrap_argv(self.view, self.argv, self.env, self.bwrap),
+            stdin=asyncio.subprocess.PIPE if self.stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
         assert self.process.stdout and self.process.stderr
         self._readers = [asyncio.ensure_future(self._read_lines("stdout", self.process.stdout)),
                          asyncio.ensure_future(self._read_lines("stderr", self.process.stderr))]
+
+    def listen(self, listener: OutputListener) -> Callable[[], None]:
+        """Call ``listener`` with each chunk of output from now on; returns what stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def write_stdin(self, data: bytes) -> None:
+        """Write to the program's stdin (nothing happens for a container started without stdin, or ended)."""
+        if self.process is None or self.process.stdin is None or self.process.stdin.is_closing():
+            return
+        self.process.stdin.write(data)
+        with contextlib.suppress(ConnectionError):
+            await self.process.stdin.drain()
 
     async def wait(self) -> int:
         """The exit code as Kubernetes reports it: the program's own, 128 + the signal that ended it, or 128 when
@@ -105,10 +126,10 @@ class LocalContainer:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.process.wait()), grace_seconds)
         if self.process.returncode is None:
-            _kill_group(self.process.pid)
+            kill_group(self.process.pid)
         for process in self._execs:
             if process.returncode is None:
-                _kill_group(process.pid)
+                kill_group(process.pid)
         code = await self.wait()
         await asyncio.gather(*(process.wait() for process in self._execs))
         return code
@@ -118,6 +139,7 @@ class LocalContainer:
         """A process in the container's view (its env unless ``env`` is given), with pipes for stdin, stdout and
         stderr, or all three on a new pseudo-terminal with ``tty``. ``options`` go to create_subprocess_exec."""
         command = bwrap_argv(self.view, argv, self.env if env is None else env, self.bwrap)
+        self._execs = [process for process in self._execs if process.returncode is None]  # only those to stop
         self.view.tmp.mkdir(parents=True, exist_ok=True)
         if not tty:
             pipe = asyncio.subprocess.PIPE
@@ -146,15 +168,18 @@ class LocalContainer:
         try:
             return await asyncio.wait_for(started.process.wait(), timeout) == 0
         except asyncio.TimeoutError:
-            _kill_group(started.process.pid)
+            kill_group(started.process.pid)
             await started.process.wait()
             return False
         finally:
-            self._execs.remove(started.process)
+            if started.process in self._execs:  # another exec may have dropped it once ended
+                self._execs.remove(started.process)
 
     async def _read_lines(self, stream: str, reader: asyncio.StreamReader) -> None:
         pending = b""
         while chunk := await reader.read(_CHUNK):
+            for listener in list(self._listeners):
+                listener(stream, chunk)
             *lines, pending = (pending + chunk).split(b"\n")
             for line in lines:
                 self._deliver(stream, line)
@@ -183,7 +208,8 @@ def _take_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def _kill_group(pgid: int) -> None:
+def kill_group(pgid: int) -> None:
+    """SIGKILL to every process of group ``pgid`` (none left is fine)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 

@@ -1,0 +1,217 @@
+"""pods/exec, pods/attach and pods/portforward into containers that run locally, driven by kubectl and the
+kubernetes client; and the answers for containers that do not run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import kubernetes
+import kubernetes_asyncio
+import pytest
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import portforward, stream
+from kubernetes_asyncio.stream import WsApiClient
+
+from airflow_provider_sparkk8s.testing import KubeEmulator
+from airflow_provider_sparkk8s.testing.runtime import LocalContainer
+from tests.conftest import require_tool
+from tests.emulator.cluster_clients import kubectl, try_kubectl
+from tests.runtime.support import local_container
+
+RUNNING = {"emulator.sparkk8s.io/outcome": "running"}  # the simulated kubelet keeps the pod Running
+
+RunLocally = Callable[..., LocalContainer]
+
+
+def core(kube: KubeEmulator) -> kubernetes.client.CoreV1Api:
+    return kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+
+
+def the_pod(name: str, containers: dict[str, list[str]], stdin: bool = False) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "annotations": RUNNING},
+            "spec": {"containers": [{"name": c, "image": "busybox:1.36", "command": command, "stdin": stdin}
+                                    for c, command in containers.items()]}}
+
+
+@pytest.fixture
+def run_locally(kube_emulator: KubeEmulator, tmp_path: Path) -> Iterator[RunLocally]:
+    """Stands in for the local kubelet, which will start a pod's containers and register them itself: the pod is
+    created and kept Running by the simulated kubelet, and its container (the first, unless ``only`` names
+    another) is started with the local runtime in the emulator's event loop, where the kubelet will start it,
+    then registered in ``KubeEmulator.containers``, where the stream endpoints look for it."""
+    loop = kube_emulator._loop  # the emulator's event loop, which the kubelet's containers live in
+    assert loop is not None
+    started: list[LocalContainer] = []
+
+    def run(name: str, containers: dict[str, list[str]], only: str | None = None, stdin: bool = False,
+            ready: str | None = None) -> LocalContainer:
+        """``ready``: a file the container writes in its /tmp once it is ready, waited for."""
+        manifest = the_pod(name, containers, stdin)
+        kube_emulator.apply(manifest)
+        deadline = time.monotonic() + 10
+        while ((kube_emulator.get("v1", "Pod", name) or {}).get("status") or {}).get("phase") != "Running":
+            assert time.monotonic() < deadline, "the pod never ran"
+            time.sleep(0.02)
+        spec = next(c for c in manifest["spec"]["containers"] if c["name"] == (only or c["name"]))
+        container = local_container(manifest, spec, {}, tmp_path / name / spec["name"])
+        container.stdin = stdin
+        asyncio.run_coroutine_threadsafe(container.start(), loop).result(10)
+        started.append(container)
+        kube_emulator.containers.add("default", name, spec["name"], container)
+        while ready and not (container.view.tmp / ready).exists():
+            assert time.monotonic() < deadline + 10, f"the container never wrote /tmp/{ready}"
+            time.sleep(0.02)
+        return container
+
+    yield run
+    for container in started:
+        asyncio.run_coroutine_threadsafe(container.stop(0), loop).result(30)
+
+
+SLEEPER = ["sh", "-c", "echo ready > /tmp/state; exec sleep 300"]
+
+
+def test_kubectl_exec_runs_the_command_in_the_container_and_exits_with_its_code(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    result = kubectl(kube_emulator, "exec", "box", "--", "sh", "-c", "cat /tmp/state; echo oops >&2")
+    assert (result.stdout, result.stderr) == ("ready\n", "oops\n")  # the container's own /tmp
+    failed = try_kubectl(kube_emulator, "exec", "box", "--", "sh", "-c", "exit 3")
+    assert failed.returncode == 3
+    assert failed.stderr.strip() == "command terminated with exit code 3"
+
+
+def test_kubectl_exec_with_stdin_piped(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    # kubectl closes stdin with the v5 close signal when its input ends, so `cat` ends.
+    result = kubectl(kube_emulator, "exec", "-i", "box", "--", "sh", "-c", "cat; echo end", stdin="one\ntwo\n")
+    assert result.stdout == "one\ntwo\nend\n"
+
+
+def test_kubectl_exec_with_a_terminal(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    # kubectl -t wants a terminal for its own stdin: `script` runs it on a pseudo-terminal.
+    command = shlex.join([require_tool("kubectl"), "--kubeconfig", str(kube_emulator.kubeconfig_path), "exec", "-it",
+                          "box", "--", "sh", "-c", "tty; exit 4"])
+    result = subprocess.run([require_tool("script"), "-qec", command, "/dev/null"], stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 4
+    assert "/dev/pts/" in result.stdout and "command terminated with exit code 4" in result.stdout
+
+
+def test_kubectl_attach_with_stdin_to_the_running_program(kube_emulator, run_locally) -> None:
+    run_locally("echo", {"main": ["sh", "-c", "read line; echo got $line"]}, stdin=True)
+    # The program ends after one line; so does the attach, with the Success Status.
+    result = kubectl(kube_emulator, "attach", "-i", "echo", stdin="hello\n", timeout=30)
+    assert result.stdout == "got hello\n"
+
+
+def test_kubectl_cp_both_ways(kube_emulator, run_locally, tmp_path: Path) -> None:
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    local = tmp_path / "local.txt"
+    local.write_text("from the host\n")
+    kubectl(kube_emulator, "cp", str(local), "box:/tmp/copied.txt")
+    assert (tmp_path / "box" / "main" / "copied.txt").read_text() == "from the host\n"  # the container's /tmp
+    back = tmp_path / "back.txt"
+    kubectl(kube_emulator, "cp", "box:/tmp/state", str(back))
+    assert back.read_text() == "ready\n"
+
+
+def test_python_client_exec_stream_and_exit_code(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    api = core(kube_emulator)
+    output = stream(api.connect_get_namespaced_pod_exec, "box", "default", command=["cat", "/tmp/state"],
+                    stderr=True, stdin=False, stdout=True, tty=False)
+    assert output == "ready\n"
+    session = stream(api.connect_get_namespaced_pod_exec, "box", "default", command=["sh", "-c", "exit 5"],
+                     stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+    session.run_forever(timeout=30)
+    assert session.returncode == 5  # read from the NonZeroExitCode Status on the error channel
+
+
+def test_asyncio_client_exec(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER}, ready="state")
+
+    async def run() -> str:
+        conf = kubernetes_asyncio.client.Configuration()
+        await kubernetes_asyncio.config.load_kube_config(str(kube_emulator.kubeconfig_path),
+                                                         client_configuration=conf)
+        async with WsApiClient(configuration=conf) as ws:
+            api = kubernetes_asyncio.client.CoreV1Api(api_client=ws)
+            return await api.connect_get_namespaced_pod_exec(
+                "box", "default", command=["sh", "-c", "cat /tmp/state; echo oops >&2"], stdout=True, stderr=True)
+
+    # The client joins what stdout and stderr carried, in the order their messages came.
+    assert sorted(asyncio.run(run()).splitlines()) == ["oops", "ready"]
+
+
+def test_python_client_exec_on_a_terminal_with_its_size(kube_emulator, run_locally) -> None:
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    session = stream(core(kube_emulator).connect_get_namespaced_pod_exec, "box", "default",
+                     command=["sh", "-c", "test -t 0 && echo on-a-terminal; read go; stty size"],
+                     stdin=True, stdout=True, stderr=False, tty=True, _preload_content=False)
+    session.write_channel(4, '{"Width": 100, "Height": 30}')  # the resize channel, as kubectl writes it
+    session.write_stdin("go\n")
+    session.run_forever(timeout=30)
+    assert session.returncode == 0  # before read_all(), which forgets the error channel too
+    output = session.read_all()
+    assert "on-a-terminal" in output and "30 100" in output
+
+
+def test_python_client_attach_to_the_running_program(kube_emulator, run_locally) -> None:
+    run_locally("echo", {"main": ["sh", "-c", "while read line; do echo got $line; done"]}, stdin=True)
+    session = stream(core(kube_emulator).connect_get_namespaced_pod_attach, "echo", "default", stdin=True,
+                     stdout=True, stderr=True, tty=False, _preload_content=False)
+    session.write_stdin("hello\n")
+    assert session.readline_stdout(timeout=20) == "got hello"
+    session.close()
+
+
+def test_python_client_port_forward_to_an_http_server_in_the_pod(kube_emulator, run_locally) -> None:
+    with socket.socket() as probe:  # a free port: pods share the host's network
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run_locally("web", {"main": ["sh", "-c", f"cd /tmp && echo served > index.txt && exec python3 -m http.server "
+                                             f"{port} --bind 127.0.0.1"]})
+    deadline = time.monotonic() + 20
+    while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        assert time.monotonic() < deadline, "the http server never listened"
+        time.sleep(0.05)
+    forward = portforward(core(kube_emulator).connect_get_namespaced_pod_portforward, "web", "default",
+                          ports=str(port))
+    connection = forward.socket(port)
+    connection.settimeout(20)
+    connection.sendall(b"GET /index.txt HTTP/1.0\r\nHost: web\r\n\r\n")
+    received = b""
+    while chunk := connection.recv(1024):
+        received += chunk
+    connection.close()
+    assert received.startswith(b"HTTP/1.0 200") and received.endswith(b"\r\n\r\nserved\n")
+    assert forward.error(port) is None
+    # kubectl 1.32 port-forward tunnels SPDY inside its websocket (SPDY/3.1+portforward.k8s.io): not served.
+    refused = try_kubectl(kube_emulator, "port-forward", "pod/web", f"0:{port}", timeout=30)
+    assert refused.returncode == 1 and "SPDY, also tunnelled in a websocket" in refused.stderr
+
+
+def test_exec_into_a_container_that_does_not_run_is_container_not_found(kube_emulator, run_locally) -> None:
+    run_locally("pair", {"main": SLEEPER, "side": SLEEPER}, only="main", ready="state")
+    result = try_kubectl(kube_emulator, "exec", "pair", "-c", "side", "--", "true")
+    # The kubelet's plain-text answer, which kubectl prints after its SPDY fallback.
+    assert result.returncode == 1
+    assert result.stderr.strip() == 'error: unable to upgrade connection: container not found ("side")'
+    # kubectl picks the first container itself; a client that names none is refused before any upgrade (the
+    # python client's websocket path hides the handshake's body, so this asks without upgrading).
+    with pytest.raises(ApiException) as unnamed:
+        core(kube_emulator).api_client.call_api("/api/v1/namespaces/default/pods/pair/exec", "GET",
+                                                query_params=[("command", "true"), ("stdout", "true")],
+                                                _preload_content=False)
+    assert unnamed.value.status == 400
+    assert json.loads(unnamed.value.body)["message"] == (
+        "a container name must be specified for pod pair, choose one of: [main side]")
