@@ -4,7 +4,6 @@ for them (phase, container states from the real exit codes, real logs, Events, a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,14 @@ def kube(kube_emulator_factory: Callable[..., KubeEmulator], tmp_path: Path) -> 
 @pytest.fixture
 def core(kube: KubeEmulator) -> CoreV1Api:
     return CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+
+
+def state_dir(manifest: dict, host_dir: Path) -> dict:
+    """``host_dir`` at /state in the pod's containers (a hostPath volume: the containers' /tmp is their own)."""
+    manifest["spec"].setdefault("volumes", []).append({"name": "state", "hostPath": {"path": str(host_dir)}})
+    for container in manifest["spec"]["containers"]:
+        container.setdefault("volumeMounts", []).append({"name": "state", "mountPath": "/state"})
+    return manifest
 
 
 def pod(name: str, script: str, image: str = HOST_IMAGE, **spec: Any) -> dict:
@@ -112,7 +119,7 @@ def test_a_running_pod_is_running_with_its_own_loopback_ip(kube: KubeEmulator, c
 
 def test_the_mapping_decides_what_runs_on_the_host(kube: KubeEmulator, core: CoreV1Api, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    create(kube, pod("simulated", f"touch {marker}", image="legacy/tool:1"))
+    create(kube, state_dir(pod("simulated", "touch /state/ran", image="legacy/tool:1"), tmp_path))
     done = finished(core, "simulated")
     assert done.status.phase == "Succeeded"
     assert not marker.exists()  # simulate: true keeps the simulated pod: nothing ran
@@ -133,7 +140,106 @@ def test_without_a_mapping_nothing_runs_on_the_host(kube_emulator_factory: Calla
     plain = kube_emulator_factory(pod_pending_seconds=0.05)
     core = CoreV1Api(kubernetes.config.new_client_from_config(str(plain.kubeconfig_path)))
     marker = tmp_path / "ran"
-    create(plain, pod("plain", f"touch {marker}"))
+    create(plain, state_dir(pod("plain", "touch /state/ran"), tmp_path))
     assert finished(core, "plain").status.phase == "Succeeded"
     assert not marker.exists()
-    assert os.path.exists(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------- step 2
+def test_an_init_container_writes_an_empty_dir_the_main_one_reads(kube: KubeEmulator, core: CoreV1Api) -> None:
+    kubectl(kube, "create", "configmap", "settings", "--from-literal=greeting=hi")
+    manifest = pod("shared", "cat /data/order; echo $GREETING $MY_POD; ls /conf; cat /tmp/x 2>/dev/null || echo no-x")
+    mounts = [{"name": "data", "mountPath": "/data"}]
+    manifest["spec"]["initContainers"] = [
+        {"name": f"init{i}", "image": HOST_IMAGE, "command": ["sh", "-c", f"echo init{i} >> /data/order; "
+                                                                          f"echo private > /tmp/x"],
+         "volumeMounts": mounts} for i in (1, 2)]
+    main = manifest["spec"]["containers"][0]
+    main["volumeMounts"] = [*mounts, {"name": "conf", "mountPath": "/conf"}]
+    main["env"] = [{"name": "GREETING", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "greeting"}}},
+                   {"name": "MY_POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+    manifest["spec"]["volumes"] = [{"name": "data", "emptyDir": {}},
+                                   {"name": "conf", "configMap": {"name": "settings"}}]
+    create(kube, manifest)
+    done = finished(core, "shared")
+    assert done.status.phase == "Succeeded", kubectl(kube, "logs", "shared").stdout
+    # The init containers ran in order; each container has its own /tmp.
+    assert kubectl(kube, "logs", "shared").stdout.splitlines() == ["init1", "init2", "hi shared", "greeting", "no-x"]
+    assert [s.state.terminated.reason for s in done.status.init_container_statuses] == ["Completed", "Completed"]
+    assert kubectl(kube, "logs", "shared", "-c", "init1").stdout == ""
+
+
+def test_a_failing_init_container_fails_the_pod_with_restart_never(kube: KubeEmulator, core: CoreV1Api,
+                                                                   tmp_path: Path) -> None:
+    marker = tmp_path / "main-ran"
+    manifest = state_dir(pod("init-fails", "touch /state/main-ran"), tmp_path)
+    manifest["spec"]["initContainers"] = [{"name": "setup", "image": HOST_IMAGE, "command": ["sh", "-c", "exit 7"]}]
+    create(kube, manifest)
+    done = finished(core, "init-fails")
+    assert done.status.phase == "Failed"
+    assert done.status.init_container_statuses[0].state.terminated.exit_code == 7
+    assert done.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+    assert not marker.exists()
+    assert kubectl(kube, "get", "pod", "init-fails", "--no-headers").stdout.split()[2] == "Init:Error"
+
+
+def test_a_missing_config_map_is_a_failed_mount(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("no-volume", "true")
+    manifest["spec"]["volumes"] = [{"name": "conf", "configMap": {"name": "absent"}}]
+    manifest["spec"]["containers"][0]["volumeMounts"] = [{"name": "conf", "mountPath": "/conf"}]
+    create(kube, manifest)
+    wait_for(lambda: "FailedMount" in event_reasons(kube, "no-volume"), timeout=10)
+    events = kubectl_json(kube, "get", "events", "--field-selector", "involvedObject.name=no-volume")["items"]
+    [mount] = [e for e in events if e["reason"] == "FailedMount"][:1]
+    assert mount["message"] == 'MountVolume.SetUp failed for volume "conf" : configmap "absent" not found'
+    assert mount["type"] == "Warning"
+    current = core.read_namespaced_pod("no-volume", "default")
+    assert current.status.phase == "Pending"
+    assert current.status.container_statuses[0].state.waiting.reason == "ContainerCreating"
+    kubectl(kube, "create", "configmap", "absent", "--from-literal=k=v")  # the kubelet tries again
+    assert finished(core, "no-volume").status.phase == "Succeeded"
+
+
+def test_a_missing_key_is_a_create_container_config_error(kube: KubeEmulator, core: CoreV1Api) -> None:
+    kubectl(kube, "create", "configmap", "partial", "--from-literal=other=1")
+    manifest = pod("no-key", "echo $VALUE")
+    manifest["spec"]["containers"][0]["env"] = [
+        {"name": "VALUE", "valueFrom": {"configMapKeyRef": {"name": "partial", "key": "wanted"}}}]
+    create(kube, manifest)
+
+    def waiting() -> Any:
+        statuses = core.read_namespaced_pod("no-key", "default").status.container_statuses or []
+        return statuses and statuses[0].state.waiting and statuses[0].state.waiting.reason == \
+            "CreateContainerConfigError" and statuses[0].state.waiting
+    state = wait_for(waiting, timeout=10)
+    assert state.message == "couldn't find key wanted in ConfigMap default/partial"
+    assert kubectl(kube, "get", "pod", "no-key", "--no-headers").stdout.split()[2] == "CreateContainerConfigError"
+    events = kubectl_json(kube, "get", "events", "--field-selector", "involvedObject.name=no-key")["items"]
+    assert any(e["reason"] == "Failed" and e["message"] == f"Error: {state.message}" for e in events)
+
+
+def test_on_failure_restarts_until_the_container_succeeds(kube: KubeEmulator, core: CoreV1Api,
+                                                         tmp_path: Path) -> None:
+    create(kube, state_dir(pod("flaky", "echo x >> /state/count; [ $(wc -l < /state/count) -ge 3 ] || exit 1; "
+                                        "echo done", restartPolicy="OnFailure"), tmp_path))
+    done = finished(core, "flaky")
+    assert done.status.phase == "Succeeded"
+    status = done.status.container_statuses[0]
+    assert status.restart_count == 2
+    assert status.last_state.terminated.exit_code == 1
+    assert "BackOff" in event_reasons(kube, "flaky")
+    assert kubectl(kube, "logs", "flaky").stdout.endswith("done\n")
+
+
+def test_always_restarts_with_crash_loop_back_off(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("crashing", "exit 2", restartPolicy="Always"))
+
+    def backing_off() -> bool:
+        statuses = core.read_namespaced_pod("crashing", "default").status.container_statuses or []
+        return bool(statuses and statuses[0].restart_count >= 2 and statuses[0].state.waiting
+                    and statuses[0].state.waiting.reason == "CrashLoopBackOff")
+    wait_for(backing_off, timeout=20)
+    current = core.read_namespaced_pod("crashing", "default")
+    assert current.status.phase == "Running"
+    assert current.status.container_statuses[0].state.waiting.message.startswith("back-off ")
+    assert kubectl(kube, "get", "pod", "crashing", "--no-headers").stdout.split()[2] == "CrashLoopBackOff"

@@ -143,8 +143,8 @@ class LocalPod:
         self.started = ""
         self.statuses: dict[str, dict] = {c["name"]: _status(c, {"waiting": {"reason": "PodInitializing"}})
                                           for c in self.inits}
-        self.statuses.update({c["name"]: _status(c, {"waiting": {"reason": "ContainerCreating"}})
-                              for c in self.mains})
+        first = "PodInitializing" if self.inits else "ContainerCreating"  # what the main containers wait for
+        self.statuses.update({c["name"]: _status(c, {"waiting": {"reason": first}}) for c in self.mains})
         self.initialized = not self.inits
         self.phase: str | None = None  # set when the pod is done
         self.failure: tuple[str, str] | None = None  # (reason, message) of a pod stopped past its deadline
@@ -165,11 +165,12 @@ class LocalPod:
         if self.plan.how == "unpullable":
             await self._cannot_pull(self.plan.image)
             return
-        self.ip = self.runtime.take_ip()
-        self.started = now_rfc3339()
+        self._publish()
+        self.ip = self.runtime.take_ip()  # downwardAPI volumes may show it
         volumes = await self._mount()
         if volumes is None:
             return
+        self.started = now_rfc3339()  # the pod sandbox (and its IP) once its volumes are there
         self._publish()
         for container in self.inits:
             if await self._keep(container, volumes, init=True) != 0:
@@ -343,7 +344,7 @@ class LocalPod:
                             condition("ContainersReady", _bool(ready), None if ready else done_reason),
                             condition("Ready", _bool(ready), None if ready else done_reason)],
                 containerStatuses=mains)
-            if self.ip:
+            if self.started:
                 status.update(podIP=self.ip, podIPs=[{"ip": self.ip}], startTime=self.started)
             if self.inits:
                 status["initContainerStatuses"] = [self.statuses[c["name"]] for c in self.inits]
