@@ -4,6 +4,7 @@ for them (phase, container states from the real exit codes, real logs, Events, a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,72 @@ def test_always_restarts_with_crash_loop_back_off(kube: KubeEmulator, core: Core
     assert current.status.phase == "Running"
     assert current.status.container_statuses[0].state.waiting.message.startswith("back-off ")
     assert kubectl(kube, "get", "pod", "crashing", "--no-headers").stdout.split()[2] == "CrashLoopBackOff"
+
+
+# ---------------------------------------------------------------------------------------------- step 3
+def processes_running(marker: str) -> list[int]:
+    """The processes whose command line holds ``marker``, from the process table (zombies have ended)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                state = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if marker.encode() in cmdline and state != b"Z":
+                found.append(int(entry))
+    return found
+
+
+def test_deleting_a_running_pod_sends_sigterm_and_leaves_no_process(kube: KubeEmulator, core: CoreV1Api,
+                                                                    tmp_path: Path) -> None:
+    # A detached grandchild (setsid) too: the PID namespace takes it down with the container.
+    script = "trap 'echo term > /state/term; exit 0' TERM; setsid sleep 4141 & while true; do sleep 0.1; done"
+    create(kube, state_dir(pod("graceful", script), tmp_path))
+    wait_for(lambda: phase_of(core, "graceful") == "Running" and processes_running("sleep 4141"), timeout=20)
+    kubectl(kube, "delete", "pod", "graceful", "--wait=false")
+    wait_for(lambda: phase_of(core, "graceful") is None, timeout=10, what="the pod to go")
+    assert (tmp_path / "term").read_text() == "term\n"  # the program had its SIGTERM and its grace period
+    wait_for(lambda: not processes_running("sleep 4141"), timeout=5, what="no process left")
+    assert "Killing" in event_reasons(kube, "graceful")
+
+
+def test_a_program_ignoring_sigterm_is_killed_when_the_grace_period_ends(kube: KubeEmulator,
+                                                                         core: CoreV1Api) -> None:
+    create(kube, pod("stubborn", "trap '' TERM; while true; do sleep 0.1; done; echo 4242"))
+    wait_for(lambda: phase_of(core, "stubborn") == "Running" and processes_running("echo 4242"), timeout=20)
+    kubectl(kube, "delete", "pod", "stubborn", "--grace-period=1", "--wait=false")
+    assert core.read_namespaced_pod("stubborn", "default").metadata.deletion_timestamp is not None
+    wait_for(lambda: phase_of(core, "stubborn") is None, timeout=10, what="the pod to go")
+    assert not processes_running("echo 4242")
+
+
+def test_active_deadline_stops_the_pod_failed(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("late", "sleep 4343", activeDeadlineSeconds=1))
+    done = finished(core, "late")
+    assert (done.status.phase, done.status.reason) == ("Failed", "DeadlineExceeded")
+    terminated = done.status.container_statuses[0].state.terminated
+    assert terminated.exit_code == 143 and terminated.reason == "Error"  # sleep ended by SIGTERM
+    assert "DeadlineExceeded" in event_reasons(kube, "late")
+    assert not processes_running("sleep 4343")
+
+
+# ---------------------------------------------------------------------------------------------- step 4
+def test_an_image_the_mapping_does_not_list_cannot_be_pulled(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("unmapped", "true", image="example.test/nosuch:1"))
+
+    def reason() -> str | None:
+        statuses = core.read_namespaced_pod("unmapped", "default").status.container_statuses or []
+        waiting = statuses[0].state.waiting if statuses else None
+        return waiting.reason if waiting else None
+    seen = {wait_for(lambda: reason() in ("ErrImagePull", "ImagePullBackOff") and reason(), timeout=10)}
+    seen.add(wait_for(lambda: reason() in {"ErrImagePull", "ImagePullBackOff"} - seen and reason(), timeout=10))
+    assert seen == {"ErrImagePull", "ImagePullBackOff"}
+    assert core.read_namespaced_pod("unmapped", "default").status.phase == "Pending"
+    events = kubectl_json(kube, "get", "events", "--field-selector", "involvedObject.name=unmapped")["items"]
+    failed = [e["message"] for e in events if e["reason"] == "Failed"]
+    assert any(m.startswith('Failed to pull image "example.test/nosuch:1": ') for m in failed)
+    assert {"Error: ErrImagePull", "Error: ImagePullBackOff"} <= set(failed)
+    kubectl(kube, "delete", "pod", "unmapped")
+    assert phase_of(core, "unmapped") is None
