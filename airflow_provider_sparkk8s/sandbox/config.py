@@ -143,8 +143,11 @@ class SandboxConfig:
         return exact or next((m for m in self.images if m.matches(image)), None)
 
     def resolve(self, image: str, resource: str | None, main_class: str | None = None) -> LocalApp | str:
-        """The local file for `resource` in `image`, or why there is none (a sentence for the logs)."""
-        mapping = self.image(image)
+        """The local file for `resource` in `image`, or why there is none (a sentence for the logs). Only entries
+        that map Spark applications (``paths``, ``main_classes``) count: a catch-all ``simulate`` or ``run: host``
+        glob does not hide that an image's Spark applications are not mapped."""
+        exact = next((m for m in self.images if m.image == image and (m.paths or m.main_classes)), None)
+        mapping = exact or next((m for m in self.images if m.matches(image) and (m.paths or m.main_classes)), None)
         if mapping is None:
             return f"image {image} has no entry in the sandbox mapping"
         if not resource:

@@ -12,6 +12,10 @@ share one timeline). Pods end Succeeded or Failed whatever their restartPolicy: 
   containers (SIGTERM: a timer container stops at once, or after its stop-seconds; a container program stops
   when it sees the mark; whatever still runs when the grace period ends is killed) and then deletes the pod with
   a grace period of 0.
+
+Given a ``LocalPods`` (the sandbox's image mapping), a pod whose images all run locally is scheduled here and then
+run by its local worker (``local_pods``): real processes, real exit codes, restarts; a pod with an image the
+mapping does not list fails to pull it. Deletion and the deadline stop such a pod through its worker.
 """
 
 from __future__ import annotations

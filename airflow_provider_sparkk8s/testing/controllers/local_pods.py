@@ -292,6 +292,8 @@ class LocalPod:
             return self._terminated(name, container_id, started, 128, "StartError", str(exc))
         self.running[name] = container
         self.runtime.containers.add(self.namespace, self.name, name, container)
+        if self._stopping.is_set():  # stopped while it was starting: it is not to run
+            await container.stop(0)
         self.node.event(self.pod, "Started", f"Started container {name}")
         status = self.statuses[name]
         status.update(containerID=container_id, started=True, ready=name not in {c["name"] for c in self.inits},
