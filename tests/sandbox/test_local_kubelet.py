@@ -313,3 +313,43 @@ def test_an_image_the_mapping_does_not_list_cannot_be_pulled(kube: KubeEmulator,
     assert {"Error: ErrImagePull", "Error: ImagePullBackOff"} <= set(failed)
     kubectl(kube, "delete", "pod", "unmapped")
     assert phase_of(core, "unmapped") is None
+
+
+def test_the_banner_says_which_images_run_on_this_machine(tmp_path: Path) -> None:
+    from airflow_provider_sparkk8s.sandbox import Sandbox
+
+    banner = Sandbox(SandboxConfig.from_dict(MAPPING, base=tmp_path), workdir=tmp_path / "box").banner()
+    assert "the containers of these images' pods run their commands on this machine" in banner
+    assert "    busybox:*: host programs" in banner and "    python:3.12: host programs" in banner
+    assert "legacy/*" not in banner
+    assert "fail to pull (ImagePullBackOff)" in banner
+
+
+# ---------------------------------------------------------------------------------------------- exec probes
+def test_a_readiness_probe_makes_the_container_ready(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("probed", "sleep 1; touch /tmp/ready; sleep 60")
+    manifest["spec"]["containers"][0]["readinessProbe"] = {"exec": {"command": ["cat", "/tmp/ready"]},
+                                                           "periodSeconds": 1}
+    create(kube, manifest)
+    wait_for(lambda: phase_of(core, "probed") == "Running", timeout=20)
+    assert core.read_namespaced_pod("probed", "default").status.container_statuses[0].ready is False
+    wait_for(lambda: core.read_namespaced_pod("probed", "default").status.container_statuses[0].ready, timeout=10)
+    conditions = {c.type: c.status for c in core.read_namespaced_pod("probed", "default").status.conditions}
+    assert conditions["Ready"] == conditions["ContainersReady"] == "True"
+    assert "Unhealthy" in event_reasons(kube, "probed")  # the probe failed before the file was there
+
+
+def test_a_failing_liveness_probe_restarts_the_container(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("unlive", "sleep 60", restartPolicy="Always", terminationGracePeriodSeconds=1)
+    manifest["spec"]["containers"][0]["livenessProbe"] = {"exec": {"command": ["false"]}, "periodSeconds": 1,
+                                                          "failureThreshold": 2}
+    create(kube, manifest)
+
+    def restarted() -> bool:
+        statuses = core.read_namespaced_pod("unlive", "default").status.container_statuses or []
+        return bool(statuses and statuses[0].restart_count >= 1)
+    wait_for(restarted, timeout=20)
+    status = core.read_namespaced_pod("unlive", "default").status.container_statuses[0]
+    assert status.last_state.terminated.exit_code == 143  # sleep ended by the SIGTERM of the kill
+    reasons = event_reasons(kube, "unlive")
+    assert "Unhealthy" in reasons and "Killing" in reasons

@@ -45,6 +45,7 @@ from ..runtime import (
 )
 from ..store import now_rfc3339
 from .base import ApiClient
+from .local_probes import ExecProbe, keep_probing
 from .node_pods import NODE_IP, NodePods, condition
 
 MAX_BACKOFF = 300.0  # the kubelet's cap on the restart and pull back-offs
@@ -296,15 +297,51 @@ class LocalPod:
             await container.stop(0)
         self.node.event(self.pod, "Started", f"Started container {name}")
         status = self.statuses[name]
-        status.update(containerID=container_id, started=True, ready=name not in {c["name"] for c in self.inits},
-                      state={"running": {"startedAt": started}})
+        readiness = None if any(c["name"] == name for c in self.inits) else ExecProbe.of(spec.get("readinessProbe"))
+        status.update(containerID=container_id, started=True, ready=readiness is None and name not in {
+            c["name"] for c in self.inits}, state={"running": {"startedAt": started}})
         self._publish()
-        code = await container.wait()
+        probes, kills = self._probe(spec, container, readiness)
+        try:
+            code = await container.wait()
+        finally:
+            for probe in probes:
+                probe.cancel()
+        await asyncio.gather(*kills, return_exceptions=True)
         self.running.pop(name, None)
         if container.start_error is not None:
             self.node.event(self.pod, "Failed", f"Error: {container.start_error}", "Warning")
             return self._terminated(name, container_id, started, code, "StartError", container.start_error)
         return self._terminated(name, container_id, started, code, "Completed" if code == 0 else "Error")
+
+    def _probe(self, spec: dict, container: LocalContainer, readiness: ExecProbe | None
+               ) -> tuple[list[asyncio.Future], list[asyncio.Future]]:
+        """The readiness probe sets the container's ``ready``; a failing liveness probe stops it (then it restarts
+        as the restartPolicy says). The probes' tasks, and the stops they started."""
+        name = spec["name"]
+        tasks: list[asyncio.Future] = []
+        kills: list[asyncio.Future] = []
+
+        def unhealthy(kind: str) -> Callable[[], None]:
+            return lambda: self.node.event(self.pod, "Unhealthy", f"{kind} probe failed: ", "Warning")
+
+        def ready(ok: bool) -> None:
+            if "running" in self.statuses[name]["state"] and self.statuses[name]["ready"] != ok:
+                self.statuses[name]["ready"] = ok
+                self._publish()
+
+        def dead(ok: bool) -> None:
+            if not ok and not self._stopping.is_set():
+                self.node.event(self.pod, "Killing", f"Container {name} failed liveness probe, will be restarted")
+                grace = float((self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+                kills.append(asyncio.ensure_future(container.stop(grace)))
+
+        if readiness is not None:
+            tasks.append(asyncio.ensure_future(keep_probing(container, readiness, unhealthy("Readiness"), ready)))
+        liveness = ExecProbe.of(spec.get("livenessProbe"))
+        if liveness is not None:
+            tasks.append(asyncio.ensure_future(keep_probing(container, liveness, unhealthy("Liveness"), dead)))
+        return tasks, kills
 
     def _terminated(self, name: str, container_id: str, started: str, code: int, reason: str,
                     message: str | None = None) -> int:
@@ -333,7 +370,7 @@ class LocalPod:
     def _publish(self) -> None:
         """Write the pod's status as this worker knows it."""
         mains = [self.statuses[c["name"]] for c in self.mains]
-        ready = self.phase is None and all("running" in s["state"] for s in mains)
+        ready = self.phase is None and all("running" in s["state"] and s["ready"] for s in mains)
         done_reason = "PodCompleted" if self.phase else None
         phase = self.phase or ("Running" if self.initialized and any(
             "waiting" not in s["state"] or s.get("restartCount") for s in mains) else "Pending")
