@@ -353,3 +353,12 @@ def test_a_failing_liveness_probe_restarts_the_container(kube: KubeEmulator, cor
     assert status.last_state.terminated.exit_code == 143  # sleep ended by the SIGTERM of the kill
     reasons = event_reasons(kube, "unlive")
     assert "Unhealthy" in reasons and "Killing" in reasons
+
+
+def test_running_containers_are_registered_for_exec_until_they_end(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("registered", "sleep 4545"))
+    running = wait_for(lambda: kube.containers.get("default", "registered", "main"), timeout=20)
+    assert running.pid is not None and processes_running("sleep 4545")
+    kubectl(kube, "delete", "pod", "registered", "--grace-period=1")
+    assert kube.containers.of_pod("default", "registered") == {}
+    assert not processes_running("sleep 4545")

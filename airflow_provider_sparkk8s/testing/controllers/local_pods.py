@@ -192,11 +192,11 @@ class LocalPod:
         await asyncio.gather(*(c.stop(grace) for c in list(self.running.values())), return_exceptions=True)
 
     async def _clean_up(self) -> None:
-        for container in list(self.running.values()):  # cancelled (the pod is gone, or the emulator stops)
+        for name, container in list(self.running.items()):  # cancelled (the pod is gone, or the emulator stops)
             with contextlib.suppress(Exception):
                 await asyncio.shield(container.stop(0))
+            self.runtime.containers.discard(self.namespace, self.name, name, container)
         self.running.clear()
-        self.runtime.containers.remove_pod(self.namespace, self.name)
         if self.ip:
             self.runtime.release_ip(self.ip)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -309,6 +309,7 @@ class LocalPod:
                 probe.cancel()
         await asyncio.gather(*kills, return_exceptions=True)
         self.running.pop(name, None)
+        self.runtime.containers.discard(self.namespace, self.name, name, container)  # no exec into an ended one
         if container.start_error is not None:
             self.node.event(self.pod, "Failed", f"Error: {container.start_error}", "Warning")
             return self._terminated(name, container_id, started, code, "StartError", container.start_error)
