@@ -35,10 +35,14 @@ def pod_status(pod: dict) -> str:
     reason = status.get("reason") or phase
     inits = status.get("initContainerStatuses") or []
     initializing = False
+    sidecars = {c["name"] for c in (pod.get("spec") or {}).get("initContainers") or []
+                if c.get("restartPolicy") == "Always"}
     for i, cs in enumerate(inits):
         state = cs.get("state") or {}
         terminated, waiting = state.get("terminated"), state.get("waiting") or {}
         if terminated is not None and terminated.get("exitCode") == 0:
+            continue
+        if cs.get("name") in sidecars and cs.get("started"):
             continue
         if terminated is not None:
             reason = "Init:" + terminated["reason"] if terminated.get("reason") else \
@@ -74,8 +78,11 @@ def _pod_row(pod: dict) -> list:
     status = pod.get("status") or {}
     spec = pod.get("spec") or {}
     statuses = status.get("containerStatuses") or []
-    total = len(spec.get("containers") or [])
-    ready = sum(1 for cs in statuses if cs.get("ready"))
+    # Sidecars (restartable init containers) count as containers, as kubectl's printPod counts them.
+    sidecars = {c["name"] for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"}
+    total = len(spec.get("containers") or []) + len(sidecars)
+    ready = sum(1 for cs in statuses if cs.get("ready")) + sum(
+        1 for cs in status.get("initContainerStatuses") or [] if cs.get("name") in sidecars and cs.get("ready"))
     restarts = sum(cs.get("restartCount", 0) for cs in statuses)
     gates = spec.get("readinessGates") or []
     if gates:

@@ -362,3 +362,23 @@ def test_running_containers_are_registered_for_exec_until_they_end(kube: KubeEmu
     kubectl(kube, "delete", "pod", "registered", "--grace-period=1")
     assert kube.containers.of_pod("default", "registered") == {}
     assert not processes_running("sleep 4545")
+
+
+def test_a_sidecar_runs_beside_the_containers_and_stops_after_them(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("with-sidecar", "sleep 1; cat /data/beat | head -1; echo main done")
+    manifest["spec"]["initContainers"] = [{
+        "name": "beat", "image": HOST_IMAGE, "restartPolicy": "Always",
+        "command": ["sh", "-c", "while true; do echo beat >> /data/beat; sleep 0.2; done; echo 4646"],
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]
+    manifest["spec"]["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
+    manifest["spec"]["volumes"] = [{"name": "data", "emptyDir": {}}]
+    create(kube, manifest)
+    wait_for(lambda: phase_of(core, "with-sidecar") == "Running", timeout=20)
+    row = kubectl(kube, "get", "pod", "with-sidecar", "--no-headers").stdout.split()
+    assert row[1:3] == ["2/2", "Running"] or phase_of(core, "with-sidecar") != "Running", row
+    done = finished(core, "with-sidecar")
+    assert done.status.phase == "Succeeded"  # the sidecar's own end (SIGTERM) does not fail the pod
+    assert kubectl(kube, "logs", "with-sidecar", "-c", "main").stdout == "beat\nmain done\n"
+    sidecar = done.status.init_container_statuses[0].state.terminated
+    assert sidecar.exit_code == 143
+    assert not processes_running("echo 4646")

@@ -151,6 +151,8 @@ class LocalPod:
         self.failure: tuple[str, str] | None = None  # (reason, message) of a pod stopped past its deadline
         self.running: dict[str, LocalContainer] = {}
         self._stopping = asyncio.Event()
+        self._sidecars_end = asyncio.Event()  # the containers ended: the sidecars stop
+        self._started: dict[str, asyncio.Event] = {}  # by sidecar, set when it first starts
 
     # ------------------------------------------------------------------ the life of the pod
     async def run(self) -> None:
@@ -173,16 +175,37 @@ class LocalPod:
             return
         self.started = now_rfc3339()  # the pod sandbox (and its IP) once its volumes are there
         self._publish()
-        for container in self.inits:
-            if await self._keep(container, volumes, init=True) != 0:
-                if not self._stopping.is_set():
-                    self._finish("Failed")
-                return
+        sidecars: list[asyncio.Future] = []
+        try:
+            for container in self.inits:
+                if _is_sidecar(container):  # started in its turn, it runs beside the next ones
+                    sidecars.append(asyncio.ensure_future(self._keep(container, volumes, init=True)))
+                    await self._first_start(container["name"], sidecars[-1])
+                elif await self._keep(container, volumes, init=True) != 0:
+                    if not self._stopping.is_set():
+                        self._finish("Failed")
+                    return
             self.initialized = True
-        self._publish()
-        codes = await asyncio.gather(*(self._keep(c, volumes) for c in self.mains))
+            self._publish()
+            codes = await asyncio.gather(*(self._keep(c, volumes) for c in self.mains))
+        finally:
+            await self._end_sidecars(sidecars)
         if not self._stopping.is_set():
             self._finish("Succeeded" if all(code == 0 for code in codes) else "Failed")
+
+    async def _first_start(self, name: str, keeping: asyncio.Future) -> None:
+        """Until the sidecar ``name`` has started once (or will not: the pod is stopping)."""
+        started = asyncio.ensure_future(self._started.setdefault(name, asyncio.Event()).wait())
+        await asyncio.wait({keeping, started}, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+
+    async def _end_sidecars(self, sidecars: list[asyncio.Future]) -> None:
+        """Once the containers have ended, the sidecars are stopped (and not restarted)."""
+        self._sidecars_end.set()
+        grace = float((self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+        await asyncio.gather(*(self.running[c["name"]].stop(grace) for c in self.inits
+                               if c["name"] in self.running), return_exceptions=True)
+        await asyncio.gather(*sidecars, return_exceptions=True)
 
     async def stop(self, grace: float, failure: tuple[str, str] | None = None) -> None:
         """SIGTERM, SIGKILL after ``grace`` seconds, and no restart: for a deletion, or with ``failure`` (reason,
@@ -236,21 +259,21 @@ class LocalPod:
 
     async def _keep(self, spec: dict, volumes: dict[str, Volume], init: bool = False) -> int:
         """Run one container, restarting it as the restartPolicy says; its last exit code."""
-        name = spec["name"]
+        name, sidecar = spec["name"], _is_sidecar(spec)
         restarts, delay, code = 0, self.runtime.restart_backoff, 1
-        while not self._stopping.is_set():
+        while not self._ending(sidecar):
             try:
                 container = self._create(spec, volumes)
             except RuntimeFailure as failure:
                 self._waiting(name, failure.reason, failure.message)
                 self.node.event(self.pod, "Failed", f"Error: {failure.message}", "Warning")
-                if await self._sleep(delay):
+                if await self._sleep(delay, sidecar):
                     break
                 delay = min(delay * 2, MAX_BACKOFF)
                 continue
             code = await self._run_once(spec, container, restarts)
-            again = self.policy == "Always" and not init or self.policy != "Never" and code != 0
-            if self._stopping.is_set() or not again:
+            again = sidecar or self.policy == "Always" and not init or self.policy != "Never" and code != 0
+            if self._ending(sidecar) or not again:
                 return code
             status = self.statuses[name]
             status["lastState"] = status["state"]
@@ -259,7 +282,7 @@ class LocalPod:
             self._waiting(name, "CrashLoopBackOff", message)
             self.node.event(self.pod, "BackOff", f"Back-off restarting failed container {name} in pod "
                                                  f"{self.name}_{self.namespace}({self.uid})", "Warning")
-            if await self._sleep(delay):
+            if await self._sleep(delay, sidecar):
                 break
             delay = min(delay * 2, MAX_BACKOFF)
             restarts += 1
@@ -293,13 +316,15 @@ class LocalPod:
             return self._terminated(name, container_id, started, 128, "StartError", str(exc))
         self.running[name] = container
         self.runtime.containers.add(self.namespace, self.name, name, container)
-        if self._stopping.is_set():  # stopped while it was starting: it is not to run
+        if self._ending(_is_sidecar(spec)):  # stopped while it was starting: it is not to run
             await container.stop(0)
+        self._started.setdefault(name, asyncio.Event()).set()
         self.node.event(self.pod, "Started", f"Started container {name}")
         status = self.statuses[name]
-        readiness = None if any(c["name"] == name for c in self.inits) else ExecProbe.of(spec.get("readinessProbe"))
-        status.update(containerID=container_id, started=True, ready=readiness is None and name not in {
-            c["name"] for c in self.inits}, state={"running": {"startedAt": started}})
+        run_once = not _is_sidecar(spec) and any(c["name"] == name for c in self.inits)  # a plain init container
+        readiness = None if run_once else ExecProbe.of(spec.get("readinessProbe"))
+        status.update(containerID=container_id, started=True, ready=readiness is None and not run_once,
+                      state={"running": {"startedAt": started}})
         self._publish()
         probes, kills = self._probe(spec, container, readiness)
         try:
@@ -357,11 +382,19 @@ class LocalPod:
                                    state={"waiting": {"reason": reason, "message": message}})
         self._publish()
 
-    async def _sleep(self, seconds: float) -> bool:
-        """Wait ``seconds``; True when the pod is being stopped meanwhile."""
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        return self._stopping.is_set()
+    def _ending(self, sidecar: bool = False) -> bool:
+        """Whether the pod is stopping (or, for a sidecar, its containers have ended)."""
+        return self._stopping.is_set() or sidecar and self._sidecars_end.is_set()
+
+    async def _sleep(self, seconds: float, sidecar: bool = False) -> bool:
+        """Wait ``seconds``; True when the pod is being stopped meanwhile (a sidecar: or its containers ended)."""
+        ends = [asyncio.ensure_future(self._stopping.wait())]
+        if sidecar:
+            ends.append(asyncio.ensure_future(self._sidecars_end.wait()))
+        await asyncio.wait(ends, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for end in ends:
+            end.cancel()
+        return self._ending(sidecar)
 
     # ------------------------------------------------------------------ status
     def _finish(self, phase: str) -> None:
@@ -397,6 +430,11 @@ def _status(container: dict, state: dict) -> dict:
     return {"name": container["name"], "image": container.get("image", ""),
             "imageID": f"docker.io/{container.get('image', '')}@sha256:" + "0" * 64, "ready": False,
             "started": False, "restartCount": 0, "state": state}
+
+
+def _is_sidecar(container: dict) -> bool:
+    """A restartable init container (``restartPolicy: Always`` on an init container)."""
+    return container.get("restartPolicy") == "Always"
 
 
 def _bool(value: bool) -> str:
