@@ -182,14 +182,19 @@ class LocalPod:
                     sidecars.append(asyncio.ensure_future(self._keep(container, volumes, init=True)))
                     await self._first_start(container["name"], sidecars[-1])
                 elif await self._keep(container, volumes, init=True) != 0:
+                    await self._end_sidecars(sidecars)
                     if not self._stopping.is_set():
                         self._finish("Failed")
                     return
             self.initialized = True
             self._publish()
             codes = await asyncio.gather(*(self._keep(c, volumes) for c in self.mains))
-        finally:
-            await self._end_sidecars(sidecars)
+        except asyncio.CancelledError:  # the pod is gone: the sidecars go too (their containers are killed)
+            self._sidecars_end.set()
+            for sidecar in sidecars:
+                sidecar.cancel()
+            raise
+        await self._end_sidecars(sidecars)
         if not self._stopping.is_set():
             self._finish("Succeeded" if all(code == 0 for code in codes) else "Failed")
 
