@@ -221,15 +221,18 @@ def test_a_missing_key_is_a_create_container_config_error(kube: KubeEmulator, co
 
 def test_on_failure_restarts_until_the_container_succeeds(kube: KubeEmulator, core: CoreV1Api,
                                                          tmp_path: Path) -> None:
-    create(kube, state_dir(pod("flaky", "echo x >> /state/count; [ $(wc -l < /state/count) -ge 3 ] || exit 1; "
-                                        "echo done", restartPolicy="OnFailure"), tmp_path))
+    create(kube, state_dir(pod("flaky", "echo x >> /state/count; wc -l < /state/count; "
+                                        "[ $(wc -l < /state/count) -ge 3 ] || exit 1; echo done",
+                               restartPolicy="OnFailure"), tmp_path))
     done = finished(core, "flaky")
     assert done.status.phase == "Succeeded"
     status = done.status.container_statuses[0]
     assert status.restart_count == 2
     assert status.last_state.terminated.exit_code == 1
     assert "BackOff" in event_reasons(kube, "flaky")
-    assert kubectl(kube, "logs", "flaky").stdout.endswith("done\n")
+    # The log is the last run's; the run before is --previous (each run printed how many runs there were).
+    assert kubectl(kube, "logs", "flaky").stdout == "3\ndone\n"
+    assert kubectl(kube, "logs", "flaky", "--previous").stdout == "2\n"
 
 
 def test_always_restarts_with_crash_loop_back_off(kube: KubeEmulator, core: CoreV1Api) -> None:

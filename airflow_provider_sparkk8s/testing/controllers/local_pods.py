@@ -276,6 +276,8 @@ class LocalPod:
                     break
                 delay = min(delay * 2, MAX_BACKOFF)
                 continue
+            if restarts:
+                self.runtime.logs.restarted(self.namespace, self.name, name)
             code = await self._run_once(spec, container, restarts)
             again = sidecar or self.policy == "Always" and not init or self.policy != "Never" and code != 0
             if self._ending(sidecar) or not again:
