@@ -1,5 +1,5 @@
-"""The sandbox's image-to-local mapping: which Spark applications named inside container images run on this
-machine, and from which local files.
+"""The sandbox's image-to-local mapping: how the containers of each image run on this machine, and which Spark
+applications named inside container images run from which local files.
 
     # sandbox.yaml (paths are relative to this file)
     master: local[1]                 # what locally-run applications get instead of the cluster
@@ -14,6 +14,20 @@ machine, and from which local files.
           /opt/spark/examples/src/main/python/: apps/
         main_classes:                # JVM main class -> a local Python stand-in
           org.apache.spark.examples.SparkPi: apps/pi.py
+      - image: "alpine:*"
+        run: host                    # its containers run this machine's programs (sh, coreutils, python3)
+        entrypoint: [/bin/sh, -c]    # the image's ENTRYPOINT, for containers that give no `command`
+        commands:                    # in-image program -> local program (a path is relative to this file)
+          python: python3
+          /argosay: stand-ins/argosay
+      - image: mycompany/tool:1.0
+        rootfs: images/tool/         # or: a local directory is the image's root filesystem
+      - image: "legacy/*"
+        simulate: true               # or: its pods are simulated (they exit 0 after a timer)
+
+An image matches an entry exactly or by glob; an exact entry wins over globs, then the first glob in the file. How
+an entry runs is at most one of ``run: host``, ``rootfs`` and ``simulate``; an entry with none of them only maps
+Spark applications (its other pods are simulated).
 
 A resource maps when the pod's image matches an entry and the resource (``local://``, ``file://`` or a plain
 path) starts with one of its prefixes: the rest of the path is looked up under the local directory, and must
@@ -34,7 +48,14 @@ DEFAULT_CONF = {"spark.ui.enabled": "false"}
 
 
 class ConfigError(ValueError):
-    """The mapping file is not valid; the message names the problem."""
+    """The mapping file is not valid; the message names the problem (and `load` the file and line)."""
+
+    def __init__(self, message: str, where: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.where = where  # the keys down to the offending value, e.g. ("images", 2, "run")
+
+
+IMAGE_KEYS = {"image", "paths", "main_classes", "run", "rootfs", "entrypoint", "commands", "simulate"}
 
 
 @dataclass(frozen=True)
@@ -42,9 +63,24 @@ class ImageMapping:
     image: str
     paths: dict[str, Path] = field(default_factory=dict)
     main_classes: dict[str, Path] = field(default_factory=dict)
+    run: str | None = None  # "host": the containers run this machine's programs
+    rootfs: Path | None = None  # a local directory that is the image's root filesystem
+    entrypoint: tuple[str, ...] | None = None  # the image's ENTRYPOINT
+    commands: dict[str, str] = field(default_factory=dict)  # in-image program -> local program
+    simulate: bool = False
 
     def matches(self, image: str) -> bool:
         return self.image == image or fnmatch.fnmatchcase(image, self.image)
+
+    @property
+    def runs_locally(self) -> bool:
+        """Its containers run as local processes (rather than simulated)."""
+        return self.run == "host" or self.rootfs is not None
+
+    def program(self, name: str) -> str:
+        """The local program that stands for an in-image program (argv[0]); unlisted ones keep their name, which
+        is looked up on PATH (or in the rootfs)."""
+        return self.commands.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -73,10 +109,14 @@ class SandboxConfig:
 
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text()) or {}
+            text = path.read_text()
+            data = yaml.safe_load(text) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"cannot read the sandbox mapping {path}: {exc}") from exc
-        return cls.from_dict(data, base=path.resolve().parent, source=path)
+        try:
+            return cls.from_dict(data, base=path.resolve().parent, source=path)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}:{_line_of(text, exc.where)}: {exc}", exc.where) from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], base: Path, source: Path | None = None) -> SandboxConfig:
@@ -84,31 +124,30 @@ class SandboxConfig:
             raise ConfigError("the sandbox mapping must be a mapping with an `images` list")
         unknown = set(data) - {"images", "master", "max_parallel", "timeout_seconds", "spark_submit", "conf"}
         if unknown:
-            raise ConfigError(f"unknown keys in the sandbox mapping: {', '.join(sorted(unknown))}")
-        images = []
-        for i, entry in enumerate(data.get("images") or []):
-            if not isinstance(entry, dict) or not entry.get("image"):
-                raise ConfigError(f"images[{i}] needs an `image`")
-            paths = {}
-            for prefix, local in (entry.get("paths") or {}).items():
-                if not str(prefix).startswith("/"):
-                    raise ConfigError(f"images[{i}].paths: {prefix!r} must be an absolute in-image path")
-                paths[posixpath.normpath(str(prefix))] = (base / str(local)).resolve()
-            classes = {str(k): (base / str(v)).resolve() for k, v in (entry.get("main_classes") or {}).items()}
-            images.append(ImageMapping(str(entry["image"]), paths, classes))
+            raise ConfigError(f"unknown keys in the sandbox mapping: {', '.join(sorted(unknown))}",
+                              (sorted(unknown)[0],))
+        images = [_image_mapping(entry, i, base) for i, entry in enumerate(data.get("images") or [])]
         conf = {**DEFAULT_CONF, **{str(k): str(v) for k, v in (data.get("conf") or {}).items()}}
         max_parallel = int(data.get("max_parallel", 2))
         if max_parallel < 1:
-            raise ConfigError("max_parallel must be at least 1")
+            raise ConfigError("max_parallel must be at least 1", ("max_parallel",))
         spark_submit = data.get("spark_submit")
         return cls(images=images, master=str(data.get("master", "local[1]")), max_parallel=max_parallel,
                    timeout_seconds=float(data.get("timeout_seconds", 600)),
                    spark_submit=str((base / spark_submit).resolve()) if spark_submit else None,
                    conf=conf, source=source)
 
+    def image(self, image: str) -> ImageMapping | None:
+        """The entry for `image`: the one naming it exactly, else the first glob that matches it."""
+        exact = next((m for m in self.images if m.image == image), None)
+        return exact or next((m for m in self.images if m.matches(image)), None)
+
     def resolve(self, image: str, resource: str | None, main_class: str | None = None) -> LocalApp | str:
-        """The local file for `resource` in `image`, or why there is none (a sentence for the logs)."""
-        mapping = next((m for m in self.images if m.matches(image)), None)
+        """The local file for `resource` in `image`, or why there is none (a sentence for the logs). Only entries
+        that map Spark applications (``paths``, ``main_classes``) count: a catch-all ``simulate`` or ``run: host``
+        glob does not hide that an image's Spark applications are not mapped."""
+        exact = next((m for m in self.images if m.image == image and (m.paths or m.main_classes)), None)
+        mapping = exact or next((m for m in self.images if m.matches(image) and (m.paths or m.main_classes)), None)
         if mapping is None:
             return f"image {image} has no entry in the sandbox mapping"
         if not resource:
@@ -138,6 +177,82 @@ class SandboxConfig:
                 return f"{resource} maps to {local}, which does not exist"
             return LocalApp(local, resource, mapping.image)
         return f"{resource} is under no mapped path of image {mapping.image}"
+
+
+def _line_of(text: str, where: tuple[str | int, ...]) -> int:
+    """The line (1-based) of the deepest node on the path `where` in a YAML document."""
+    import yaml
+
+    node = yaml.compose(text)
+    line = node.start_mark.line if node is not None else 0
+    for step in where:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == step), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+            line = node.start_mark.line
+        else:
+            break
+    return line + 1
+
+
+def _image_mapping(entry: Any, i: int, base: Path) -> ImageMapping:
+    where = f"images[{i}]"
+
+    def bad(message: str, *key: str) -> ConfigError:
+        return ConfigError(f"{where}{''.join('.' + k for k in key)}: {message}", ("images", i, *key))
+
+    if not isinstance(entry, dict) or not entry.get("image"):
+        raise ConfigError(f"{where} needs an `image`", ("images", i))
+    unknown = set(entry) - IMAGE_KEYS
+    if unknown:
+        raise bad(f"unknown keys {', '.join(sorted(map(str, unknown)))} (known: {', '.join(sorted(IMAGE_KEYS))})")
+    paths = {}
+    for prefix, local in (entry.get("paths") or {}).items():
+        if not str(prefix).startswith("/"):
+            raise bad(f"{prefix!r} must be an absolute in-image path", "paths")
+        paths[posixpath.normpath(str(prefix))] = (base / str(local)).resolve()
+    classes = {str(k): (base / str(v)).resolve() for k, v in (entry.get("main_classes") or {}).items()}
+    ways = [key for key in ("run", "rootfs", "simulate") if entry.get(key) not in (None, False)]
+    if len(ways) > 1:
+        raise bad(f"give at most one of run, rootfs and simulate (it has {' and '.join(ways)})", ways[1])
+    run = entry.get("run")
+    if run is not None and run != "host":
+        raise bad(f"{run!r} is not supported (only `host`)", "run")
+    rootfs = None
+    if entry.get("rootfs") is not None:
+        rootfs = (base / str(entry["rootfs"])).resolve()
+        if not rootfs.is_dir():
+            raise bad(f"{rootfs} is not a directory", "rootfs")
+    simulate = entry.get("simulate", False)
+    if not isinstance(simulate, bool):
+        raise bad("must be true or false", "simulate")
+    entrypoint = entry.get("entrypoint")
+    if entrypoint is not None and (not isinstance(entrypoint, list) or not entrypoint
+                                   or not all(isinstance(a, str) for a in entrypoint)):
+        raise bad("must be a non-empty list of strings, as an image's ENTRYPOINT", "entrypoint")
+    commands_in = entry.get("commands") or {}
+    if not isinstance(commands_in, dict):
+        raise bad("must map in-image programs to local programs", "commands")
+    commands = {}
+    for program, local in commands_in.items():
+        if not isinstance(program, str) or not isinstance(local, str) or not program or not local:
+            raise bad(f"{program!r}: {local!r} must map a program name to a program name", "commands")
+        if "/" in local:  # a path, relative to the config file; a bare name is looked up on PATH when it runs
+            path = (base / local).resolve()
+            if not path.is_file():
+                raise bad(f"{path} does not exist", "commands", program)
+            local = str(path)
+        commands[program] = local
+    if (commands or entrypoint is not None) and not (run or rootfs):
+        raise bad("entrypoint and commands need `run: host` or `rootfs`",
+                  "entrypoint" if entrypoint is not None else "commands")
+    return ImageMapping(str(entry["image"]), paths, classes, run=run, rootfs=rootfs,
+                        entrypoint=tuple(entrypoint) if entrypoint is not None else None, commands=commands,
+                        simulate=simulate)
 
 
 def _in_image_path(resource: str) -> str | None:

@@ -43,7 +43,9 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="sparkk8s-sandbox-"))
-        self.emulator = KubeEmulator(workdir=self.workdir, **emulator_options)
+        # Only a given mapping runs containers on this machine (and fails the pulls of images it does not list).
+        run_images = config.image if config is not None else None
+        self.emulator = KubeEmulator(workdir=self.workdir, run_images=run_images, **emulator_options)
         self.spark = LocalSpark(self.emulator, self.config, console)
         self.spark.install(self.workdir)
 
@@ -123,7 +125,14 @@ class Sandbox:
             for mapping in config.images:
                 targets = [f"{prefix.rstrip('/')}/ -> {shown(local)}/" for prefix, local in mapping.paths.items()]
                 targets += [f"{cls} -> {shown(local)} (stand-in)" for cls, local in mapping.main_classes.items()]
-                lines.append(f"    {mapping.image}: " + "; ".join(targets))
+                if targets:
+                    lines.append(f"    {mapping.image}: " + "; ".join(targets))
+            hosted = [m for m in config.images if m.runs_locally]
+            if hosted:
+                lines.append("  Real: the containers of these images' pods run their commands on this machine:")
+                lines += [f"    {m.image}: " + (f"root filesystem {shown(m.rootfs)}" if m.rootfs else "host programs")
+                          for m in hosted]
+                lines.append("  Pods of images the mapping does not list fail to pull (ImagePullBackOff).")
             lines.append("  Every other pod is simulated (timers and canned logs).")
         lines.append(f"  API server: {self.url}")
         width = max(len(line) for line in lines)

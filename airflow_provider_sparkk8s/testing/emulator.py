@@ -21,6 +21,7 @@ from .bootstrap_rbac import ensure_bootstrap_policy
 from .controllers.argo_workflows import ArgoWorkflowController
 from .controllers.base import ApiClient, Controller
 from .controllers.kubelet import Kubelet, KubeletSettings
+from .controllers.local_pods import ImageLookup, LocalPods
 from .controllers.pod_behaviour import ContainerPrograms, PodBehaviours
 from .controllers.service_account_tokens import ServiceAccountTokenController
 from .controllers.spark_operator import SparkOperator
@@ -72,6 +73,12 @@ class KubeEmulator:
         namespaces: namespaces to create at start (besides default, kube-system, ...).
         job_pod_backoff_seconds: how long the job controller waits before replacing a Job's first failed pod
             (doubling with each failure, as on a real cluster: 10 s).
+        run_images: the sandbox's image mapping lookup (image -> entry or None). Given, the kubelet runs the
+            containers of pods whose images all map to entries that run locally as processes on this machine
+            (``controllers/local_pods.py``), and pods with an image it does not list fail to pull it. None (the
+            default): every pod is simulated, nothing runs on the host.
+        restart_backoff_seconds: the first back-off before a local container restarts (doubling, as on a real
+            cluster: 10 s); also the first back-off between pulls of an image that is not mapped.
     """
 
     def __init__(
@@ -97,6 +104,8 @@ class KubeEmulator:
         argo_server_port: int = 0,
         namespaces: tuple[str, ...] | list[str] = (),
         job_pod_backoff_seconds: float = 10.0,
+        run_images: ImageLookup | None = None,
+        restart_backoff_seconds: float = 10.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -139,6 +148,8 @@ class KubeEmulator:
         self._argo_runner: Any = None
         self._initial_namespaces = list(namespaces)
         self.job_pod_backoff_seconds = job_pod_backoff_seconds
+        self._run_images = run_images
+        self._restart_backoff_seconds = restart_backoff_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: Any = None
@@ -165,6 +176,11 @@ class KubeEmulator:
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="sparkk8s-emulator-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self._run_images is not None:
+            self.kubelet.local = LocalPods(ApiClient(self.store), self.pod_logs, self.containers, self._run_images,
+                                           self.workdir / "kubelet", self.kubelet.settings.node_name,
+                                           restart_backoff_seconds=self._restart_backoff_seconds,
+                                           pull_backoff_seconds=self._restart_backoff_seconds)
         ssl_context = None
         if self.tls:
             from .tls import make_certificates

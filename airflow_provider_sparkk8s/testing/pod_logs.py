@@ -20,6 +20,7 @@ PodKey = tuple[str, str]  # (namespace, name)
 @dataclass
 class _Entry:
     lines: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+    previous: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)  # a restarted container's last run
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def notify(self) -> None:
@@ -62,6 +63,13 @@ class PodLogs:
             entry.lines.setdefault(container, []).append((now, line))
         entry.notify()
 
+    def restarted(self, namespace: str, name: str, container: str) -> None:
+        """The container starts again: its log so far becomes the previous one (``kubectl logs --previous``)."""
+        entry = self._entries.get((namespace, name))
+        if entry is not None:
+            entry.previous[container] = entry.lines.pop(container, [])
+            entry.notify()
+
     def write(self, namespace: str, name: str, text: str, container: str | None = None) -> None:
         """Append lines from any thread."""
         assert self._loop is not None, "the emulator is not running"
@@ -96,7 +104,12 @@ class PodLogs:
         if container not in containers and container not in inits:
             raise errors.bad_request(f"container {container} is not valid for pod {name}")
         state = container_state(pod, container)
-        if "waiting" in state or not state:
+        previous = q.get("previous", "").lower() in ("1", "true")
+        if previous:
+            entry = self._entries.get((namespace, name)) or _Entry()
+            if container not in entry.previous:
+                raise errors.bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
+        elif "waiting" in state or not state:
             reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
             raise errors.bad_request(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
         try:
@@ -120,10 +133,11 @@ class PodLogs:
             return "".join(out).encode()
 
         entry = self._entries.get((namespace, name)) or _Entry()
-        lines = [e for e in entry.lines.get(container, []) if since is None or e[0] > since]
+        run = entry.previous[container] if previous else entry.lines.get(container, [])
+        lines = [e for e in run if since is None or e[0] > since]
         if tail is not None:
             lines = lines[-tail:] if tail > 0 else []
-        if not follow:
+        if not follow or previous:  # a previous run has ended: nothing to follow
             body = render(lines)
             return web.Response(body=body[:limit] if limit is not None else body, content_type="text/plain")
         resp = web.StreamResponse(headers={"Content-Type": "text/plain"})

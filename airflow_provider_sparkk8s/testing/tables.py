@@ -27,17 +27,50 @@ def human_age(timestamp: str | None) -> str:
 
 
 def pod_status(pod: dict) -> str:
-    """The STATUS column as kubectl shows it: a container's waiting/terminated reason wins over the phase."""
-    if pod["metadata"].get("deletionTimestamp"):
-        return "Terminating"
+    """The STATUS column as kubectl's printPod computes it: the phase (or the pod's reason), then the first init
+    container that has not succeeded (``Init:Error``, ``Init:CrashLoopBackOff``, ``Init:0/2``), else the
+    containers' waiting or terminated reasons; ``Terminating`` for a pod being deleted that has not ended."""
     status = pod.get("status") or {}
-    reason = status.get("phase", "Pending")
-    for cs in status.get("containerStatuses") or []:
+    phase = status.get("phase", "Pending")
+    reason = status.get("reason") or phase
+    inits = status.get("initContainerStatuses") or []
+    initializing = False
+    sidecars = {c["name"] for c in (pod.get("spec") or {}).get("initContainers") or []
+                if c.get("restartPolicy") == "Always"}
+    for i, cs in enumerate(inits):
         state = cs.get("state") or {}
-        if state.get("waiting", {}).get("reason"):
-            reason = state["waiting"]["reason"]
-        elif state.get("terminated", {}).get("reason"):
-            reason = state["terminated"]["reason"]
+        terminated, waiting = state.get("terminated"), state.get("waiting") or {}
+        if terminated is not None and terminated.get("exitCode") == 0:
+            continue
+        if cs.get("name") in sidecars and cs.get("started"):
+            continue
+        if terminated is not None:
+            reason = "Init:" + terminated["reason"] if terminated.get("reason") else \
+                f"Init:ExitCode:{terminated.get('exitCode')}"
+        elif waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
+        else:
+            reason = f"Init:{i}/{len((pod.get('spec') or {}).get('initContainers') or inits)}"
+        initializing = True
+        break
+    initialized = any(c.get("type") == "Initialized" and c.get("status") == "True"
+                      for c in status.get("conditions") or [])
+    if not initializing or initialized:
+        running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            state = cs.get("state") or {}
+            terminated, waiting = state.get("terminated"), state.get("waiting") or {}
+            if waiting.get("reason"):
+                reason = waiting["reason"]
+            elif terminated is not None:
+                reason = terminated.get("reason") or f"ExitCode:{terminated.get('exitCode')}"
+            elif cs.get("ready") and "running" in state:
+                running = True
+        if reason == "Completed" and running:
+            ready = any(c.get("type") == "Ready" for c in status.get("conditions") or [])
+            reason = "Running" if ready else "NotReady"
+    if pod["metadata"].get("deletionTimestamp") and phase not in ("Succeeded", "Failed"):
+        return "Terminating"
     return reason
 
 
@@ -45,8 +78,11 @@ def _pod_row(pod: dict) -> list:
     status = pod.get("status") or {}
     spec = pod.get("spec") or {}
     statuses = status.get("containerStatuses") or []
-    total = len(spec.get("containers") or [])
-    ready = sum(1 for cs in statuses if cs.get("ready"))
+    # Sidecars (restartable init containers) count as containers, as kubectl's printPod counts them.
+    sidecars = {c["name"] for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"}
+    total = len(spec.get("containers") or []) + len(sidecars)
+    ready = sum(1 for cs in statuses if cs.get("ready")) + sum(
+        1 for cs in status.get("initContainerStatuses") or [] if cs.get("name") in sidecars and cs.get("ready"))
     restarts = sum(cs.get("restartCount", 0) for cs in statuses)
     gates = spec.get("readinessGates") or []
     if gates:

@@ -79,3 +79,58 @@ def test_the_examples_mapping_covers_the_examples() -> None:
     assert isinstance(spark_pi, LocalApp) and spark_pi.file.name == "pi.py"
     argo = config.resolve("mycompany/spark-3.0.0:prod", "/mounted/volume/spark-apps/my-spark-app.py")
     assert isinstance(argo, LocalApp) and argo.file == EXAMPLES.resolve() / "apps" / "my-spark-app.py"
+
+
+def test_images_that_run_locally_and_how(tmp_path: Path) -> None:
+    (tmp_path / "stand-ins").mkdir()
+    (tmp_path / "stand-ins" / "argosay").write_text("#!/bin/sh\n")
+    (tmp_path / "rootfs").mkdir()
+    config = SandboxConfig.from_dict({"images": [
+        {"image": "alpine:*", "run": "host", "entrypoint": ["/bin/sh", "-c"],
+         "commands": {"python": "python3", "/argosay": "stand-ins/argosay"}},
+        {"image": "alpine:3.20", "simulate": True},
+        {"image": "mycompany/tool:1.0", "rootfs": "rootfs"},
+        {"image": "apache/spark:4.0.1", "paths": {"/opt/jobs/": "apps"}},
+    ]}, base=tmp_path)
+    host = config.image("alpine:3.19")
+    assert host is not None and host.runs_locally and host.entrypoint == ("/bin/sh", "-c")
+    # A mapped program is the local one (a path relative to the file); others keep their name, for PATH.
+    assert host.program("python") == "python3"
+    assert host.program("/argosay") == str((tmp_path / "stand-ins" / "argosay").resolve())
+    assert host.program("echo") == "echo"
+    # The exact entry wins over the glob before it.
+    exact = config.image("alpine:3.20")
+    assert exact is not None and exact.simulate and not exact.runs_locally
+    tool = config.image("mycompany/tool:1.0")
+    assert tool is not None and tool.runs_locally and tool.rootfs == (tmp_path / "rootfs").resolve()
+    spark = config.image("apache/spark:4.0.1")
+    assert spark is not None and not spark.runs_locally and not spark.simulate
+    assert config.image("busybox:1.36") is None
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"image": "a", "run": "docker"}, "images[0].run: 'docker' is not supported (only `host`)"),
+    ({"image": "a", "run": "host", "simulate": True}, "images[0].simulate: give at most one of run, rootfs and"),
+    ({"image": "a", "rootfs": "missing"}, "images[0].rootfs: "),
+    ({"image": "a", "run": "host", "entrypoint": "/bin/sh"}, "images[0].entrypoint: must be a non-empty list"),
+    ({"image": "a", "run": "host", "commands": {"x": "stand-ins/none"}}, "images[0].commands.x: "),
+    ({"image": "a", "commands": {"python": "python3"}}, "images[0].commands: entrypoint and commands need"),
+    ({"image": "a", "simulate": "yes"}, "images[0].simulate: must be true or false"),
+    ({"image": "a", "rnu": "host"}, "images[0]: unknown keys rnu"),
+])
+def test_invalid_image_entries_name_the_key(tmp_path: Path, entry: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        SandboxConfig.from_dict({"images": [entry]}, base=tmp_path)
+    assert str(caught.value).startswith(message)
+
+
+def test_a_bad_mapping_file_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.yaml"
+    path.write_text("master: local[1]\nimages:\n  - image: apache/spark:4.0.1\n  - image: alpine:*\n"
+                    "    run: podman\n")
+    with pytest.raises(ConfigError) as caught:
+        SandboxConfig.load(path)
+    assert str(caught.value) == f"{path}:5: images[1].run: 'podman' is not supported (only `host`)"
+    path.write_text("images: []\nmax_parallel: 0\n")
+    with pytest.raises(ConfigError, match=r"sandbox.yaml:2: max_parallel must be at least 1"):
+        SandboxConfig.load(path)

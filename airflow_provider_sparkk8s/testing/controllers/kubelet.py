@@ -12,6 +12,10 @@ share one timeline). Pods end Succeeded or Failed whatever their restartPolicy: 
   containers (SIGTERM: a timer container stops at once, or after its stop-seconds; a container program stops
   when it sees the mark; whatever still runs when the grace period ends is killed) and then deletes the pod with
   a grace period of 0.
+
+Given a ``LocalPods`` (the sandbox's image mapping), a pod whose images all run locally is scheduled here and then
+run by its local worker (``local_pods``): real processes, real exit codes, restarts; a pod with an image the
+mapping does not list fails to pull it. Deletion and the deadline stop such a pod through its worker.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ from ..pod_logs import PodLogs
 from ..store import now_rfc3339
 from .base import ApiClient, Controller, Key
 from .container_commands import FOREVER, run_seconds
+from .local_pods import LocalPod, LocalPods
+from .node_pods import NODE_IP, NODE_NAME, NodePods, condition
 from .pod_behaviour import ANNOTATION_PREFIX, ContainerProgram, ContainerPrograms, PodBehaviour, PodBehaviours
 
-NODE_NAME = "emulator-node"
-NODE_IP = "127.0.0.1"  # the node's InternalIP, which is every pod's hostIP
 SIGTERM_EXIT, SIGKILL_EXIT = 143, 137
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 
@@ -56,6 +60,7 @@ class _PodWorker:
         self.deleting: asyncio.Task | None = None  # marked for deletion
         self.grace: float = 0.0  # the grace period the deletion works with
         self.deadline: asyncio.TimerHandle | None = None
+        self.local: LocalPod | None = None  # its containers run on this machine (``local_pods``)
 
     def kill(self) -> None:
         for task in (self.life, self.stopping, self.deleting):
@@ -77,7 +82,9 @@ class Kubelet(Controller):
         self.programs = programs
         self.settings = settings or KubeletSettings()
         self.enabled = enabled
+        self.local: LocalPods | None = None  # given: pods whose images run locally are run, not simulated
         self._workers: dict[Key, _PodWorker] = {}
+        self.node = NodePods(api, self.settings.node_name)
 
     async def stop(self) -> None:
         workers = list(self._workers.values())
@@ -105,6 +112,7 @@ class Kubelet(Controller):
             if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
                 return None
             worker = self._workers[key] = _PodWorker(meta["uid"])
+            worker.local = self._local_worker(pod)
             worker.life = asyncio.ensure_future(self._live(pod, worker))
         grace = float(meta.get("deletionGracePeriodSeconds") or 0)
         if meta.get("deletionTimestamp") and (worker.deleting is None or grace < worker.grace):
@@ -114,10 +122,21 @@ class Kubelet(Controller):
             worker.deleting = asyncio.ensure_future(self._terminate(pod, worker))
         return None
 
+    def _local_worker(self, pod: dict) -> LocalPod | None:
+        """The local worker of a pod that runs (or fails to pull its images) on this machine; None: simulated.
+        A pod with an explicit simulated outcome stays simulated."""
+        if self.local is None or "outcome" in self.behaviours.explicit(pod):
+            return None
+        plan = self.local.plan(pod)
+        return None if plan.how == "simulate" else self.local.worker(pod, plan)
+
     # ------------------------------------------------------------------ stopping
     async def _stop_containers(self, worker: _PodWorker, grace: float) -> int:
         """SIGTERM, then SIGKILL when the grace period ends; the exit code the containers end with."""
         life = worker.life
+        if worker.local is not None and life is not None and not life.done():
+            await worker.local.stop(grace)
+            await asyncio.wait({life}, timeout=5)  # it writes the containers' ends
         if life is None or life.done():
             return worker.program_code if worker.program_code is not None else SIGTERM_EXIT
         if worker.program_running:  # a program stops by itself when it sees the deletion
@@ -176,6 +195,9 @@ class Kubelet(Controller):
         async def stop() -> None:
             self._event(pod, "DeadlineExceeded", DEADLINE_MESSAGE, "Warning")
             grace = float((pod.get("spec") or {}).get("terminationGracePeriodSeconds") or 30)
+            if worker.local is not None:  # it writes the pod's end itself, from the containers' real ones
+                await worker.local.stop(grace, ("DeadlineExceeded", DEADLINE_MESSAGE))
+                return
             code = await self._stop_containers(worker, grace)
             self._write_status(pod, lambda s: _terminated(s, code, "Error" if code else "Completed", phase="Failed",
                                                           reason="DeadlineExceeded", message=DEADLINE_MESSAGE))
@@ -210,41 +232,13 @@ class Kubelet(Controller):
         return self.programs.for_pod(pod)
 
     def _current(self, pod: dict) -> dict | None:
-        meta = pod["metadata"]
-        current = self.api.get("v1", "Pod", meta.get("namespace"), meta["name"])
-        if current is None or current["metadata"]["uid"] != meta["uid"]:
-            return None
-        return current
+        return self.node.current(pod)
 
     def _write_status(self, pod: dict, mutate: Callable[[dict], None]) -> dict | None:
-        current = self._current(pod)
-        if current is None:
-            return None
-        status = current.get("status") or {}
-        mutate(status)
-        current["status"] = status
-        try:
-            return self.api.replace(current, subresource="status")
-        except errors.ApiError:  # changed or deleted meanwhile: the next event tells
-            return None
+        return self.node.write_status(pod, mutate)
 
     def _event(self, pod: dict, reason: str, message: str, type_: str = "Normal", component: str = "kubelet") -> None:
-        meta = pod["metadata"]
-        now = now_rfc3339()
-        node = self.settings.node_name
-        try:
-            self.api.create({
-                "apiVersion": "v1", "kind": "Event",
-                "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": meta.get("namespace")},
-                "involvedObject": {"kind": "Pod", "apiVersion": "v1", "namespace": meta.get("namespace"),
-                                   "name": meta["name"], "uid": meta["uid"]},
-                "reason": reason, "message": message, "type": type_,
-                "source": {"component": component, **({"host": node} if component == "kubelet" else {})},
-                "firstTimestamp": now, "lastTimestamp": now, "count": 1,
-                "reportingComponent": component, "reportingInstance": node,
-            })
-        except errors.ApiError:  # the namespace is going away
-            pass
+        self.node.event(pod, reason, message, type_, component)
 
     async def _live(self, pod: dict, worker: _PodWorker) -> None:
         b, forever, from_command = self._behaviour(pod)
@@ -273,6 +267,11 @@ class Kubelet(Controller):
         self._event(pod, "Scheduled", f"Successfully assigned {pod['metadata'].get('namespace')}/"
                                       f"{pod['metadata']['name']} to {node}", component="default-scheduler")
         self._start_deadline(pod, worker)
+        if worker.local is not None:
+            await worker.local.run()
+            if worker.deadline is not None:
+                worker.deadline.cancel()
+            return
 
         def waiting(reason: str, message: str | None = None) -> list[dict]:
             return [{"name": c, "image": images[c], "imageID": "", "ready": False, "restartCount": 0,
@@ -282,25 +281,19 @@ class Kubelet(Controller):
 
         self._write_status(pod, lambda s: s.update(
             hostIP=NODE_IP, hostIPs=[{"ip": NODE_IP}],
-            conditions=[_cond("PodScheduled"), _cond("Initialized", "True" if not inits else "False"),
-                        _cond("ContainersReady", "False"), _cond("Ready", "False")],
+            conditions=[condition("PodScheduled"), condition("Initialized", "True" if not inits else "False"),
+                        condition("ContainersReady", "False"), condition("Ready", "False")],
             containerStatuses=waiting("ContainerCreating"),
             **({"initContainerStatuses": [{"name": c, "ready": False, "restartCount": 0, "image": "",
                                             "imageID": "", "state": {"waiting": {"reason": "PodInitializing"}}}
                                            for c in inits]} if inits else {})))
         if b.outcome == "imagepullbackoff":
             image = images[containers[0]] if containers else ""
-            self._event(pod, "Pulling", f'Pulling image "{image}"')
-            self._event(pod, "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound desc = '
-                                       f'failed to pull and unpack image "{image}": not found', "Warning")
-            self._event(pod, "Failed", "Error: ErrImagePull", "Warning")
-            self._write_status(pod, lambda s: s.update(containerStatuses=waiting(
-                "ErrImagePull", f'failed to pull and unpack image "{image}": not found')))
+            message = self.node.image_pull_failed(pod, image)
+            self._write_status(pod, lambda s: s.update(containerStatuses=waiting("ErrImagePull", message)))
             await asyncio.sleep(0.05)
-            self._event(pod, "BackOff", f'Back-off pulling image "{image}"', "Warning")
-            self._event(pod, "Failed", "Error: ImagePullBackOff", "Warning")
-            self._write_status(pod, lambda s: s.update(containerStatuses=waiting(
-                "ImagePullBackOff", f'Back-off pulling image "{image}"')))
+            message = self.node.image_pull_backing_off(pod, image)
+            self._write_status(pod, lambda s: s.update(containerStatuses=waiting("ImagePullBackOff", message)))
             await asyncio.Future()  # pulls again and again, until deleted or past its deadline
         started = now_rfc3339()
         for c in containers:
@@ -310,7 +303,8 @@ class Kubelet(Controller):
         pod_ip = f"10.244.0.{(hash(pod['metadata']['uid']) % 250) + 2}"
         self._write_status(pod, lambda s: s.update(
             phase="Running", podIP=pod_ip, podIPs=[{"ip": pod_ip}], startTime=started,
-            conditions=[_cond("PodScheduled"), _cond("Initialized"), _cond("ContainersReady"), _cond("Ready")],
+            conditions=[condition("PodScheduled"), condition("Initialized"), condition("ContainersReady"),
+                        condition("Ready")],
             containerStatuses=[{"name": c, "image": images[c], "imageID": f"docker.io/{images[c]}@sha256:" + "0" * 64,
                                 "containerID": f"containerd://{uuid.uuid4().hex}", "ready": True, "started": True,
                                 "restartCount": 0, "state": {"running": {"startedAt": started}}}
@@ -421,20 +415,13 @@ class Kubelet(Controller):
         return 2
 
 
-def _cond(kind: str, status: str = "True", reason: str | None = None) -> dict:
-    cond = {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": now_rfc3339()}
-    if reason:
-        cond["reason"] = reason
-    return cond
-
-
 def _terminated(status: dict, code: int, container_reason: str, phase: str | None = None, **pod_reason: str) -> None:
     """The containers ended with `code`: the pod is done (Succeeded on 0, else Failed)."""
     finished = now_rfc3339()
     status.update(
         phase=phase or ("Succeeded" if code == 0 else "Failed"), **pod_reason,
-        conditions=[_cond("PodScheduled"), _cond("Initialized"),
-                    _cond("ContainersReady", "False", "PodCompleted"), _cond("Ready", "False", "PodCompleted")],
+        conditions=[condition("PodScheduled"), condition("Initialized"),
+                    condition("ContainersReady", "False", "PodCompleted"), condition("Ready", "False", "PodCompleted")],
         containerStatuses=[{**cs, "ready": False, "started": False, "state": {"terminated": {
             "exitCode": code, "reason": container_reason,
             "startedAt": ((cs.get("state") or {}).get("running") or {}).get("startedAt", finished),

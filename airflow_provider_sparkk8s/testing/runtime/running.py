@@ -21,6 +21,16 @@ class RunningContainers:
         with self._lock:
             self._containers.pop((namespace, pod), None)
 
+    def discard(self, namespace: str, pod: str, container: str, running: LocalContainer) -> None:
+        """Forget ``running`` (it ended), unless the name now stands for another container (a pod recreated
+        under the same name, or the container restarted)."""
+        with self._lock:
+            containers = self._containers.get((namespace, pod), {})
+            if containers.get(container) is running:
+                del containers[container]
+                if not containers:
+                    del self._containers[(namespace, pod)]
+
     def get(self, namespace: str, pod: str, container: str) -> LocalContainer | None:
         with self._lock:
             return self._containers.get((namespace, pod), {}).get(container)

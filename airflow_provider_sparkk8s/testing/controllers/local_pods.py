@@ -1,0 +1,448 @@
+"""The local kubelet's pod workers: a pod whose images the sandbox's image mapping runs on this machine has its
+containers run as local processes by the container runtime (``testing/runtime``) instead of being simulated.
+
+The simulated kubelet (``kubelet.py``) decides which pods come here (``LocalPods.plan``), schedules them, and
+hands over to ``LocalPod.run`` once the pod is bound; it calls ``LocalPod.stop`` for a deletion or a pod past its
+``activeDeadlineSeconds``. A worker sees only what a node's kubelet sees: the API (``ApiClient``), the pod log
+store (``PodLogs``), the registry of running containers (for pods/exec), the image mapping and its own directory.
+
+What a pod goes through, as on a kubelet:
+
+- an image the mapping does not list cannot be pulled: its container waits with ``ErrImagePull``, then
+  ``ImagePullBackOff``, with the kubelet's Events, and the pod stays Pending;
+- its volumes are set up (``FailedMount`` Events, retried with back-off, while one cannot be);
+- the init containers run one after the other, each to success; then the containers start together;
+- a container whose env cannot be resolved waits with ``CreateContainerConfigError`` (and an Event), retried;
+- ``restartPolicy``: ``Never`` runs each container once; ``OnFailure`` restarts a failed one and ``Always`` any
+  that ends, after a back-off that doubles from ``restart_backoff_seconds`` to 5 minutes (the container waits
+  with ``CrashLoopBackOff`` meanwhile; ``restartCount`` and ``lastState`` tell what happened);
+- the pod ends Succeeded when every container ended with 0 and none restarts, else Failed;
+- its IP is a loopback address of its own (127.0.0.2 and up), and its logs are its containers' real output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ..pod_logs import PodLogs
+from ..runtime import (
+    ContainerView,
+    LocalContainer,
+    RunningContainers,
+    RuntimeFailure,
+    Volume,
+    container_argv,
+    container_env,
+    materialise_volumes,
+    volume_mounts,
+)
+from ..store import now_rfc3339
+from .base import ApiClient
+from .local_probes import ExecProbe, keep_probing
+from .node_pods import NODE_IP, NodePods, condition
+
+MAX_BACKOFF = 300.0  # the kubelet's cap on the restart and pull back-offs
+DEADLINE_REASON = "DeadlineExceeded"
+
+
+class LocalImage(Protocol):
+    """An entry of the sandbox's image mapping (``sandbox/config.py``'s ImageMapping), as the kubelet reads it."""
+
+    @property
+    def simulate(self) -> bool: ...
+
+    @property
+    def rootfs(self) -> Path | None: ...
+
+    @property
+    def entrypoint(self) -> tuple[str, ...] | None: ...
+
+    @property
+    def commands(self) -> dict[str, str]: ...
+
+    @property
+    def runs_locally(self) -> bool: ...
+
+
+ImageLookup = Callable[[str], "LocalImage | None"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the kubelet runs a pod: ``local`` (here), ``simulate``, or ``unpullable`` (``image`` is not mapped)."""
+
+    how: str
+    image: str = ""
+
+
+def pod_images(pod: dict) -> list[str]:
+    spec = pod.get("spec") or {}
+    return [c.get("image", "") for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]]
+
+
+class LocalPods:
+    """The local kubelet's runtime side: decides which pods run here and makes their workers."""
+
+    def __init__(self, api: ApiClient, logs: PodLogs, containers: RunningContainers, images: ImageLookup,
+                 workdir: Path, node_name: str, bwrap: str = "bwrap", restart_backoff_seconds: float = 10.0,
+                 pull_backoff_seconds: float = 10.0) -> None:
+        self.api, self.logs, self.containers, self.images = api, logs, containers, images
+        self.workdir, self.bwrap = workdir, bwrap
+        self.node = NodePods(api, node_name)
+        self.restart_backoff, self.pull_backoff = restart_backoff_seconds, pull_backoff_seconds
+        self._ips: set[str] = set()
+
+    def plan(self, pod: dict) -> Plan:
+        """A pod runs here when every image of it maps to an entry that runs locally; an entry that does not
+        (``simulate: true``, or one that only maps Spark applications) leaves it simulated."""
+        mappings = []
+        for image in pod_images(pod):
+            mapping = self.images(image)
+            if mapping is None:
+                return Plan("unpullable", image)
+            mappings.append(mapping)
+        if mappings and all(m.runs_locally and not m.simulate for m in mappings):
+            return Plan("local")
+        return Plan("simulate")
+
+    def worker(self, pod: dict, plan: Plan) -> LocalPod:
+        return LocalPod(self, pod, plan)
+
+    def take_ip(self) -> str:
+        """A loopback address no running local pod has (127.0.0.2 to 127.255.255.254)."""
+        for n in range(2, 1 << 24):
+            ip = f"127.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+            if ip not in self._ips and not ip.endswith(".255") and not ip.endswith(".0"):
+                self._ips.add(ip)
+                return ip
+        raise RuntimeError("no loopback address left for a pod")
+
+    def release_ip(self, ip: str) -> None:
+        self._ips.discard(ip)
+
+
+class LocalPod:
+    """One pod's worker (see the module docstring)."""
+
+    def __init__(self, runtime: LocalPods, pod: dict, plan: Plan) -> None:
+        self.runtime, self.pod, self.plan = runtime, pod, plan
+        self.node = runtime.node
+        meta, spec = pod["metadata"], pod.get("spec") or {}
+        self.namespace, self.name, self.uid = meta.get("namespace", "default"), meta["name"], meta["uid"]
+        self.policy = spec.get("restartPolicy", "Always")
+        self.inits: list[dict] = list(spec.get("initContainers") or [])
+        self.mains: list[dict] = list(spec.get("containers") or [])
+        self.dir = runtime.workdir / "pods" / self.uid
+        self.ip = ""
+        self.started = ""
+        self.statuses: dict[str, dict] = {c["name"]: _status(c, {"waiting": {"reason": "PodInitializing"}})
+                                          for c in self.inits}
+        first = "PodInitializing" if self.inits else "ContainerCreating"  # what the main containers wait for
+        self.statuses.update({c["name"]: _status(c, {"waiting": {"reason": first}}) for c in self.mains})
+        self.initialized = not self.inits
+        self.phase: str | None = None  # set when the pod is done
+        self.failure: tuple[str, str] | None = None  # (reason, message) of a pod stopped past its deadline
+        self.running: dict[str, LocalContainer] = {}
+        self._stopping = asyncio.Event()
+        self._sidecars_end = asyncio.Event()  # the containers ended: the sidecars stop
+        self._started: dict[str, asyncio.Event] = {}  # by sidecar, set when it first starts
+
+    # ------------------------------------------------------------------ the life of the pod
+    async def run(self) -> None:
+        """From a bound pod to its end (or until ``stop``); cleans up what it set up."""
+        try:
+            await self._live()
+            if self.failure is not None and self.phase is None:  # stopped past its deadline
+                self._finish("Failed")
+        finally:
+            await self._clean_up()
+
+    async def _live(self) -> None:
+        if self.plan.how == "unpullable":
+            await self._cannot_pull(self.plan.image)
+            return
+        self._publish()
+        self.ip = self.runtime.take_ip()  # downwardAPI volumes may show it
+        volumes = await self._mount()
+        if volumes is None:
+            return
+        self.started = now_rfc3339()  # the pod sandbox (and its IP) once its volumes are there
+        self._publish()
+        sidecars: list[asyncio.Future] = []
+        try:
+            for container in self.inits:
+                if _is_sidecar(container):  # started in its turn, it runs beside the next ones
+                    sidecars.append(asyncio.ensure_future(self._keep(container, volumes, init=True)))
+                    await self._first_start(container["name"], sidecars[-1])
+                elif await self._keep(container, volumes, init=True) != 0:
+                    await self._end_sidecars(sidecars)
+                    if not self._stopping.is_set():
+                        self._finish("Failed")
+                    return
+            self.initialized = True
+            self._publish()
+            codes = await asyncio.gather(*(self._keep(c, volumes) for c in self.mains))
+        except asyncio.CancelledError:  # the pod is gone: the sidecars go too (their containers are killed)
+            self._sidecars_end.set()
+            for sidecar in sidecars:
+                sidecar.cancel()
+            raise
+        await self._end_sidecars(sidecars)
+        if not self._stopping.is_set():
+            self._finish("Succeeded" if all(code == 0 for code in codes) else "Failed")
+
+    async def _first_start(self, name: str, keeping: asyncio.Future) -> None:
+        """Until the sidecar ``name`` has started once (or will not: the pod is stopping)."""
+        started = asyncio.ensure_future(self._started.setdefault(name, asyncio.Event()).wait())
+        await asyncio.wait({keeping, started}, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+
+    async def _end_sidecars(self, sidecars: list[asyncio.Future]) -> None:
+        """Once the containers have ended, the sidecars are stopped (and not restarted)."""
+        self._sidecars_end.set()
+        grace = float((self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+        await asyncio.gather(*(self.running[c["name"]].stop(grace) for c in self.inits
+                               if c["name"] in self.running), return_exceptions=True)
+        await asyncio.gather(*sidecars, return_exceptions=True)
+
+    async def stop(self, grace: float, failure: tuple[str, str] | None = None) -> None:
+        """SIGTERM, SIGKILL after ``grace`` seconds, and no restart: for a deletion, or with ``failure`` (reason,
+        message) for a pod past its deadline, which then ends Failed with them."""
+        self.failure = self.failure or failure
+        self._stopping.set()
+        await asyncio.gather(*(c.stop(grace) for c in list(self.running.values())), return_exceptions=True)
+
+    async def _clean_up(self) -> None:
+        for name, container in list(self.running.items()):  # cancelled (the pod is gone, or the emulator stops)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(container.stop(0))
+            self.runtime.containers.discard(self.namespace, self.name, name, container)
+        self.running.clear()
+        if self.ip:
+            self.runtime.release_ip(self.ip)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    async def _cannot_pull(self, image: str) -> None:
+        """The pull fails, then backs off, again and again: the pod stays Pending until it is deleted."""
+        delay = self.runtime.pull_backoff
+        while not self._stopping.is_set():
+            self._wait_all(image, "ErrImagePull", self.node.image_pull_failed(self.pod, image))
+            await asyncio.sleep(0.05)
+            self._wait_all(image, "ImagePullBackOff", self.node.image_pull_backing_off(self.pod, image))
+            if await self._sleep(delay):
+                return
+            delay = min(delay * 2, MAX_BACKOFF)
+
+    def _wait_all(self, image: str, reason: str, message: str) -> None:
+        """The containers of ``image`` wait with ``reason``; the others wait for them (init ones) or are
+        created (main ones)."""
+        for container in [*self.inits, *self.mains]:
+            if container.get("image") == image:
+                self.statuses[container["name"]]["state"] = {"waiting": {"reason": reason, "message": message}}
+        self._publish()
+
+    async def _mount(self) -> dict[str, Volume] | None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                read = self.runtime.api.get
+                return materialise_volumes(self.pod, read, self.dir, self.runtime.workdir / "claims",
+                                           (self.ip,))
+            except RuntimeFailure as failure:
+                self.node.event(self.pod, failure.reason, failure.message, "Warning")
+            if await self._sleep(delay):
+                return None
+            delay = min(delay * 2, MAX_BACKOFF)
+        return None
+
+    async def _keep(self, spec: dict, volumes: dict[str, Volume], init: bool = False) -> int:
+        """Run one container, restarting it as the restartPolicy says; its last exit code."""
+        name, sidecar = spec["name"], _is_sidecar(spec)
+        restarts, delay, code = 0, self.runtime.restart_backoff, 1
+        while not self._ending(sidecar):
+            try:
+                container = self._create(spec, volumes)
+            except RuntimeFailure as failure:
+                self._waiting(name, failure.reason, failure.message)
+                self.node.event(self.pod, "Failed", f"Error: {failure.message}", "Warning")
+                if await self._sleep(delay, sidecar):
+                    break
+                delay = min(delay * 2, MAX_BACKOFF)
+                continue
+            if restarts:
+                self.runtime.logs.restarted(self.namespace, self.name, name)
+            code = await self._run_once(spec, container, restarts)
+            again = sidecar or self.policy == "Always" and not init or self.policy != "Never" and code != 0
+            if self._ending(sidecar) or not again:
+                return code
+            status = self.statuses[name]
+            status["lastState"] = status["state"]
+            message = f"back-off {int(delay)}s restarting failed container={name} pod={self.name}_{self.namespace}" \
+                      f"({self.uid})"
+            self._waiting(name, "CrashLoopBackOff", message)
+            self.node.event(self.pod, "BackOff", f"Back-off restarting failed container {name} in pod "
+                                                 f"{self.name}_{self.namespace}({self.uid})", "Warning")
+            if await self._sleep(delay, sidecar):
+                break
+            delay = min(delay * 2, MAX_BACKOFF)
+            restarts += 1
+            status["restartCount"] = restarts
+        return code
+
+    def _create(self, spec: dict, volumes: dict[str, Volume]) -> LocalContainer:
+        """The container as the runtime will run it: env, argv, volumes, view. Raises RuntimeFailure."""
+        mapping = self.runtime.images(spec.get("image", ""))
+        assert mapping is not None  # the plan saw every image mapped
+        env = container_env(self.pod, spec, self.runtime.api.get, self.runtime.api.list("v1", "Service"),
+                            pod_ips=(self.ip,), host_ips=(NODE_IP,)).variables
+        argv = container_argv(spec, env, mapping.entrypoint or (), commands=mapping.commands)
+        view = ContainerView(tmp=self.dir / "tmp" / spec["name"], mounts=volume_mounts(spec, volumes, env),
+                             root=mapping.rootfs, working_dir=spec.get("workingDir") or "/")
+        name = spec["name"]
+
+        def log(stream: str, when: object, line: str) -> None:
+            self.runtime.logs.append(self.namespace, self.name, name, line)
+        return LocalContainer(view, argv, env, log, bwrap=self.runtime.bwrap)
+
+    async def _run_once(self, spec: dict, container: LocalContainer, restarts: int) -> int:
+        name, image = spec["name"], spec.get("image", "")
+        self.node.event(self.pod, "Pulled", f'Container image "{image}" already present on machine')
+        self.node.event(self.pod, "Created", f"Created container {name}")
+        container_id = f"containerd://{uuid.uuid4().hex}"
+        started = now_rfc3339()
+        try:
+            await container.start()
+        except OSError as exc:  # bubblewrap itself could not be started
+            return self._terminated(name, container_id, started, 128, "StartError", str(exc))
+        self.running[name] = container
+        self.runtime.containers.add(self.namespace, self.name, name, container)
+        if self._ending(_is_sidecar(spec)):  # stopped while it was starting: it is not to run
+            await container.stop(0)
+        self._started.setdefault(name, asyncio.Event()).set()
+        self.node.event(self.pod, "Started", f"Started container {name}")
+        status = self.statuses[name]
+        run_once = not _is_sidecar(spec) and any(c["name"] == name for c in self.inits)  # a plain init container
+        readiness = None if run_once else ExecProbe.of(spec.get("readinessProbe"))
+        status.update(containerID=container_id, started=True, ready=readiness is None and not run_once,
+                      state={"running": {"startedAt": started}})
+        self._publish()
+        probes, kills = self._probe(spec, container, readiness)
+        try:
+            code = await container.wait()
+        finally:
+            for probe in probes:
+                probe.cancel()
+        await asyncio.gather(*kills, return_exceptions=True)
+        self.running.pop(name, None)
+        self.runtime.containers.discard(self.namespace, self.name, name, container)  # no exec into an ended one
+        if container.start_error is not None:
+            self.node.event(self.pod, "Failed", f"Error: {container.start_error}", "Warning")
+            return self._terminated(name, container_id, started, code, "StartError", container.start_error)
+        return self._terminated(name, container_id, started, code, "Completed" if code == 0 else "Error")
+
+    def _probe(self, spec: dict, container: LocalContainer, readiness: ExecProbe | None
+               ) -> tuple[list[asyncio.Future], list[asyncio.Future]]:
+        """The readiness probe sets the container's ``ready``; a failing liveness probe stops it (then it restarts
+        as the restartPolicy says). The probes' tasks, and the stops they started."""
+        name = spec["name"]
+        tasks: list[asyncio.Future] = []
+        kills: list[asyncio.Future] = []
+
+        def unhealthy(kind: str) -> Callable[[], None]:
+            return lambda: self.node.event(self.pod, "Unhealthy", f"{kind} probe failed: ", "Warning")
+
+        def ready(ok: bool) -> None:
+            if "running" in self.statuses[name]["state"] and self.statuses[name]["ready"] != ok:
+                self.statuses[name]["ready"] = ok
+                self._publish()
+
+        def dead(ok: bool) -> None:
+            if not ok and not self._stopping.is_set():
+                self.node.event(self.pod, "Killing", f"Container {name} failed liveness probe, will be restarted")
+                grace = float((self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+                kills.append(asyncio.ensure_future(container.stop(grace)))
+
+        if readiness is not None:
+            tasks.append(asyncio.ensure_future(keep_probing(container, readiness, unhealthy("Readiness"), ready)))
+        liveness = ExecProbe.of(spec.get("livenessProbe"))
+        if liveness is not None:
+            tasks.append(asyncio.ensure_future(keep_probing(container, liveness, unhealthy("Liveness"), dead)))
+        return tasks, kills
+
+    def _terminated(self, name: str, container_id: str, started: str, code: int, reason: str,
+                    message: str | None = None) -> int:
+        state = {"exitCode": code, "reason": reason, **({"message": message} if message else {}),
+                 "startedAt": started, "finishedAt": now_rfc3339(), "containerID": container_id}
+        self.statuses[name].update(ready=False, started=False, state={"terminated": state})
+        self._publish()
+        return code
+
+    def _waiting(self, name: str, reason: str, message: str) -> None:
+        self.statuses[name].update(ready=False, started=False,
+                                   state={"waiting": {"reason": reason, "message": message}})
+        self._publish()
+
+    def _ending(self, sidecar: bool = False) -> bool:
+        """Whether the pod is stopping (or, for a sidecar, its containers have ended)."""
+        return self._stopping.is_set() or sidecar and self._sidecars_end.is_set()
+
+    async def _sleep(self, seconds: float, sidecar: bool = False) -> bool:
+        """Wait ``seconds``; True when the pod is being stopped meanwhile (a sidecar: or its containers ended)."""
+        ends = [asyncio.ensure_future(self._stopping.wait())]
+        if sidecar:
+            ends.append(asyncio.ensure_future(self._sidecars_end.wait()))
+        await asyncio.wait(ends, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for end in ends:
+            end.cancel()
+        return self._ending(sidecar)
+
+    # ------------------------------------------------------------------ status
+    def _finish(self, phase: str) -> None:
+        self.phase = phase
+        self._publish()
+
+    def _publish(self) -> None:
+        """Write the pod's status as this worker knows it."""
+        mains = [self.statuses[c["name"]] for c in self.mains]
+        ready = self.phase is None and all("running" in s["state"] and s["ready"] for s in mains)
+        done_reason = "PodCompleted" if self.phase else None
+        phase = self.phase or ("Running" if self.initialized and any(
+            "waiting" not in s["state"] or s.get("restartCount") for s in mains) else "Pending")
+        failure = self.failure if self.phase else None
+
+        def update(status: dict) -> None:
+            status.update(
+                phase=phase, hostIP=NODE_IP, hostIPs=[{"ip": NODE_IP}],
+                conditions=[condition("PodScheduled"), condition("Initialized", _bool(self.initialized)),
+                            condition("ContainersReady", _bool(ready), None if ready else done_reason),
+                            condition("Ready", _bool(ready), None if ready else done_reason)],
+                containerStatuses=mains)
+            if self.started:
+                status.update(podIP=self.ip, podIPs=[{"ip": self.ip}], startTime=self.started)
+            if self.inits:
+                status["initContainerStatuses"] = [self.statuses[c["name"]] for c in self.inits]
+            if failure:
+                status.update(reason=failure[0], message=failure[1])
+        self.node.write_status(self.pod, update)
+
+
+def _status(container: dict, state: dict) -> dict:
+    return {"name": container["name"], "image": container.get("image", ""),
+            "imageID": f"docker.io/{container.get('image', '')}@sha256:" + "0" * 64, "ready": False,
+            "started": False, "restartCount": 0, "state": state}
+
+
+def _is_sidecar(container: dict) -> bool:
+    """A restartable init container (``restartPolicy: Always`` on an init container)."""
+    return container.get("restartPolicy") == "Always"
+
+
+def _bool(value: bool) -> str:
+    return "True" if value else "False"

@@ -1,0 +1,81 @@
+"""What a kubelet does to the pods of its node through the API, shared by the simulated kubelet and the local pod
+workers: read a pod (the same pod: same uid), write its status, write Events about it, and the pod conditions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from .. import errors
+from ..store import now_rfc3339
+from .base import ApiClient
+
+NODE_NAME = "emulator-node"
+NODE_IP = "127.0.0.1"  # the node's InternalIP, which is every pod's hostIP
+
+
+def condition(kind: str, status: str = "True", reason: str | None = None) -> dict:
+    cond = {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": now_rfc3339()}
+    if reason:
+        cond["reason"] = reason
+    return cond
+
+
+class NodePods:
+    """The API calls of one node's kubelet about its pods."""
+
+    def __init__(self, api: ApiClient, node_name: str = NODE_NAME) -> None:
+        self.api = api
+        self.node_name = node_name
+
+    def current(self, pod: dict) -> dict | None:
+        """The pod as it is now, None when it is gone or was replaced by a pod of the same name."""
+        meta = pod["metadata"]
+        current = self.api.get("v1", "Pod", meta.get("namespace"), meta["name"])
+        if current is None or current["metadata"]["uid"] != meta["uid"]:
+            return None
+        return current
+
+    def write_status(self, pod: dict, mutate: Callable[[dict], None]) -> dict | None:
+        current = self.current(pod)
+        if current is None:
+            return None
+        status = current.get("status") or {}
+        mutate(status)
+        current["status"] = status
+        try:
+            return self.api.replace(current, subresource="status")
+        except errors.ApiError:  # changed or deleted meanwhile: the next event tells
+            return None
+
+    def event(self, pod: dict, reason: str, message: str, type_: str = "Normal", component: str = "kubelet") -> None:
+        meta = pod["metadata"]
+        now = now_rfc3339()
+        node = self.node_name
+        try:
+            self.api.create({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": meta.get("namespace")},
+                "involvedObject": {"kind": "Pod", "apiVersion": "v1", "namespace": meta.get("namespace"),
+                                   "name": meta["name"], "uid": meta["uid"]},
+                "reason": reason, "message": message, "type": type_,
+                "source": {"component": component, **({"host": node} if component == "kubelet" else {})},
+                "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+                "reportingComponent": component, "reportingInstance": node,
+            })
+        except errors.ApiError:  # the namespace is going away
+            pass
+
+    def image_pull_failed(self, pod: dict, image: str) -> str:
+        """The Events of a failed pull (a kubelet's ErrImagePull); the container's waiting message."""
+        self.event(pod, "Pulling", f'Pulling image "{image}"')
+        self.event(pod, "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound desc = '
+                                  f'failed to pull and unpack image "{image}": not found', "Warning")
+        self.event(pod, "Failed", "Error: ErrImagePull", "Warning")
+        return f'failed to pull and unpack image "{image}": not found'
+
+    def image_pull_backing_off(self, pod: dict, image: str) -> str:
+        """The Events of the back-off between pulls (ImagePullBackOff); the container's waiting message."""
+        self.event(pod, "BackOff", f'Back-off pulling image "{image}"', "Warning")
+        self.event(pod, "Failed", "Error: ImagePullBackOff", "Warning")
+        return f'Back-off pulling image "{image}"'

@@ -1,0 +1,387 @@
+"""The local kubelet: with a sandbox mapping, a pod whose images all map to entries that run locally has its
+containers run as processes on this machine, and kubectl and the kubernetes client see what a kubelet reports
+for them (phase, container states from the real exit codes, real logs, Events, a pod IP on loopback)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import kubernetes
+import pytest
+from kubernetes.client import CoreV1Api
+from kubernetes.client.exceptions import ApiException
+
+from airflow_provider_sparkk8s.sandbox import SandboxConfig
+from airflow_provider_sparkk8s.testing import KubeEmulator
+from tests.emulator.cluster_clients import kubectl, kubectl_json, wait_for
+from tests.runtime.support import bwrap
+
+HOST_IMAGE = "busybox:1.36"
+MAPPING = {"images": [{"image": "busybox:*", "run": "host"},
+                      {"image": "python:3.12", "run": "host", "entrypoint": ["python3"],
+                       "commands": {"python": "python3"}},
+                      {"image": "legacy/*", "simulate": True}]}
+
+
+@pytest.fixture
+def kube(kube_emulator_factory: Callable[..., KubeEmulator], tmp_path: Path) -> KubeEmulator:
+    bwrap()
+    config = SandboxConfig.from_dict(MAPPING, base=tmp_path)
+    return kube_emulator_factory(run_images=config.image, pod_pending_seconds=0.05, restart_backoff_seconds=0.2)
+
+
+@pytest.fixture
+def core(kube: KubeEmulator) -> CoreV1Api:
+    return CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+
+
+def state_dir(manifest: dict, host_dir: Path) -> dict:
+    """``host_dir`` at /state in the pod's containers (a hostPath volume: the containers' /tmp is their own)."""
+    manifest["spec"].setdefault("volumes", []).append({"name": "state", "hostPath": {"path": str(host_dir)}})
+    for container in manifest["spec"]["containers"]:
+        container.setdefault("volumeMounts", []).append({"name": "state", "mountPath": "/state"})
+    return manifest
+
+
+def pod(name: str, script: str, image: str = HOST_IMAGE, **spec: Any) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 2,
+                     "containers": [{"name": "main", "image": image, "command": ["sh", "-c", script]}], **spec}}
+
+
+def create(kube: KubeEmulator, manifest: dict) -> None:
+    import json
+    kubectl(kube, "create", "-f", "-", stdin=json.dumps(manifest))
+
+
+def phase_of(core: CoreV1Api, name: str) -> str | None:
+    try:
+        return core.read_namespaced_pod(name, "default").status.phase
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def finished(core: CoreV1Api, name: str, timeout: float = 20) -> Any:
+    wait_for(lambda: phase_of(core, name) in ("Succeeded", "Failed"), timeout=timeout, what=f"{name} to end")
+    return core.read_namespaced_pod(name, "default")
+
+
+def event_reasons(kube: KubeEmulator, name: str) -> list[str]:
+    events = kubectl_json(kube, "get", "events", "--field-selector", f"involvedObject.name={name}")["items"]
+    return [e["reason"] for e in events]
+
+
+# ---------------------------------------------------------------------------------------------- step 1: one container
+def test_a_host_image_pod_runs_its_command_and_succeeds(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("hello", "echo hello from $HOSTNAME; echo to stderr >&2; cat /proc/1/cmdline >/dev/null"))
+    done = finished(core, "hello")
+    assert done.status.phase == "Succeeded"
+    [status] = done.status.container_statuses
+    terminated = status.state.terminated
+    assert (terminated.exit_code, terminated.reason) == (0, "Completed")
+    assert terminated.started_at and terminated.finished_at and terminated.finished_at >= terminated.started_at
+    assert status.container_id.startswith("containerd://")
+    assert done.status.pod_ip.startswith("127.") and done.status.pod_ip != "127.0.0.1"
+    assert done.status.host_ip == "127.0.0.1"
+    logs = kubectl(kube, "logs", "hello").stdout
+    assert logs.splitlines() == ["hello from hello", "to stderr"]  # stdout and stderr, as the runtime's log
+    reasons = event_reasons(kube, "hello")
+    assert {"Scheduled", "Pulled", "Created", "Started"} <= set(reasons)
+
+
+def test_the_real_exit_code_fails_the_pod(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("failing", "echo about to fail; exit 3"))
+    done = finished(core, "failing")
+    assert done.status.phase == "Failed"
+    terminated = done.status.container_statuses[0].state.terminated
+    assert (terminated.exit_code, terminated.reason) == (3, "Error")
+    assert kubectl(kube, "logs", "failing").stdout == "about to fail\n"
+
+
+def test_a_running_pod_is_running_with_its_own_loopback_ip(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("one", "echo started; sleep 60"))
+    create(kube, pod("two", "sleep 60"))
+    for name in ("one", "two"):
+        wait_for(lambda name=name: phase_of(core, name) == "Running", timeout=20)  # type: ignore[misc]
+    one, two = core.read_namespaced_pod("one", "default"), core.read_namespaced_pod("two", "default")
+    assert one.status.container_statuses[0].state.running.started_at is not None
+    assert one.status.container_statuses[0].ready is True
+    assert {c.type: c.status for c in one.status.conditions}["Ready"] == "True"
+    assert one.status.pod_ip != two.status.pod_ip
+    wait_for(lambda: kubectl(kube, "logs", "one").stdout == "started\n", timeout=10)
+    out = kubectl(kube, "get", "pod", "one", "-o", "wide", "--no-headers").stdout.split()
+    assert out[2] == "Running" and one.status.pod_ip in out
+
+
+def test_the_mapping_decides_what_runs_on_the_host(kube: KubeEmulator, core: CoreV1Api, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    create(kube, state_dir(pod("simulated", "touch /state/ran", image="legacy/tool:1"), tmp_path))
+    done = finished(core, "simulated")
+    assert done.status.phase == "Succeeded"
+    assert not marker.exists()  # simulate: true keeps the simulated pod: nothing ran
+    assert "emulated container" in kubectl(kube, "logs", "simulated").stdout
+
+
+def test_the_image_entrypoint_and_commands_make_the_argv(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("python", "")
+    manifest["spec"]["containers"][0] = {"name": "main", "image": "python:3.12",
+                                         "args": ["-c", "import os; print('pid', os.getpid() > 0)"]}
+    create(kube, manifest)
+    assert finished(core, "python").status.phase == "Succeeded"
+    assert kubectl(kube, "logs", "python").stdout == "pid True\n"
+
+
+def test_without_a_mapping_nothing_runs_on_the_host(kube_emulator_factory: Callable[..., KubeEmulator],
+                                                    tmp_path: Path) -> None:
+    plain = kube_emulator_factory(pod_pending_seconds=0.05)
+    core = CoreV1Api(kubernetes.config.new_client_from_config(str(plain.kubeconfig_path)))
+    marker = tmp_path / "ran"
+    create(plain, state_dir(pod("plain", "touch /state/ran"), tmp_path))
+    assert finished(core, "plain").status.phase == "Succeeded"
+    assert not marker.exists()
+
+
+# ---------------------------------------------------------------------------------------------- step 2
+def test_an_init_container_writes_an_empty_dir_the_main_one_reads(kube: KubeEmulator, core: CoreV1Api) -> None:
+    kubectl(kube, "create", "configmap", "settings", "--from-literal=greeting=hi")
+    manifest = pod("shared", "cat /data/order; echo $GREETING $MY_POD; ls /conf; cat /tmp/x 2>/dev/null || echo no-x")
+    mounts = [{"name": "data", "mountPath": "/data"}]
+    manifest["spec"]["initContainers"] = [
+        {"name": f"init{i}", "image": HOST_IMAGE, "command": ["sh", "-c", f"echo init{i} >> /data/order; "
+                                                                          f"echo private > /tmp/x"],
+         "volumeMounts": mounts} for i in (1, 2)]
+    main = manifest["spec"]["containers"][0]
+    main["volumeMounts"] = [*mounts, {"name": "conf", "mountPath": "/conf"}]
+    main["env"] = [{"name": "GREETING", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "greeting"}}},
+                   {"name": "MY_POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+    manifest["spec"]["volumes"] = [{"name": "data", "emptyDir": {}},
+                                   {"name": "conf", "configMap": {"name": "settings"}}]
+    create(kube, manifest)
+    done = finished(core, "shared")
+    assert done.status.phase == "Succeeded", kubectl(kube, "logs", "shared").stdout
+    # The init containers ran in order; each container has its own /tmp.
+    assert kubectl(kube, "logs", "shared").stdout.splitlines() == ["init1", "init2", "hi shared", "greeting", "no-x"]
+    assert [s.state.terminated.reason for s in done.status.init_container_statuses] == ["Completed", "Completed"]
+    assert kubectl(kube, "logs", "shared", "-c", "init1").stdout == ""
+
+
+def test_a_failing_init_container_fails_the_pod_with_restart_never(kube: KubeEmulator, core: CoreV1Api,
+                                                                   tmp_path: Path) -> None:
+    marker = tmp_path / "main-ran"
+    manifest = state_dir(pod("init-fails", "touch /state/main-ran"), tmp_path)
+    manifest["spec"]["initContainers"] = [{"name": "setup", "image": HOST_IMAGE, "command": ["sh", "-c", "exit 7"]}]
+    create(kube, manifest)
+    done = finished(core, "init-fails")
+    assert done.status.phase == "Failed"
+    assert done.status.init_container_statuses[0].state.terminated.exit_code == 7
+    assert done.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+    assert not marker.exists()
+    assert kubectl(kube, "get", "pod", "init-fails", "--no-headers").stdout.split()[2] == "Init:Error"
+
+
+def test_a_missing_config_map_is_a_failed_mount(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("no-volume", "true")
+    manifest["spec"]["volumes"] = [{"name": "conf", "configMap": {"name": "absent"}}]
+    manifest["spec"]["containers"][0]["volumeMounts"] = [{"name": "conf", "mountPath": "/conf"}]
+    create(kube, manifest)
+    wait_for(lambda: "FailedMount" in event_reasons(kube, "no-volume"), timeout=10)
+    events = kubectl_json(kube, "get", "events", "--field-selector", "involvedObject.name=no-volume")["items"]
+    [mount] = [e for e in events if e["reason"] == "FailedMount"][:1]
+    assert mount["message"] == 'MountVolume.SetUp failed for volume "conf" : configmap "absent" not found'
+    assert mount["type"] == "Warning"
+    current = core.read_namespaced_pod("no-volume", "default")
+    assert current.status.phase == "Pending"
+    assert current.status.container_statuses[0].state.waiting.reason == "ContainerCreating"
+    kubectl(kube, "create", "configmap", "absent", "--from-literal=k=v")  # the kubelet tries again
+    assert finished(core, "no-volume").status.phase == "Succeeded"
+
+
+def test_a_missing_key_is_a_create_container_config_error(kube: KubeEmulator, core: CoreV1Api) -> None:
+    kubectl(kube, "create", "configmap", "partial", "--from-literal=other=1")
+    manifest = pod("no-key", "echo $VALUE")
+    manifest["spec"]["containers"][0]["env"] = [
+        {"name": "VALUE", "valueFrom": {"configMapKeyRef": {"name": "partial", "key": "wanted"}}}]
+    create(kube, manifest)
+
+    def waiting() -> Any:
+        statuses = core.read_namespaced_pod("no-key", "default").status.container_statuses or []
+        return statuses and statuses[0].state.waiting and statuses[0].state.waiting.reason == \
+            "CreateContainerConfigError" and statuses[0].state.waiting
+    state = wait_for(waiting, timeout=10)
+    assert state.message == "couldn't find key wanted in ConfigMap default/partial"
+    assert kubectl(kube, "get", "pod", "no-key", "--no-headers").stdout.split()[2] == "CreateContainerConfigError"
+    events = kubectl_json(kube, "get", "events", "--field-selector", "involvedObject.name=no-key")["items"]
+    assert any(e["reason"] == "Failed" and e["message"] == f"Error: {state.message}" for e in events)
+
+
+def test_on_failure_restarts_until_the_container_succeeds(kube: KubeEmulator, core: CoreV1Api,
+                                                         tmp_path: Path) -> None:
+    create(kube, state_dir(pod("flaky", "echo x >> /state/count; wc -l < /state/count; "
+                                        "[ $(wc -l < /state/count) -ge 3 ] || exit 1; echo done",
+                               restartPolicy="OnFailure"), tmp_path))
+    done = finished(core, "flaky")
+    assert done.status.phase == "Succeeded"
+    status = done.status.container_statuses[0]
+    assert status.restart_count == 2
+    assert status.last_state.terminated.exit_code == 1
+    assert "BackOff" in event_reasons(kube, "flaky")
+    # The log is the last run's; the run before is --previous (each run printed how many runs there were).
+    assert kubectl(kube, "logs", "flaky").stdout == "3\ndone\n"
+    assert kubectl(kube, "logs", "flaky", "--previous").stdout == "2\n"
+
+
+def test_always_restarts_with_crash_loop_back_off(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("crashing", "exit 2", restartPolicy="Always"))
+
+    def backing_off() -> bool:
+        statuses = core.read_namespaced_pod("crashing", "default").status.container_statuses or []
+        return bool(statuses and statuses[0].restart_count >= 2 and statuses[0].state.waiting
+                    and statuses[0].state.waiting.reason == "CrashLoopBackOff")
+    wait_for(backing_off, timeout=20)
+    current = core.read_namespaced_pod("crashing", "default")
+    assert current.status.phase == "Running"
+    assert current.status.container_statuses[0].state.waiting.message.startswith("back-off ")
+    assert kubectl(kube, "get", "pod", "crashing", "--no-headers").stdout.split()[2] == "CrashLoopBackOff"
+
+
+# ---------------------------------------------------------------------------------------------- step 3
+def processes_running(marker: str) -> list[int]:
+    """The processes whose command line holds ``marker``, from the process table (zombies have ended)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                state = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if marker.encode() in cmdline and state != b"Z":
+                found.append(int(entry))
+    return found
+
+
+def test_deleting_a_running_pod_sends_sigterm_and_leaves_no_process(kube: KubeEmulator, core: CoreV1Api,
+                                                                    tmp_path: Path) -> None:
+    # A detached grandchild (setsid) too: the PID namespace takes it down with the container.
+    script = "trap 'echo term > /state/term; exit 0' TERM; setsid sleep 4141 & while true; do sleep 0.1; done"
+    create(kube, state_dir(pod("graceful", script), tmp_path))
+    wait_for(lambda: phase_of(core, "graceful") == "Running" and processes_running("sleep 4141"), timeout=20)
+    kubectl(kube, "delete", "pod", "graceful", "--wait=false")
+    wait_for(lambda: phase_of(core, "graceful") is None, timeout=10, what="the pod to go")
+    assert (tmp_path / "term").read_text() == "term\n"  # the program had its SIGTERM and its grace period
+    wait_for(lambda: not processes_running("sleep 4141"), timeout=5, what="no process left")
+    assert "Killing" in event_reasons(kube, "graceful")
+
+
+def test_a_program_ignoring_sigterm_is_killed_when_the_grace_period_ends(kube: KubeEmulator,
+                                                                         core: CoreV1Api) -> None:
+    create(kube, pod("stubborn", "trap '' TERM; while true; do sleep 0.1; done; echo 4242"))
+    wait_for(lambda: phase_of(core, "stubborn") == "Running" and processes_running("echo 4242"), timeout=20)
+    kubectl(kube, "delete", "pod", "stubborn", "--grace-period=1", "--wait=false")
+    assert core.read_namespaced_pod("stubborn", "default").metadata.deletion_timestamp is not None
+    wait_for(lambda: phase_of(core, "stubborn") is None, timeout=10, what="the pod to go")
+    assert not processes_running("echo 4242")
+
+
+def test_active_deadline_stops_the_pod_failed(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("late", "sleep 4343", activeDeadlineSeconds=1))
+    done = finished(core, "late")
+    assert (done.status.phase, done.status.reason) == ("Failed", "DeadlineExceeded")
+    terminated = done.status.container_statuses[0].state.terminated
+    assert terminated.exit_code == 143 and terminated.reason == "Error"  # sleep ended by SIGTERM
+    assert "DeadlineExceeded" in event_reasons(kube, "late")
+    assert not processes_running("sleep 4343")
+
+
+# ---------------------------------------------------------------------------------------------- step 4
+def test_an_image_the_mapping_does_not_list_cannot_be_pulled(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("unmapped", "true", image="example.test/nosuch:1"))
+
+    def reason() -> str | None:
+        statuses = core.read_namespaced_pod("unmapped", "default").status.container_statuses or []
+        waiting = statuses[0].state.waiting if statuses else None
+        return waiting.reason if waiting else None
+    seen = {wait_for(lambda: reason() in ("ErrImagePull", "ImagePullBackOff") and reason(), timeout=10)}
+    seen.add(wait_for(lambda: reason() in {"ErrImagePull", "ImagePullBackOff"} - seen and reason(), timeout=10))
+    assert seen == {"ErrImagePull", "ImagePullBackOff"}
+    assert core.read_namespaced_pod("unmapped", "default").status.phase == "Pending"
+    events = kubectl_json(kube, "get", "events", "--field-selector", "involvedObject.name=unmapped")["items"]
+    failed = [e["message"] for e in events if e["reason"] == "Failed"]
+    assert any(m.startswith('Failed to pull image "example.test/nosuch:1": ') for m in failed)
+    assert {"Error: ErrImagePull", "Error: ImagePullBackOff"} <= set(failed)
+    kubectl(kube, "delete", "pod", "unmapped")
+    assert phase_of(core, "unmapped") is None
+
+
+def test_the_banner_says_which_images_run_on_this_machine(tmp_path: Path) -> None:
+    from airflow_provider_sparkk8s.sandbox import Sandbox
+
+    banner = Sandbox(SandboxConfig.from_dict(MAPPING, base=tmp_path), workdir=tmp_path / "box").banner()
+    assert "the containers of these images' pods run their commands on this machine" in banner
+    assert "    busybox:*: host programs" in banner and "    python:3.12: host programs" in banner
+    assert "legacy/*" not in banner
+    assert "fail to pull (ImagePullBackOff)" in banner
+
+
+# ---------------------------------------------------------------------------------------------- exec probes
+def test_a_readiness_probe_makes_the_container_ready(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("probed", "sleep 1; touch /tmp/ready; sleep 60")
+    manifest["spec"]["containers"][0]["readinessProbe"] = {"exec": {"command": ["cat", "/tmp/ready"]},
+                                                           "periodSeconds": 1}
+    create(kube, manifest)
+    wait_for(lambda: phase_of(core, "probed") == "Running", timeout=20)
+    assert core.read_namespaced_pod("probed", "default").status.container_statuses[0].ready is False
+    wait_for(lambda: core.read_namespaced_pod("probed", "default").status.container_statuses[0].ready, timeout=10)
+    conditions = {c.type: c.status for c in core.read_namespaced_pod("probed", "default").status.conditions}
+    assert conditions["Ready"] == conditions["ContainersReady"] == "True"
+    assert "Unhealthy" in event_reasons(kube, "probed")  # the probe failed before the file was there
+
+
+def test_a_failing_liveness_probe_restarts_the_container(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("unlive", "sleep 60", restartPolicy="Always", terminationGracePeriodSeconds=1)
+    manifest["spec"]["containers"][0]["livenessProbe"] = {"exec": {"command": ["false"]}, "periodSeconds": 1,
+                                                          "failureThreshold": 2}
+    create(kube, manifest)
+
+    def restarted() -> bool:
+        statuses = core.read_namespaced_pod("unlive", "default").status.container_statuses or []
+        return bool(statuses and statuses[0].restart_count >= 1)
+    wait_for(restarted, timeout=20)
+    status = core.read_namespaced_pod("unlive", "default").status.container_statuses[0]
+    assert status.last_state.terminated.exit_code == 143  # sleep ended by the SIGTERM of the kill
+    reasons = event_reasons(kube, "unlive")
+    assert "Unhealthy" in reasons and "Killing" in reasons
+
+
+def test_running_containers_are_registered_for_exec_until_they_end(kube: KubeEmulator, core: CoreV1Api) -> None:
+    create(kube, pod("registered", "sleep 4545"))
+    running = wait_for(lambda: kube.containers.get("default", "registered", "main"), timeout=20)
+    assert running.pid is not None and processes_running("sleep 4545")
+    kubectl(kube, "delete", "pod", "registered", "--grace-period=1")
+    assert kube.containers.of_pod("default", "registered") == {}
+    assert not processes_running("sleep 4545")
+
+
+def test_a_sidecar_runs_beside_the_containers_and_stops_after_them(kube: KubeEmulator, core: CoreV1Api) -> None:
+    manifest = pod("with-sidecar", "sleep 1; cat /data/beat | head -1; echo main done")
+    manifest["spec"]["initContainers"] = [{
+        "name": "beat", "image": HOST_IMAGE, "restartPolicy": "Always",
+        "command": ["sh", "-c", "while true; do echo beat >> /data/beat; sleep 0.2; done; echo 4646"],
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]
+    manifest["spec"]["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
+    manifest["spec"]["volumes"] = [{"name": "data", "emptyDir": {}}]
+    create(kube, manifest)
+    wait_for(lambda: phase_of(core, "with-sidecar") == "Running", timeout=20)
+    row = kubectl(kube, "get", "pod", "with-sidecar", "--no-headers").stdout.split()
+    assert row[1:3] == ["2/2", "Running"] or phase_of(core, "with-sidecar") != "Running", row
+    done = finished(core, "with-sidecar")
+    assert done.status.phase == "Succeeded"  # the sidecar's own end (SIGTERM) does not fail the pod
+    assert kubectl(kube, "logs", "with-sidecar", "-c", "main").stdout == "beat\nmain done\n"
+    sidecar = done.status.init_container_statuses[0].state.terminated
+    assert sidecar.exit_code == 143
+    assert not processes_running("echo 4646")
