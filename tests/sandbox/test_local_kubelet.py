@@ -385,3 +385,19 @@ def test_a_sidecar_runs_beside_the_containers_and_stops_after_them(kube: KubeEmu
     sidecar = done.status.init_container_statuses[0].state.terminated
     assert sidecar.exit_code == 143
     assert not processes_running("echo 4646")
+
+
+def test_kubectl_exec_and_cp_reach_a_pod_the_local_kubelet_runs(kube: KubeEmulator, core: CoreV1Api,
+                                                                 tmp_path: Path) -> None:
+    create(kube, pod("shell", "echo ready > /tmp/state; sleep 300"))
+    wait_for(lambda: phase_of(core, "shell") == "Running", timeout=20, what="shell to run")
+    # exec runs in the container's own view: its private /tmp, with what the main program wrote there.
+    assert wait_for(lambda: kubectl(kube, "exec", "shell", "--", "cat", "/tmp/state", check=False).stdout.strip()
+                    == "ready", timeout=10)
+    failed = kubectl(kube, "exec", "shell", "--", "sh", "-c", "exit 7", check=False)
+    assert failed.returncode == 7
+    (tmp_path / "in.txt").write_text("from the host\n")
+    kubectl(kube, "cp", str(tmp_path / "in.txt"), "default/shell:/tmp/in.txt")
+    assert kubectl(kube, "exec", "shell", "--", "cat", "/tmp/in.txt").stdout == "from the host\n"
+    kubectl(kube, "cp", "default/shell:/tmp/state", str(tmp_path / "out.txt"))
+    assert (tmp_path / "out.txt").read_text() == "ready\n"
