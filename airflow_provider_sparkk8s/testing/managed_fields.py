@@ -157,10 +157,17 @@ class Fields:
     new_nodes: set[Path]  # nodes that count as added when they appear in an update
 
 
+_STRIPPED_METADATA = {path[1][2:] for path in _STRIPPED if len(path) == 2}
+
+
 def fields_of(obj: Any, shape: Shape) -> Fields:
     out = Fields({}, set(), set())
     if isinstance(obj, dict):
-        _walk_map(obj, shape, (), out)
+        # The fields nobody owns are left out before the walk: managedFields alone is larger than most objects.
+        view = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        if isinstance(view.get("metadata"), dict):
+            view["metadata"] = {k: v for k, v in view["metadata"].items() if k not in _STRIPPED_METADATA}
+        _walk_map(view, shape, (), out)
     for path in _STRIPPED:
         out.leaves.pop(path, None)
     out.owned_nodes -= _STRIPPED

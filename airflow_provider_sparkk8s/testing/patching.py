@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .errors import ApiError, bad_request
+from .json_copy import clone
 
 # Strategic-merge lists that merge element-wise by a key instead of being replaced (the subset of
 # the Kubernetes schema our clients touch: pod specs, owner references, conditions, RBAC).
@@ -32,8 +32,8 @@ SET_LISTS = {"finalizers"}
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return clone(patch)
+    result = clone(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -46,12 +46,12 @@ def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
     if not isinstance(patch, dict):
         if isinstance(patch, list):
             return _strategic_list(target, patch, field)
-        return copy.deepcopy(patch)
+        return clone(patch)
     if patch.get("$patch") == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if patch.get("$patch") == "delete":
         return None
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    result = clone(target) if isinstance(target, dict) else {}
     retain = patch.get("$retainKeys")
     for key, value in patch.items():
         if key.startswith("$setElementOrder/") or key in ("$retainKeys", "$patch"):
@@ -85,17 +85,17 @@ def _strategic_list(target: Any, patch: list, field: str) -> list:
     if field in SET_LISTS:
         merged = list(current)
         merged.extend(v for v in patch if v not in merged)
-        return copy.deepcopy(merged)
+        return clone(merged)
     key = _merge_key(field, [*current, *patch])
     if not key or not all(isinstance(item, dict) for item in patch):
         if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
-            return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(current)
+            return [clone(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
+        return clone(patch)
+    result = clone(current)
     for item in patch:
         directive = item.get("$patch")
         if directive == "replace":
-            return [copy.deepcopy(i) for i in patch if i.get("$patch") is None]
+            return [clone(i) for i in patch if i.get("$patch") is None]
         idx = next((i for i, cur in enumerate(result) if isinstance(cur, dict) and cur.get(key) == item.get(key)),
                    None)
         if directive == "delete":
@@ -133,7 +133,7 @@ def json_patch(target: Any, ops: Any) -> Any:
     """RFC 6902."""
     if not isinstance(ops, list):
         raise bad_request("json patch must be a list of operations")
-    doc = copy.deepcopy(target)
+    doc = clone(target)
     for op in ops:
         try:
             kind = op["op"]
@@ -144,18 +144,18 @@ def json_patch(target: Any, ops: Any) -> Any:
                 continue
             if kind in ("move", "copy"):
                 src = _pointer(op["from"])
-                value = copy.deepcopy(_walk(doc, src))
+                value = clone(_walk(doc, src))
                 if kind == "move":
                     doc = _remove(doc, src)
                 doc = _add(doc, parts, value)
             elif kind == "add":
-                doc = _add(doc, parts, copy.deepcopy(op["value"]))
+                doc = _add(doc, parts, clone(op["value"]))
             elif kind == "remove":
                 doc = _remove(doc, parts)
             elif kind == "replace":
                 _walk(doc, parts)  # must exist
                 doc = _remove(doc, parts)
-                doc = _add(doc, parts, copy.deepcopy(op["value"]))
+                doc = _add(doc, parts, clone(op["value"]))
             else:
                 raise bad_request(f"Unexpected kind: {kind}")
         except ApiError:

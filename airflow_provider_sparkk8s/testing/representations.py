@@ -17,6 +17,7 @@ are acceptable before it knows whether the answer is a list.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from . import errors
@@ -68,6 +69,7 @@ class Representation:
 AS_STORED = Representation()
 
 
+@functools.lru_cache(maxsize=64)  # clients send the same few Accept headers on every request
 def negotiate(accept: str) -> Representation:
     """The representation the first servable media range of the Accept header asks for; 406 when none is."""
     if not accept.strip():

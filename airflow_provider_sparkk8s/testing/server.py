@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import yaml
 from aiohttp import web
 
-from . import custom_resources, discovery, errors, representations, scale
+from . import custom_resources, discovery, errors, representations, scale, stored_json
 from .authn import UserInfo, impersonated_user
 from .faults import Fault, RequestInfo, RequestRecord, cut_response, stall_watch
 from .graceful_deletion import parse_grace_period
@@ -266,6 +266,9 @@ class Server:
         wanted = representations.negotiate(request.headers.get("Accept", ""))
 
         def answer(obj: dict, status: int = 200) -> web.Response:
+            """`obj` in the negotiated representation; it is a stored object (never changed again) or a fresh one."""
+            if wanted == representations.AS_STORED:
+                return web.Response(body=stored_json.stored(obj), status=status, content_type="application/json")
             return _json(representations.render_object(rt, obj, wanted, q.get("includeObject")), status)
 
         if method == "GET":
@@ -279,20 +282,22 @@ class Server:
             limit = int(q["limit"]) if q.get("limit") else None
             listed = self.store.list(rt, namespace, q.get("labelSelector"), q.get("fieldSelector"), limit,
                                      q.get("continue"), read_only=True)
+            if wanted == representations.AS_STORED:
+                return web.Response(body=stored_json.stored_list(listed), content_type="application/json")
             return _json(representations.render_list(rt, listed, wanted, q.get("includeObject")))
         if method == "POST":
             if name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
             warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
-            return _warned(answer(self.store.create(rt, namespace, obj, dry_run=dry_run,
+            return _warned(answer(self.store.create(rt, namespace, obj, dry_run=dry_run, read_only=True,
                                                     field_manager=_field_manager(request)), 201), warnings)
         if method == "PUT":
             if not name:
                 raise errors.method_not_allowed()
             obj = await self._body(request)
             warnings = custom_resources.field_validation(self.store.registry, rt, obj, q.get("fieldValidation"))
-            return _warned(answer(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run,
+            return _warned(answer(self.store.replace(rt, namespace, name, obj, sub, dry_run=dry_run, read_only=True,
                                                      field_manager=_field_manager(request))), warnings)
         if method == "PATCH":
             if not name:
@@ -306,7 +311,7 @@ class Server:
                 self.store.registry, rt, body, q.get("fieldValidation"))
             manager = q.get("fieldManager") if patch_type == "apply" else _field_manager(request)
             obj, created = self.store.patch(rt, namespace, name, patch_type, body, sub, manager,
-                                            _truthy(q.get("force")), dry_run=dry_run)
+                                            _truthy(q.get("force")), dry_run=dry_run, read_only=True)
             return _warned(answer(obj, 201 if created else 200), warnings)
         if method == "DELETE":
             opts = await self._body(request, optional=True) or {}
@@ -477,8 +482,11 @@ class Server:
                     continue
                 if event is None:
                     break
-                await send(json.dumps(self._watch_event(rt, event.wire(), wanted, q.get("includeObject"), sent == 0),
-                                      separators=(",", ":")))
+                if wanted == representations.AS_STORED and event.type != "ERROR":
+                    await send(stored_json.stored_event(event.type, event.object).decode())
+                else:
+                    await send(json.dumps(self._watch_event(rt, event.wire(), wanted, q.get("includeObject"),
+                                                            sent == 0), separators=(",", ":")))
                 sent += 1
                 if drop_events is not None and sent >= drop_events:
                     if request.transport is not None:

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import bisect
 import builtins
-import copy
 import json
 import random
 import re
@@ -26,6 +25,7 @@ from . import custom_resources, errors, managed_fields
 from .generation import BUILTIN_GROUPS, bumps_generation, generation_rule
 from .graceful_deletion import grace_period_seconds as graceful_period
 from .graceful_deletion import mark_deleting
+from .json_copy import clone
 from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_updates import pod_update_causes
 from .propagation import gc_finalizers, set_finalizers
@@ -137,7 +137,8 @@ class Store:
         return self._rv
 
     def add_listener(self, fn: Callable[[str, ResourceType, dict, dict | None], None]) -> None:
-        """Call fn(event_type, rt, obj, old) after every change (simulated controllers use this)."""
+        """Call fn(event_type, rt, obj, old) after every change, with the stored objects themselves: fn must not
+        change them (controllers/base.py's ApiClient copies them for its handlers)."""
         self._listeners.append(fn)
 
     def rt(self, api_version: str, kind_or_plural: str) -> ResourceType:
@@ -152,9 +153,9 @@ class Store:
         return self._objects.setdefault((rt.group, rt.plural), {})
 
     def _commit(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> dict:
-        """Store `obj` as the new state and tell every watch and listener. A committed object is never changed
-        again (writes build a new one), so the bucket, the history and the watches share it; listeners get one
-        copy between them, and the caller its own."""
+        """Store `obj` as the new state and tell every watch and listener; return it. A committed object is never
+        changed again (writes build a new one), so the bucket, the history, the watches, the listeners (which must
+        not change it either) and the caller share it: the public verbs hand out copies unless asked not to."""
         self._rv += 1
         rv = self._rv
         obj["metadata"]["resourceVersion"] = str(rv)
@@ -173,12 +174,10 @@ class Store:
             if watcher.rt.group == rt.group and watcher.rt.plural == rt.plural:
                 watcher.offer(event_type, obj, old, rv)
         if custom_resources.is_crd(rt):
-            self._serve_crd(event_type, copy.deepcopy(obj))
-        if self._listeners:
-            shared = copy.deepcopy(obj)
-            for fn in list(self._listeners):
-                fn(event_type, rt, shared, old)
-        return copy.deepcopy(obj)
+            self._serve_crd(event_type, clone(obj))
+        for fn in list(self._listeners):
+            fn(event_type, rt, obj, old)
+        return obj
 
     def _serve_crd(self, event_type: str, crd: dict) -> None:
         """A CRD's resource is served while the CRD exists and its names are its own."""
@@ -197,7 +196,7 @@ class Store:
         rt = next((t for t in self.registry.types.values() if (t.group, t.plural) == (group, plural)), None)
         if rt is not None:
             for obj in builtins.list(self._bucket(rt).values()):
-                self._commit("DELETED", rt, copy.deepcopy(obj), copy.deepcopy(obj))
+                self._commit("DELETED", rt, clone(obj), clone(obj))
 
     def compact(self) -> None:
         """Forget the whole event history: any watch from an older resourceVersion now gets 410 Gone."""
@@ -263,9 +262,11 @@ class Store:
 
     # ------------------------------------------------------------------ verbs
     def create(self, rt: ResourceType, namespace: str | None, obj: dict, dry_run: bool = False,
-               field_manager: str | None = None) -> dict:
+               field_manager: str | None = None, read_only: bool = False) -> dict:
+        """Create `obj`; the created object (read_only: the stored one itself, for callers that only serialize
+        it, as with `get`)."""
         self._check_type(rt, obj)
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
         meta = obj.setdefault("metadata", {})
         if meta is None:
@@ -323,7 +324,8 @@ class Store:
                 return obj
             # A new namespace's default ServiceAccount comes from the serviceaccounts controller
             # (controllers/namespace_defaults.py), a moment later, as on a real cluster.
-            return self._commit("ADDED", rt, obj, None)
+            created = self._commit("ADDED", rt, obj, None)
+            return created if read_only else clone(created)
 
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
         spec: dict = obj.setdefault("spec", {}) if rt.plural in ("pods", "services") else {}
@@ -368,12 +370,12 @@ class Store:
             obj = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
             if obj is None:
                 raise errors.not_found(rt.plural, name, rt.group)
-            return obj if read_only else copy.deepcopy(obj)
+            return obj if read_only else clone(obj)
 
     def try_get(self, rt: ResourceType, namespace: str | None, name: str) -> dict | None:
         with self._lock:
             obj = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
-            return copy.deepcopy(obj) if obj is not None else None
+            return clone(obj) if obj is not None else None
 
     def list(
         self,
@@ -417,11 +419,12 @@ class Store:
                 "kind": f"{rt.kind}List",
                 "apiVersion": rt.api_version,
                 "metadata": meta,
-                "items": items if read_only else copy.deepcopy(items),
+                "items": items if read_only else clone(items),
             }
 
     def replace(self, rt: ResourceType, namespace: str | None, name: str, obj: dict,
-                subresource: str | None = None, dry_run: bool = False, field_manager: str | None = None) -> dict:
+                subresource: str | None = None, dry_run: bool = False, field_manager: str | None = None,
+                read_only: bool = False) -> dict:
         self._check_type(rt, obj)
         with self._lock:
             current = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
@@ -434,10 +437,12 @@ class Store:
             want_rv = meta.get("resourceVersion")
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, name, rt.group)
-            return self._update(rt, current, copy.deepcopy(obj), subresource, dry_run, field_manager)
+            updated = self._update(rt, current, clone(obj), subresource, dry_run, field_manager)
+            return updated if read_only else clone(updated)
 
     def _update(self, rt: ResourceType, current: dict, new: dict, subresource: str | None, dry_run: bool,
                 field_manager: str | None = None) -> dict:
+        """Write `new` over `current`; the stored object (shared: the caller copies it before handing it out)."""
         old = current  # committed objects are never changed
         name = current["metadata"]["name"]
         new["kind"], new["apiVersion"] = rt.kind, rt.api_version
@@ -446,7 +451,7 @@ class Store:
         if subresource == "status":
             # /status writes change the status only; a Deployment's may change its annotations too
             # (deploymentStatusStrategy resets only spec and labels: the controller records the revision so).
-            result = copy.deepcopy(current)
+            result = clone(current)
             if "status" in new:
                 result["status"] = new["status"]
             if rt.group == "apps" and rt.plural == "deployments" and "annotations" in new_meta:
@@ -454,7 +459,7 @@ class Store:
             new = result
         elif subresource == "finalize":
             # namespaces/finalize writes change spec.finalizers only (the namespace controller's last step).
-            result = copy.deepcopy(current)
+            result = clone(current)
             result.setdefault("spec", {})["finalizers"] = list((new.get("spec") or {}).get("finalizers") or [])
             new = result
         else:
@@ -485,7 +490,7 @@ class Store:
         if dry_run:
             return new
         if new == current:
-            return copy.deepcopy(current)  # a no-op write does not bump resourceVersion
+            return current  # a no-op write does not bump resourceVersion
         # A namespace also waits for its spec.finalizers (the namespace controller's "kubernetes"); a pod in its
         # grace period waits for the kubelet.
         held_by_spec = rt.plural == "namespaces" and bool((new.get("spec") or {}).get("finalizers"))
@@ -520,13 +525,13 @@ class Store:
             assigned = (current.get("spec") or {}).get("nodeName")
             if assigned:
                 raise errors.conflict("pods", name, why=f"pod {name} is already assigned to node \"{assigned}\"")
-            new = copy.deepcopy(current)
+            new = clone(current)
             new["spec"]["nodeName"] = node
-            return self._commit("MODIFIED", pods, new, copy.deepcopy(current))
+            return clone(self._commit("MODIFIED", pods, new, current))
 
     def patch(self, rt: ResourceType, namespace: str | None, name: str, patch_type: str, body: Any,
               subresource: str | None = None, field_manager: str | None = None, force: bool = False,
-              dry_run: bool = False) -> tuple[dict, bool]:
+              dry_run: bool = False, read_only: bool = False) -> tuple[dict, bool]:
         """Apply a PATCH; returns (object, created) — server-side apply may create."""
         ns_key = namespace or "" if rt.namespaced else ""
         with self._lock:
@@ -545,7 +550,7 @@ class Store:
                                               field_manager, subresource, force, now_rfc3339())
                 if current is None:
                     merged.setdefault("metadata", {})["name"] = name
-                    return self.create(rt, namespace, merged, dry_run=dry_run), True
+                    return self.create(rt, namespace, merged, dry_run=dry_run, read_only=read_only), True
             else:
                 if current is None:
                     raise errors.not_found(rt.plural, name, rt.group)
@@ -567,8 +572,9 @@ class Store:
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, name, rt.group)
             merged.setdefault("metadata", {})["resourceVersion"] = current["metadata"]["resourceVersion"]
-            return self._update(rt, current, merged, subresource, dry_run,
-                                None if patch_type == "apply" else field_manager), False
+            updated = self._update(rt, current, merged, subresource, dry_run,
+                                   None if patch_type == "apply" else field_manager)
+            return (updated if read_only else clone(updated)), False
 
     def delete(self, rt: ResourceType, namespace: str | None, name: str, propagation: str | None = None,
                dry_run: bool = False, preconditions: dict | None = None,
@@ -585,8 +591,8 @@ class Store:
             if pre.get("resourceVersion") and pre["resourceVersion"] != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, name, rt.group)
             if dry_run:
-                return copy.deepcopy(current)
-            obj = copy.deepcopy(current)
+                return clone(current)
+            obj = clone(current)
             if rt.plural == "namespaces":
                 return self._delete_namespace(rt, current, obj)
             grace = graceful_period(rt.plural, rt.group, current, grace_period_seconds)
@@ -598,14 +604,14 @@ class Store:
                 if not mark_deleting(obj, grace):
                     return obj
                 set_finalizers(obj, finalizers)
-                return self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
+                return clone(self._commit("MODIFIED", rt, obj, current))
             set_finalizers(obj, finalizers)
             if finalizers:
                 # Held by finalizers (the garbage collector's foregroundDeletion or orphan among them).
                 obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
                 obj["metadata"]["deletionGracePeriodSeconds"] = 0
-                return obj if obj == current else self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
-            return self._commit("DELETED", rt, obj, copy.deepcopy(current))
+                return obj if obj == current else clone(self._commit("MODIFIED", rt, obj, current))
+            return clone(self._commit("DELETED", rt, obj, current))
 
     def _delete_namespace(self, rt: ResourceType, current: dict, obj: dict) -> dict:
         """Terminating: the namespace controller empties it, then removes its "kubernetes" finalizer."""
@@ -613,7 +619,7 @@ class Store:
         obj["metadata"]["deletionGracePeriodSeconds"] = 0
         obj.setdefault("status", {})["phase"] = "Terminating"
         if obj != current:
-            obj = self._commit("MODIFIED", rt, obj, copy.deepcopy(current))
+            obj = clone(self._commit("MODIFIED", rt, obj, current))
         if not (current.get("spec") or {}).get("finalizers"):
             self._empty_namespace(obj["metadata"]["name"])
         return obj
@@ -633,7 +639,7 @@ class Store:
         ns_rt = self.registry.core("namespaces")
         ns = self._bucket(ns_rt).get(("", namespace))
         if ns is not None:
-            ns = copy.deepcopy(ns)
+            ns = clone(ns)
             ns["spec"]["finalizers"] = []
             self._commit("DELETED", ns_rt, ns, None)
 

@@ -106,7 +106,7 @@ class ApiClient:
     def watch(self, api_version: str, kind: str, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
         """Call handler(event_type, obj, old) on `loop` for every change to objects of that kind (any version of
         its group, so a custom resource whose CRD comes later is seen too), starting with ADDED for those that
-        exist. Handlers of the same kind share the objects they are given: they must not modify them."""
+        exist. Handlers are given the stored objects themselves: they must not modify them."""
         group = api_version.rpartition("/")[0]
         self._listen()
         self._handlers.setdefault((group, kind), []).append((handler, loop))
@@ -127,12 +127,13 @@ class ApiClient:
 
     def _listen(self) -> None:
         if not self._handlers and not self._all_kinds:
-            # One store listener per client, however many kinds it watches: the store copies every change for
-            # each listener.
+            # One store listener per client, however many kinds it watches.
             self._store.add_listener(self._on_change)
 
     def _on_change(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> None:
         # Called with the store's lock held: only hand the event to the loop.
+        # `obj` and `old` are the stored objects themselves, which handlers only read (a reconcile gets its own
+        # copy from `get`): copying every change for every watching controller would cost each write dearly.
         for handler, loop in [*self._handlers.get((rt.group, rt.kind), ()), *self._all_kinds]:
             call_soon(loop, handler, event_type, obj, old)
 

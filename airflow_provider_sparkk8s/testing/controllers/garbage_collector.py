@@ -70,6 +70,10 @@ class GarbageCollector(Controller):
     def _on_change(self, event_type: str, obj: dict, old: dict | None) -> None:
         uid = obj["metadata"]["uid"]
         before = self.nodes.get(uid)
+        if (event_type == "MODIFIED" and before is not None and not (before.deleting_dependents or before.orphaning)
+                and not obj["metadata"].get("deletionTimestamp")
+                and (obj["metadata"].get("ownerReferences") or []) == before.owners):
+            return  # nothing the graph keeps has changed (most writes)
         old_owners: dict[str, dict] = {r["uid"]: r for r in before.owners} if before else {}
         if event_type == "DELETED":
             self.nodes.pop(uid, None)
