@@ -58,6 +58,16 @@ def api_client(kube: KubeEmulator, token: str | None = None, namespace: str = "d
     return k8s_client.ApiClient(conf)
 
 
+def pod_phase(core: k8s_client.CoreV1Api, name: str, namespace: str = "default") -> str | None:
+    """The pod's phase, or None when it does not exist."""
+    try:
+        return core.read_namespaced_pod(name, namespace).status.phase
+    except k8s_client.exceptions.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 def wait_for(probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05, what: str | None = None
              ) -> T:
     """Poll until probe() returns something truthy; return it."""

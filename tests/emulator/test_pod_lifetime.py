@@ -13,10 +13,9 @@ from typing import Any
 import kubernetes
 import pytest
 from kubernetes.client import CoreV1Api
-from kubernetes.client.exceptions import ApiException
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.cluster_clients import kubectl, wait_for
+from tests.emulator.cluster_clients import kubectl, pod_phase, wait_for
 
 STOP_SLOWLY = {"emulator.sparkk8s.io/stop-seconds": "60"}  # a process that ignores SIGTERM
 
@@ -38,24 +37,15 @@ def pod(name: str, command: list[str], annotations: dict[str, str] | None = None
             "spec": {"restartPolicy": "Never", "containers": [container], **spec}}
 
 
-def phase(core: CoreV1Api, name: str) -> str | None:
-    try:
-        return core.read_namespaced_pod(name, "default").status.phase
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 def gone(core: CoreV1Api, name: str) -> bool:
-    return phase(core, name) is None
+    return pod_phase(core, name) is None
 
 
 # ---------------------------------------------------------------------------------------------- how long it runs
 def test_kubectl_run_sleep_3600_keeps_running(kube: KubeEmulator, core: CoreV1Api) -> None:
     # `kubectl run ... -- sleep 3600` puts the command in args (busybox has no entrypoint).
     kubectl(kube, "run", "sleeper", "--image=busybox:1.36", "--restart=Never", "--", "sleep", "3600")
-    wait_for(lambda: phase(core, "sleeper") == "Running")
+    wait_for(lambda: pod_phase(core, "sleeper") == "Running")
     time.sleep(2)  # far longer than the default run time
     out = kubectl(kube, "get", "pod", "sleeper", "--no-headers").stdout.split()
     assert out[1:3] == ["1/1", "Running"], out
@@ -69,20 +59,20 @@ def test_kubectl_run_sleep_3600_keeps_running(kube: KubeEmulator, core: CoreV1Ap
 ])
 def test_commands_that_do_not_end_keep_the_pod_running(core: CoreV1Api, command: list[str]) -> None:
     core.create_namespaced_pod("default", pod("forever", command))
-    wait_for(lambda: phase(core, "forever") == "Running")
+    wait_for(lambda: pod_phase(core, "forever") == "Running")
     time.sleep(1.5)
-    assert phase(core, "forever") == "Running"
+    assert pod_phase(core, "forever") == "Running"
 
 
 def test_a_short_sleep_ends_when_it_has_slept(core: CoreV1Api) -> None:
     core.create_namespaced_pod("default", pod("nap", ["sleep", "2"]))
     # A command the simulator cannot read keeps the short default run time.
     core.create_namespaced_pod("default", pod("app", ["python", "/app/main.py"]))
-    wait_for(lambda: phase(core, "nap") == "Running")
+    wait_for(lambda: pod_phase(core, "nap") == "Running")
     started = time.monotonic()
-    wait_for(lambda: phase(core, "app") == "Succeeded", 5)
-    assert phase(core, "nap") == "Running"
-    wait_for(lambda: phase(core, "nap") == "Succeeded", 10)
+    wait_for(lambda: pod_phase(core, "app") == "Succeeded", 5)
+    assert pod_phase(core, "nap") == "Running"
+    wait_for(lambda: pod_phase(core, "nap") == "Succeeded", 10)
     assert time.monotonic() - started > 1.2  # not the default run time
     terminated = core.read_namespaced_pod("nap", "default").status.container_statuses[0].state.terminated
     assert (terminated.exit_code, terminated.reason) == (0, "Completed")
@@ -94,15 +84,15 @@ def test_behaviour_knobs_win_over_the_command(kube: KubeEmulator, core: CoreV1Ap
     kube.pods.behave(name="ruled", run_seconds=0.2)
     core.create_namespaced_pod("default", pod("ruled", ["sleep", "infinity"]))
     core.create_namespaced_pod("default", pod("plain", ["sleep", "infinity"]))
-    wait_for(lambda: phase(core, "annotated") == "Failed" and phase(core, "ruled") == "Succeeded", 5)
-    assert phase(core, "plain") == "Running"
+    wait_for(lambda: pod_phase(core, "annotated") == "Failed" and pod_phase(core, "ruled") == "Succeeded", 5)
+    assert pod_phase(core, "plain") == "Running"
 
 
 def test_active_deadline_fails_the_pod(core: CoreV1Api) -> None:
     core.create_namespaced_pod("default", pod("bounded", ["sleep", "3600"], activeDeadlineSeconds=2))
-    wait_for(lambda: phase(core, "bounded") == "Running")
+    wait_for(lambda: pod_phase(core, "bounded") == "Running")
     started = time.monotonic()
-    wait_for(lambda: phase(core, "bounded") == "Failed", 10)
+    wait_for(lambda: pod_phase(core, "bounded") == "Failed", 10)
     assert time.monotonic() - started > 1
     status = core.read_namespaced_pod("bounded", "default").status
     assert status.reason == "DeadlineExceeded"
@@ -115,7 +105,7 @@ def test_active_deadline_fails_the_pod(core: CoreV1Api) -> None:
 # ---------------------------------------------------------------------------------------------- deletion
 def test_kubectl_delete_without_waiting_shows_terminating(kube: KubeEmulator, core: CoreV1Api) -> None:
     core.create_namespaced_pod("default", pod("stubborn", ["sleep", "3600"], STOP_SLOWLY))
-    wait_for(lambda: phase(core, "stubborn") == "Running")
+    wait_for(lambda: pod_phase(core, "stubborn") == "Running")
     out = kubectl(kube, "delete", "pod", "stubborn", "--wait=false").stdout
     assert out.strip() == 'pod "stubborn" deleted'
     row = kubectl(kube, "get", "pod", "stubborn", "--no-headers").stdout.split()
@@ -132,7 +122,7 @@ def test_the_grace_period_comes_from_the_spec_or_the_request(kube: KubeEmulator,
     core.create_namespaced_pod("default", pod("short", ["sleep", "3600"], STOP_SLOWLY,
                                               terminationGracePeriodSeconds=7))
     core.create_namespaced_pod("default", pod("asked", ["sleep", "3600"], STOP_SLOWLY))
-    wait_for(lambda: phase(core, "short") == "Running" and phase(core, "asked") == "Running")
+    wait_for(lambda: pod_phase(core, "short") == "Running" and pod_phase(core, "asked") == "Running")
     core.delete_namespaced_pod("short", "default")
     assert core.read_namespaced_pod("short", "default").metadata.deletion_grace_period_seconds == 7
     kubectl(kube, "delete", "pod", "asked", "--grace-period=1", "--wait=false")
@@ -141,7 +131,7 @@ def test_the_grace_period_comes_from_the_spec_or_the_request(kube: KubeEmulator,
     core.delete_namespaced_pod("asked", "default", grace_period_seconds=20)
     # The container ignores SIGTERM: it is killed when its grace period ends, and only then is the pod gone.
     wait_for(lambda: gone(core, "asked"), 5)
-    assert phase(core, "short") == "Running"
+    assert pod_phase(core, "short") == "Running"
     # A shorter one does shorten it.
     core.delete_namespaced_pod("short", "default", grace_period_seconds=1)
     assert core.read_namespaced_pod("short", "default").metadata.deletion_grace_period_seconds == 1
@@ -150,7 +140,7 @@ def test_the_grace_period_comes_from_the_spec_or_the_request(kube: KubeEmulator,
 
 def test_watchers_see_terminating_then_deleted(core: CoreV1Api) -> None:
     core.create_namespaced_pod("default", pod("watched", ["sh", "-c", "while true; do sleep 1; done"]))
-    wait_for(lambda: phase(core, "watched") == "Running")
+    wait_for(lambda: pod_phase(core, "watched") == "Running")
     since = core.read_namespaced_pod("watched", "default").metadata.resource_version
     events: list[tuple[str, Any]] = []
 
@@ -180,9 +170,9 @@ def test_pods_that_never_ran_or_have_ended_go_at_once(kube: KubeEmulator, core: 
                                               {"emulator.sparkk8s.io/outcome": "unschedulable"}))
     core.create_namespaced_pod("default", pod("done", ["sleep", "0"]))
     core.create_namespaced_pod("default", pod("running", ["sleep", "3600"], STOP_SLOWLY))
-    wait_for(lambda: phase(core, "done") == "Succeeded" and phase(core, "running") == "Running")
+    wait_for(lambda: pod_phase(core, "done") == "Succeeded" and pod_phase(core, "running") == "Running")
     wait_for(lambda: core.read_namespaced_pod("unplaced", "default").status.conditions)
     for name in ("unplaced", "done", "running"):
         core.delete_namespaced_pod(name, "default")
     assert gone(core, "unplaced") and gone(core, "done")  # not scheduled / already Succeeded
-    assert phase(core, "running") == "Running"  # still stopping
+    assert pod_phase(core, "running") == "Running"  # still stopping

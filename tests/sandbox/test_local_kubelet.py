@@ -12,11 +12,10 @@ from typing import Any
 import kubernetes
 import pytest
 from kubernetes.client import CoreV1Api
-from kubernetes.client.exceptions import ApiException
 
 from airflow_provider_sparkk8s.sandbox import SandboxConfig
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.cluster_clients import kubectl, kubectl_json, wait_for
+from tests.emulator.cluster_clients import kubectl, kubectl_json, pod_phase, wait_for
 from tests.runtime.support import bwrap
 
 HOST_IMAGE = "busybox:1.36"
@@ -57,17 +56,8 @@ def create(kube: KubeEmulator, manifest: dict) -> None:
     kubectl(kube, "create", "-f", "-", stdin=json.dumps(manifest))
 
 
-def phase_of(core: CoreV1Api, name: str) -> str | None:
-    try:
-        return core.read_namespaced_pod(name, "default").status.phase
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
 def finished(core: CoreV1Api, name: str, timeout: float = 20) -> Any:
-    wait_for(lambda: phase_of(core, name) in ("Succeeded", "Failed"), timeout=timeout, what=f"{name} to end")
+    wait_for(lambda: pod_phase(core, name) in ("Succeeded", "Failed"), timeout=timeout, what=f"{name} to end")
     return core.read_namespaced_pod(name, "default")
 
 
@@ -107,7 +97,7 @@ def test_a_running_pod_is_running_with_its_own_loopback_ip(kube: KubeEmulator, c
     create(kube, pod("one", "echo started; sleep 60"))
     create(kube, pod("two", "sleep 60"))
     for name in ("one", "two"):
-        wait_for(lambda name=name: phase_of(core, name) == "Running", timeout=20)  # type: ignore[misc]
+        wait_for(lambda name=name: pod_phase(core, name) == "Running", timeout=20)  # type: ignore[misc]
     one, two = core.read_namespaced_pod("one", "default"), core.read_namespaced_pod("two", "default")
     assert one.status.container_statuses[0].state.running.started_at is not None
     assert one.status.container_statuses[0].ready is True
@@ -270,9 +260,9 @@ def test_deleting_a_running_pod_sends_sigterm_and_leaves_no_process(kube: KubeEm
     # A detached grandchild (setsid) too: the PID namespace takes it down with the container.
     script = "trap 'echo term > /state/term; exit 0' TERM; setsid sleep 4141 & while true; do sleep 0.1; done"
     create(kube, state_dir(pod("graceful", script), tmp_path))
-    wait_for(lambda: phase_of(core, "graceful") == "Running" and processes_running("sleep 4141"), timeout=20)
+    wait_for(lambda: pod_phase(core, "graceful") == "Running" and processes_running("sleep 4141"), timeout=20)
     kubectl(kube, "delete", "pod", "graceful", "--wait=false")
-    wait_for(lambda: phase_of(core, "graceful") is None, timeout=10, what="the pod to go")
+    wait_for(lambda: pod_phase(core, "graceful") is None, timeout=10, what="the pod to go")
     assert (tmp_path / "term").read_text() == "term\n"  # the program had its SIGTERM and its grace period
     wait_for(lambda: not processes_running("sleep 4141"), timeout=5, what="no process left")
     assert "Killing" in event_reasons(kube, "graceful")
@@ -281,10 +271,10 @@ def test_deleting_a_running_pod_sends_sigterm_and_leaves_no_process(kube: KubeEm
 def test_a_program_ignoring_sigterm_is_killed_when_the_grace_period_ends(kube: KubeEmulator,
                                                                          core: CoreV1Api) -> None:
     create(kube, pod("stubborn", "trap '' TERM; while true; do sleep 0.1; done; echo 4242"))
-    wait_for(lambda: phase_of(core, "stubborn") == "Running" and processes_running("echo 4242"), timeout=20)
+    wait_for(lambda: pod_phase(core, "stubborn") == "Running" and processes_running("echo 4242"), timeout=20)
     kubectl(kube, "delete", "pod", "stubborn", "--grace-period=1", "--wait=false")
     assert core.read_namespaced_pod("stubborn", "default").metadata.deletion_timestamp is not None
-    wait_for(lambda: phase_of(core, "stubborn") is None, timeout=10, what="the pod to go")
+    wait_for(lambda: pod_phase(core, "stubborn") is None, timeout=10, what="the pod to go")
     assert not processes_running("echo 4242")
 
 
@@ -315,7 +305,7 @@ def test_an_image_the_mapping_does_not_list_cannot_be_pulled(kube: KubeEmulator,
     assert any(m.startswith('Failed to pull image "example.test/nosuch:1": ') for m in failed)
     assert {"Error: ErrImagePull", "Error: ImagePullBackOff"} <= set(failed)
     kubectl(kube, "delete", "pod", "unmapped")
-    assert phase_of(core, "unmapped") is None
+    assert pod_phase(core, "unmapped") is None
 
 
 def test_the_banner_says_which_images_run_on_this_machine(tmp_path: Path) -> None:
@@ -334,7 +324,7 @@ def test_a_readiness_probe_makes_the_container_ready(kube: KubeEmulator, core: C
     manifest["spec"]["containers"][0]["readinessProbe"] = {"exec": {"command": ["cat", "/tmp/ready"]},
                                                            "periodSeconds": 1}
     create(kube, manifest)
-    wait_for(lambda: phase_of(core, "probed") == "Running", timeout=20)
+    wait_for(lambda: pod_phase(core, "probed") == "Running", timeout=20)
     assert core.read_namespaced_pod("probed", "default").status.container_statuses[0].ready is False
     wait_for(lambda: core.read_namespaced_pod("probed", "default").status.container_statuses[0].ready, timeout=10)
     conditions = {c.type: c.status for c in core.read_namespaced_pod("probed", "default").status.conditions}
@@ -376,9 +366,9 @@ def test_a_sidecar_runs_beside_the_containers_and_stops_after_them(kube: KubeEmu
     manifest["spec"]["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
     manifest["spec"]["volumes"] = [{"name": "data", "emptyDir": {}}]
     create(kube, manifest)
-    wait_for(lambda: phase_of(core, "with-sidecar") == "Running", timeout=20)
+    wait_for(lambda: pod_phase(core, "with-sidecar") == "Running", timeout=20)
     row = kubectl(kube, "get", "pod", "with-sidecar", "--no-headers").stdout.split()
-    assert row[1:3] == ["2/2", "Running"] or phase_of(core, "with-sidecar") != "Running", row
+    assert row[1:3] == ["2/2", "Running"] or pod_phase(core, "with-sidecar") != "Running", row
     done = finished(core, "with-sidecar")
     assert done.status.phase == "Succeeded"  # the sidecar's own end (SIGTERM) does not fail the pod
     assert kubectl(kube, "logs", "with-sidecar", "-c", "main").stdout == "beat\nmain done\n"
@@ -390,7 +380,7 @@ def test_a_sidecar_runs_beside_the_containers_and_stops_after_them(kube: KubeEmu
 def test_kubectl_exec_and_cp_reach_a_pod_the_local_kubelet_runs(kube: KubeEmulator, core: CoreV1Api,
                                                                  tmp_path: Path) -> None:
     create(kube, pod("shell", "echo ready > /tmp/state; sleep 300"))
-    wait_for(lambda: phase_of(core, "shell") == "Running", timeout=20, what="shell to run")
+    wait_for(lambda: pod_phase(core, "shell") == "Running", timeout=20, what="shell to run")
     # exec runs in the container's own view: its private /tmp, with what the main program wrote there.
     assert wait_for(lambda: kubectl(kube, "exec", "shell", "--", "cat", "/tmp/state", check=False).stdout.strip()
                     == "ready", timeout=10)
