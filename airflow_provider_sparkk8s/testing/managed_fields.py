@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import errors
+from .identity_cache import IdentityCache
 from .resources import Registry, ResourceType
 
 Path = tuple[str, ...]
@@ -333,7 +334,7 @@ def encode(entries: list[Entry]) -> list[dict]:
 
 
 # Decoded managedFields of the objects last written, by the identity of their list (as for _SEEN).
-_DECODED: dict[int, tuple[list, list[Entry]]] = {}
+_DECODED: IdentityCache[list, list[Entry]] = IdentityCache()
 
 
 def _copies(entries: list[Entry]) -> list[Entry]:
@@ -341,10 +342,8 @@ def _copies(entries: list[Entry]) -> list[Entry]:
 
 
 def _decode_live(managed: list) -> list[Entry]:
-    seen = _DECODED.get(id(managed))
-    if seen is not None and seen[0] is managed:
-        return _copies(seen[1])
-    return decode(managed)
+    seen = _DECODED.get(managed)
+    return _copies(seen) if seen is not None else decode(managed)
 
 
 def _base_entries(live: dict | None, new: dict) -> list[Entry]:
@@ -378,18 +377,11 @@ class Comparison:
 
 # The fields of the objects last written, by identity: the next write to an object compares against the very dict
 # the store kept, so its fields need not be walked again. Stored objects are never changed in place.
-_SEEN: dict[int, tuple[dict, Fields]] = {}
+_SEEN: IdentityCache[dict, Fields] = IdentityCache()
 
 
 def _fields_cached(obj: dict, shape: Shape) -> Fields:
-    seen = _SEEN.get(id(obj))
-    if seen is not None and seen[0] is obj:
-        return seen[1]
-    fields = fields_of(obj, shape)
-    if len(_SEEN) >= 4096:
-        _SEEN.pop(next(iter(_SEEN)))
-    _SEEN[id(obj)] = (obj, fields)
-    return fields
+    return _SEEN.get_or_compute(obj, lambda o: fields_of(o, shape))
 
 
 def compare(old: Any, new: Any, shape: Shape, only_status: bool = False) -> Comparison:
@@ -428,9 +420,7 @@ def _store(obj: dict, entries: list[Entry]) -> None:
     meta = obj.setdefault("metadata", {})
     if encoded:
         meta["managedFields"] = encoded
-        if len(_DECODED) >= 4096:
-            _DECODED.pop(next(iter(_DECODED)))
-        _DECODED[id(encoded)] = (encoded, _copies([e for e in entries if e.fields]))
+        _DECODED.put(encoded, _copies([e for e in entries if e.fields]))
     else:
         meta.pop("managedFields", None)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -438,19 +437,22 @@ class Server:
         if websocket:
             ws = web.WebSocketResponse(protocols=("v4.channel.k8s.io", "channel.k8s.io"))
             await ws.prepare(request)
-            send: Callable[[str], Awaitable[None]] = ws.send_str
+
+            async def send(line: bytes) -> None:
+                await ws.send_str(line.decode())
+
             resp: web.StreamResponse = ws
         else:
             resp = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
             resp.enable_chunked_encoding()
             await resp.prepare(request)
 
-            async def send(line: str) -> None:
-                await resp.write(line.encode() + b"\n")
+            async def send(line: bytes) -> None:
+                await resp.write(line + b"\n")
 
         try:
             if gone:
-                await send(json.dumps({"type": "ERROR", "object": gone_status}))
+                await send(stored_json.dumps({"type": "ERROR", "object": gone_status}))
                 return resp
             if await stall_watch(request, faults):
                 return resp
@@ -477,16 +479,16 @@ class Server:
                             bookmark = {"type": "BOOKMARK", "object": {
                                 "kind": rt.kind, "apiVersion": rt.api_version,
                                 "metadata": {"resourceVersion": str(rv), "annotations": {}}}}
-                            await send(json.dumps(self._watch_event(rt, bookmark, wanted, None, False)))
+                            await send(stored_json.dumps(self._watch_event(rt, bookmark, wanted, None, False)))
                         bookmark_at = loop.time() + self.emu.bookmark_interval
                     continue
                 if event is None:
                     break
                 if wanted == representations.AS_STORED and event.type != "ERROR":
-                    await send(stored_json.stored_event(event.type, event.object).decode())
+                    await send(stored_json.stored_event(event.type, event.object))
                 else:
-                    await send(json.dumps(self._watch_event(rt, event.wire(), wanted, q.get("includeObject"),
-                                                            sent == 0), separators=(",", ":")))
+                    await send(stored_json.dumps(self._watch_event(rt, event.wire(), wanted, q.get("includeObject"),
+                                                                   sent == 0)))
                 sent += 1
                 if drop_events is not None and sent >= drop_events:
                     if request.transport is not None:

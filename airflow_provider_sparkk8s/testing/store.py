@@ -196,7 +196,7 @@ class Store:
         rt = next((t for t in self.registry.types.values() if (t.group, t.plural) == (group, plural)), None)
         if rt is not None:
             for obj in builtins.list(self._bucket(rt).values()):
-                self._commit("DELETED", rt, clone(obj), clone(obj))
+                self._commit("DELETED", rt, clone(obj), obj)  # the stored object is the old state as it is
 
     def compact(self) -> None:
         """Forget the whole event history: any watch from an older resourceVersion now gets 410 Gone."""

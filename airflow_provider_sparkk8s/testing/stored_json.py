@@ -4,12 +4,11 @@ event that sends it can reuse its bytes (as the API server's watch cache reuses 
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
-_ENCODED: dict[int, tuple[dict, bytes]] = {}  # id(object) -> (the object, kept so the id stays its own; its JSON)
-_LIMIT = 8192
-_lock = threading.Lock()
+from .identity_cache import IdentityCache
+
+_ENCODED: IdentityCache[dict, bytes] = IdentityCache(8192)
 
 
 def dumps(value: Any) -> bytes:
@@ -18,15 +17,7 @@ def dumps(value: Any) -> bytes:
 
 def stored(obj: dict) -> bytes:
     """The JSON of a stored object (one that is never changed again)."""
-    hit = _ENCODED.get(id(obj))
-    if hit is not None and hit[0] is obj:
-        return hit[1]
-    encoded = dumps(obj)
-    with _lock:
-        if len(_ENCODED) >= _LIMIT:
-            _ENCODED.pop(next(iter(_ENCODED)))
-        _ENCODED[id(obj)] = (obj, encoded)
-    return encoded
+    return _ENCODED.get_or_compute(obj, dumps)
 
 
 def stored_list(listed: dict) -> bytes:
