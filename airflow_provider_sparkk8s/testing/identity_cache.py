@@ -4,6 +4,7 @@ never changed again, so what was computed from it once holds as long as the obje
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -13,7 +14,9 @@ V = TypeVar("V")
 
 class IdentityCache(Generic[K, V]):
     def __init__(self, limit: int = 4096) -> None:
-        self._entries: dict[int, tuple[K, V]] = {}  # the key object is kept, so its id stays its own
+        # The key object is kept, so its id stays its own. An OrderedDict drops its oldest entry in constant time;
+        # a dict's first key, once many were popped, is found by scanning past their empty slots.
+        self._entries: OrderedDict[int, tuple[K, V]] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
@@ -24,7 +27,7 @@ class IdentityCache(Generic[K, V]):
     def put(self, key: K, value: V) -> V:
         with self._lock:
             if len(self._entries) >= self._limit:
-                self._entries.pop(next(iter(self._entries)))
+                self._entries.popitem(last=False)
             self._entries[id(key)] = (key, value)
         return value
 

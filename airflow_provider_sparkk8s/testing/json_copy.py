@@ -22,3 +22,12 @@ def _clone(value: Any) -> Any:
     if kind is tuple:
         return tuple(_clone(v) for v in value)
     return value
+
+
+def clone_object(obj: Any) -> Any:
+    """A deep copy of an API object that shares its ``metadata.managedFields``: every write replaces that list
+    (managed_fields.py) and nothing changes it in place, and it is often the larger part of the object."""
+    if type(obj) is not dict or type(obj.get("metadata")) is not dict:
+        return _clone(obj)
+    meta = {k: v if k == "managedFields" else _clone(v) for k, v in obj["metadata"].items()}
+    return {k: meta if k == "metadata" else _clone(v) for k, v in obj.items()}

@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import functools
 import json
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -217,7 +218,8 @@ def field_set(fields: Fields) -> set[Path]:
 
 # ---------------------------------------------------------------------------------------------- fieldsV1
 
-_ENCODED: dict[frozenset[Path], dict] = {}  # field sets of recent writes, encoded (read-only, shared)
+# Field sets of recent writes, encoded (read-only, shared); the oldest goes first.
+_ENCODED: OrderedDict[frozenset[Path], dict] = OrderedDict()
 
 
 def to_fields_v1(paths: Iterable[Path]) -> dict:
@@ -226,7 +228,7 @@ def to_fields_v1(paths: Iterable[Path]) -> dict:
     if tree is None:
         tree = _encode(members)
         if len(_ENCODED) >= 4096:
-            _ENCODED.pop(next(iter(_ENCODED)))
+            _ENCODED.popitem(last=False)
         _ENCODED[members] = tree
     return tree
 
@@ -338,7 +340,8 @@ _DECODED: IdentityCache[list, list[Entry]] = IdentityCache()
 
 
 def _copies(entries: list[Entry]) -> list[Entry]:
-    return [dataclasses.replace(e, fields=set(e.fields)) for e in entries]
+    # The constructor itself: dataclasses.replace costs several times as much, on every write.
+    return [Entry(e.manager, e.operation, e.api_version, e.time, set(e.fields), e.subresource) for e in entries]
 
 
 def _decode_live(managed: list) -> list[Entry]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import ApiError, bad_request
-from .json_copy import clone
+from .json_copy import clone, clone_object
 
 # Strategic-merge lists that merge element-wise by a key instead of being replaced (the subset of
 # the Kubernetes schema our clients touch: pod specs, owner references, conditions, RBAC).
@@ -30,28 +30,39 @@ SET_LISTS = {"finalizers"}
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386."""
+    """RFC 7386; `target` is left as it is."""
+    return _merge(clone_object(target) if isinstance(target, dict) else None, patch)
+
+
+def _merge(own: Any, patch: Any) -> Any:
+    """Merge `patch` into `own`, a copy that is this merge's to change."""
     if not isinstance(patch, dict):
         return clone(patch)
-    result = clone(target) if isinstance(target, dict) else {}
+    result = own if isinstance(own, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = _merge(result.get(key), value)
     return result
 
 
 def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
+    """Kubernetes' strategic merge patch; `target` is left as it is."""
+    return _strategic(clone_object(target) if isinstance(target, (dict, list)) else None, patch, field)
+
+
+def _strategic(own: Any, patch: Any, field: str = "") -> Any:
+    """Merge `patch` into `own`, a copy that is this merge's to change."""
     if not isinstance(patch, dict):
         if isinstance(patch, list):
-            return _strategic_list(target, patch, field)
+            return _strategic_list(own, patch, field)
         return clone(patch)
     if patch.get("$patch") == "replace":
         return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if patch.get("$patch") == "delete":
         return None
-    result = clone(target) if isinstance(target, dict) else {}
+    result = own if isinstance(own, dict) else {}
     retain = patch.get("$retainKeys")
     for key, value in patch.items():
         if key.startswith("$setElementOrder/") or key in ("$retainKeys", "$patch"):
@@ -63,7 +74,7 @@ def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
         if value is None:
             result.pop(key, None)
             continue
-        merged = strategic_merge_patch(result.get(key), value, key)
+        merged = _strategic(result.get(key), value, key)
         if merged is None and isinstance(value, dict) and value.get("$patch") == "delete":
             result.pop(key, None)
         else:
@@ -80,18 +91,17 @@ def _merge_key(field: str, items: list) -> str | None:
     return MERGE_KEYS.get(field)
 
 
-def _strategic_list(target: Any, patch: list, field: str) -> list:
-    current = target if isinstance(target, list) else []
+def _strategic_list(own: Any, patch: list, field: str) -> list:
+    current = own if isinstance(own, list) else []
     if field in SET_LISTS:
-        merged = list(current)
-        merged.extend(v for v in patch if v not in merged)
-        return clone(merged)
+        current.extend(clone(v) for v in patch if v not in current)
+        return current
     key = _merge_key(field, [*current, *patch])
     if not key or not all(isinstance(item, dict) for item in patch):
         if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
             return [clone(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
         return clone(patch)
-    result = clone(current)
+    result = current
     for item in patch:
         directive = item.get("$patch")
         if directive == "replace":
@@ -103,9 +113,9 @@ def _strategic_list(target: Any, patch: list, field: str) -> list:
                 result.pop(idx)
             continue
         if idx is None:
-            result.append(strategic_merge_patch({}, item))
+            result.append(_strategic({}, item))
         else:
-            result[idx] = strategic_merge_patch(result[idx], item)
+            result[idx] = _strategic(result[idx], item)
     return result
 
 

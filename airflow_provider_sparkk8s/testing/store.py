@@ -26,6 +26,7 @@ from .generation import BUILTIN_GROUPS, bumps_generation, generation_rule
 from .graceful_deletion import grace_period_seconds as graceful_period
 from .graceful_deletion import mark_deleting
 from .json_copy import clone
+from .ordered_bucket import Bucket
 from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_updates import pod_update_causes
 from .propagation import gc_finalizers, set_finalizers
@@ -33,8 +34,6 @@ from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
 from .strategies import strategy_for
 from .strategies.pods import default_pod_spec
-
-Key = tuple[str, str]  # (namespace or "", name)
 
 _LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
 
@@ -120,7 +119,7 @@ class Store:
         self.watch_window = watch_window
         self._lock = threading.RLock()
         self._rv = 0
-        self._objects: dict[tuple[str, str], dict[Key, dict]] = {}
+        self._objects: dict[tuple[str, str], Bucket] = {}
         # Changes in resourceVersion order; a list (trimmed in chunks) so a watch can bisect to its start.
         self._history: list[tuple[int, str, tuple[str, str], dict, dict | None]] = []
         self._compacted = 0  # newest resourceVersion no longer in the history
@@ -149,8 +148,11 @@ class Store:
                                                    f"({api_version} {kind_or_plural})")
         return rt
 
-    def _bucket(self, rt: ResourceType) -> dict[Key, dict]:
-        return self._objects.setdefault((rt.group, rt.plural), {})
+    def _bucket(self, rt: ResourceType) -> Bucket:
+        bucket = self._objects.get((rt.group, rt.plural))
+        if bucket is None:
+            bucket = self._objects[(rt.group, rt.plural)] = Bucket()
+        return bucket
 
     def _commit(self, event_type: str, rt: ResourceType, obj: dict, old: dict | None) -> dict:
         """Store `obj` as the new state and tell every watch and listener; return it. A committed object is never
@@ -399,22 +401,26 @@ class Store:
                     list_rv, start_after = int(token["rv"]), tuple(token["start"])
                 except (ValueError, KeyError, TypeError) as exc:
                     raise errors.bad_request(f"continue key is not valid: {exc}") from exc
-            items = []
-            for key in sorted(self._bucket(rt)):
-                obj = self._bucket(rt)[key]
-                if namespace and key[0] != namespace:
-                    continue
-                if start_after is not None and key <= start_after:
-                    continue
+            bucket = self._bucket(rt)
+            items: builtins.list[dict] = []
+            more, after_last = False, 0
+            for remaining, key in bucket.in_order(namespace, start_after):
+                obj = bucket[key]
                 if label_pred(obj["metadata"].get("labels") or {}) and field_pred(obj):
+                    if limit and len(items) == limit:
+                        more = True  # a further match: the page is full
+                        break
                     items.append(obj)
+                    after_last = remaining
             meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
-            if limit and len(items) > limit:
-                last = items[limit - 1]["metadata"]
+            if more:
+                last = items[-1]["metadata"]
                 meta["continue"] = base64.urlsafe_b64encode(json.dumps(
                     {"rv": list_rv, "start": [last.get("namespace", ""), last["name"]]}).encode()).decode()
-                meta["remainingItemCount"] = len(items) - limit
-                items = items[:limit]
+                if not label_selector and not field_selector:
+                    # etcd's count of the keys left; with a selector it would count non-matching ones too, so the
+                    # API server leaves it out.
+                    meta["remainingItemCount"] = after_last
             return {
                 "kind": f"{rt.kind}List",
                 "apiVersion": rt.api_version,
@@ -653,8 +659,9 @@ class Store:
                           parse_field_selector(field_selector, supported_fields(rt.plural)), loop)
         with self._lock:
             if resource_version in (None, "", "0"):
-                for key in sorted(self._bucket(rt)):
-                    obj = self._bucket(rt)[key]
+                bucket = self._bucket(rt)
+                for _, key in bucket.in_order():
+                    obj = bucket[key]
                     if watcher.matches(obj):
                         watcher.queue.put_nowait(WatchEvent("ADDED", obj, int(obj["metadata"]["resourceVersion"])))
             else:

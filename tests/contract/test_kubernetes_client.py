@@ -374,9 +374,13 @@ def test_unsupported_field_selector_is_bad_request(v1: CoreV1Api) -> None:
 def test_pagination_with_limit_and_continue(v1: CoreV1Api) -> None:
     for i in range(7):
         v1.create_namespaced_config_map(NS, cm_body(f"page-{i}"))
+    # etcd counts the keys left after a page: the API server gives that count as remainingItemCount without a
+    # selector (7 configmaps and kube-root-ca.crt, less 3), and leaves it out with one, which etcd cannot count.
+    unselected = v1.list_namespaced_config_map(NS, limit=3)
+    assert unselected.metadata._continue and unselected.metadata.remaining_item_count == 5
     first = v1.list_namespaced_config_map(NS, limit=3, field_selector=NOT_CA)
     assert len(first.items) == 3
-    assert first.metadata._continue and first.metadata.remaining_item_count == 4
+    assert first.metadata._continue and first.metadata.remaining_item_count is None
     names, token = [i.metadata.name for i in first.items], first.metadata._continue
     while token:
         page = v1.list_namespaced_config_map(NS, limit=3, _continue=token, field_selector=NOT_CA)

@@ -18,6 +18,7 @@ from kubernetes_asyncio.stream import WsApiClient
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.emulator.cluster_clients import try_kubectl
 
+NOT_CA = "metadata.name!=kube-root-ca.crt"  # every namespace holds the cluster's CA bundle
 RUNNING = {"emulator.sparkk8s.io/outcome": "running"}  # the simulated container keeps running
 UNSCHEDULABLE = {"emulator.sparkk8s.io/outcome": "unschedulable"}  # the pod stays Pending, on no node
 
@@ -283,3 +284,26 @@ def test_asyncio_client_exec_gets_the_refusal_in_the_websocket_handshake(kube_em
             assert wrong.value.status == 400
 
     asyncio.run(run())
+
+
+def test_paginated_lists_keep_to_their_namespace_in_key_order(kube_emulator) -> None:
+    """A list walks etcd's keys in order, /registry/configmaps/<namespace>/<name>: a namespace's list holds none of
+    a namespace whose name it prefixes ("team" and "team-b"), and the pages of `--chunk-size` join up in name
+    order across the whole cluster."""
+    api = core(kube_emulator)
+    for namespace in ("team", "team-b", "teal"):
+        api.create_namespace({"metadata": {"name": namespace}})
+        for name in ("b", "a", "c"):
+            api.create_namespaced_config_map(namespace, {"metadata": {"name": f"{namespace}-{name}"}})
+    names, token = [], None
+    while True:
+        page = api.list_namespaced_config_map("team", limit=2, _continue=token, field_selector=NOT_CA)
+        names += [item.metadata.name for item in page.items]
+        token = page.metadata._continue
+        if not token:
+            break
+    assert names == ["team-a", "team-b", "team-c"]
+    shown = try_kubectl(kube_emulator, "get", "configmaps", "-A", "--chunk-size=2", "--no-headers",
+                        "--field-selector", "metadata.name!=kube-root-ca.crt", "-o", "custom-columns=N:.metadata.name")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == [f"{ns}-{n}" for ns in ("teal", "team", "team-b") for n in "abc"]
