@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import struct
 
 from aiohttp import web
@@ -38,7 +39,7 @@ def requested_ports(values: list[str]) -> list[int]:
 
 async def serve_portforward(request: web.Request, pod: dict, ports: list[int]) -> web.WebSocketResponse:
     channels = await Channels.accept(request, PORTFORWARD_PROTOCOLS)
-    host = _local_address((pod.get("status") or {}).get("podIP"))
+    host = local_address((pod.get("status") or {}).get("podIP"))
     writers: dict[int, asyncio.StreamWriter] = {}
     pumps = []
     for index, port in enumerate(ports):
@@ -48,10 +49,7 @@ async def serve_portforward(request: web.Request, pod: dict, ports: list[int]) -
         try:
             reader, writers[2 * index] = await asyncio.open_connection(host, port)
         except OSError as exc:
-            meta = pod["metadata"]
-            await channels.send(2 * index + 1, (
-                f"error forwarding port {port} to pod {meta['name']}, uid {meta.get('uid', '')}: "
-                f"dial tcp {host}:{port}: connect: {exc.strerror or exc}").encode())
+            await channels.send(2 * index + 1, dial_error(pod, host, port, exc).encode())
             continue
         pumps.append(asyncio.ensure_future(_pump(reader, channels, 2 * index)))
     client = asyncio.ensure_future(_read_client(channels, writers))
@@ -69,11 +67,21 @@ async def serve_portforward(request: web.Request, pod: dict, ports: list[int]) -
     return channels.ws
 
 
-def _local_address(pod_ip: str | None) -> str:
+def local_address(pod_ip: str | None) -> str:
+    """Where the pod's ports are: its loopback pod IP, else 127.0.0.1 (its containers share the host's network)."""
     with contextlib.suppress(ValueError):
         if pod_ip and ipaddress.ip_address(pod_ip).is_loopback:
             return pod_ip
     return "127.0.0.1"
+
+
+def dial_error(pod: dict, host: str, port: int, exc: OSError) -> str:
+    """The kubelet's words for a port that cannot be reached, which it writes on the port's error stream."""
+    meta = pod["metadata"]
+    # Go's words for the errno (`connection refused`); asyncio's own text names the call, not the cause.
+    reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+    return (f"error forwarding port {port} to pod {meta['name']}, uid {meta.get('uid', '')}: "
+            f"dial tcp {host}:{port}: connect: {reason}")
 
 
 async def _pump(reader: asyncio.StreamReader, channels: Channels, channel: int) -> None:

@@ -1,5 +1,6 @@
 """pods/exec, pods/attach and pods/portforward: checked as the API server checks them, then served into the
-containers that run locally (pod_exec.py, pod_portforward.py), or refused for a simulated pod.
+containers that run locally (pod_exec.py, pod_portforward.py, pod_portforward_spdy.py), or refused for a simulated
+pod.
 
 The real server checks the request against the pod (pkg/registry/core/pod/strategy.go, streamLocation and
 PortForwardLocation) and then proxies it to the kubelet of the pod's node. The checks are the real ones, with
@@ -11,14 +12,17 @@ their 400s:
 Then, as the kubelet answers: a container that is not running (the pod is not Running, or the local kubelet runs
 the pod's other containers only) is a 500 whose plain-text body is `container not found ("C")`, which kubectl
 prints as `error: unable to upgrade connection: container not found ("C")`. A container of the local runtime
-(``KubeEmulator.containers``) is served over websockets. A simulated pod runs nowhere, so its answer is the one a
-real server gives when the node's kubelet cannot be reached: a 500 whose message starts with
+(``KubeEmulator.containers``) is served, over the transports below. A simulated pod runs nowhere, so its answer
+is the one a real server gives when the node's kubelet cannot be reached: a 500 whose message starts with
 `error dialing backend:`; its text says why. kubectl reads the Status from the failed websocket handshake, falls
 back to SPDY, and prints it from that answer (`Error from server ...`, exit code 1).
 
-Only websockets are served: kubectl 1.32 uses them for exec, attach and cp (v5.channel.k8s.io), and the python
-clients do (v4 and v5). SPDY upgrades, and kubectl port-forward, which tunnels SPDY inside its websocket
-(``SPDY/3.1+portforward.k8s.io``), get a 400 that says so.
+Exec and attach are served over websockets only: kubectl 1.32 uses them for exec, attach and cp
+(v5.channel.k8s.io), and the python clients do (v4 and v5); a SPDY upgrade gets a 400 that says so. Port-forward
+is served over every transport a client uses: the websocket protocol ``v4.channel.k8s.io`` (the python clients),
+SPDY tunnelled in a websocket (``SPDY/3.1+portforward.k8s.io``, kubectl 1.32's first choice), and an HTTP
+upgrade to ``SPDY/3.1`` with ``X-Stream-Protocol-Version: portforward.k8s.io`` (kubectl's fallback, and its way
+with ``KUBECTL_PORT_FORWARD_WEBSOCKETS=false``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from aiohttp import web
 from . import errors
 from .pod_exec import StreamOptions, serve_attach, serve_exec
 from .pod_portforward import requested_ports, serve_portforward
+from .pod_portforward_spdy import TUNNEL_PROTOCOL, is_spdy_upgrade, is_tunnel, serve_tunnel, serve_upgrade
 from .runtime import RunningContainers
 from .stream_channels import EXEC_PROTOCOLS, PORTFORWARD_PROTOCOLS
 
@@ -42,7 +47,11 @@ async def serve_stream(request: web.Request, containers: RunningContainers, pod:
         _require_host(pod)
         if not containers.of_pod(namespace, name):
             raise _simulated(pod)
-        _require_websocket(request, PORTFORWARD_PROTOCOLS)
+        if is_tunnel(request):
+            return await serve_tunnel(request, pod)
+        if is_spdy_upgrade(request):
+            return await serve_upgrade(request, pod)
+        _require_websocket(request, PORTFORWARD_PROTOCOLS, also=f"{TUNNEL_PROTOCOL} and SPDY/3.1 upgrades")
         return await serve_portforward(request, pod, requested_ports(query.getall("ports", [])))
     container = _container_name(pod, query.get("container"))
     _require_host(pod)
@@ -88,14 +97,13 @@ def _require_host(pod: dict) -> None:
         raise errors.bad_request(f"pod {pod['metadata']['name']} does not have a host assigned")
 
 
-def _require_websocket(request: web.Request, protocols: tuple[str, ...]) -> None:
+def _require_websocket(request: web.Request, protocols: tuple[str, ...], also: str = "") -> None:
     """A websocket upgrade for one of ``protocols`` (or none named); else the 400 that says what is served."""
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
-    tunnel = offered and not set(offered) & set(protocols)  # kubectl port-forward's SPDY inside a websocket
-    if request.headers.get("Upgrade", "").lower() != "websocket" or tunnel:
-        raise errors.bad_request(
-            "the Kubernetes API emulator serves this subresource over websockets only (subprotocols "
-            f"{', '.join(protocols)}); SPDY, also tunnelled in a websocket as kubectl port-forward does, is not served")
+    if request.headers.get("Upgrade", "").lower() != "websocket" or (offered and not set(offered) & set(protocols)):
+        served = f"websockets (subprotocols {', '.join(protocols)})"
+        raise errors.bad_request("the Kubernetes API emulator serves this subresource over "
+                                 + (f"{served}, {also}" if also else f"{served} only; SPDY is not served"))
 
 
 def _simulated(pod: dict) -> errors.ApiError:

@@ -194,10 +194,7 @@ def test_python_client_port_forward_to_an_http_server_in_the_pod(kube_emulator, 
         received += chunk
     connection.close()
     assert received.startswith(b"HTTP/1.0 200") and received.endswith(b"\r\n\r\nserved\n")
-    assert forward.error(port) is None
-    # kubectl 1.32 port-forward tunnels SPDY inside its websocket (SPDY/3.1+portforward.k8s.io): not served.
-    refused = try_kubectl(kube_emulator, "port-forward", "pod/web", f"0:{port}", timeout=30)
-    assert refused.returncode == 1 and "SPDY, also tunnelled in a websocket" in refused.stderr
+    assert forward.error(port) is None  # kubectl port-forward (SPDY): tests/sandbox/test_kubectl_port_forward.py
 
 
 def test_exec_into_a_container_that_does_not_run_is_container_not_found(kube_emulator, run_locally) -> None:

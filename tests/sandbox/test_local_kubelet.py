@@ -10,31 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes
-import pytest
 from kubernetes.client import CoreV1Api
 
 from airflow_provider_sparkk8s.sandbox import SandboxConfig
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.emulator.cluster_clients import kubectl, kubectl_json, pod_phase, wait_for
-from tests.runtime.support import bwrap
-
-HOST_IMAGE = "busybox:1.36"
-MAPPING = {"images": [{"image": "busybox:*", "run": "host"},
-                      {"image": "python:3.12", "run": "host", "entrypoint": ["python3"],
-                       "commands": {"python": "python3"}},
-                      {"image": "legacy/*", "simulate": True}]}
-
-
-@pytest.fixture
-def kube(kube_emulator_factory: Callable[..., KubeEmulator], tmp_path: Path) -> KubeEmulator:
-    bwrap()
-    config = SandboxConfig.from_dict(MAPPING, base=tmp_path)
-    return kube_emulator_factory(run_images=config.image, pod_pending_seconds=0.05, restart_backoff_seconds=0.2)
-
-
-@pytest.fixture
-def core(kube: KubeEmulator) -> CoreV1Api:
-    return CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+from tests.sandbox.conftest import HOST_IMAGE, LOCAL_MAPPING, create, pod
 
 
 def state_dir(manifest: dict, host_dir: Path) -> dict:
@@ -43,17 +24,6 @@ def state_dir(manifest: dict, host_dir: Path) -> dict:
     for container in manifest["spec"]["containers"]:
         container.setdefault("volumeMounts", []).append({"name": "state", "mountPath": "/state"})
     return manifest
-
-
-def pod(name: str, script: str, image: str = HOST_IMAGE, **spec: Any) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 2,
-                     "containers": [{"name": "main", "image": image, "command": ["sh", "-c", script]}], **spec}}
-
-
-def create(kube: KubeEmulator, manifest: dict) -> None:
-    import json
-    kubectl(kube, "create", "-f", "-", stdin=json.dumps(manifest))
 
 
 def finished(core: CoreV1Api, name: str, timeout: float = 20) -> Any:
@@ -311,7 +281,7 @@ def test_an_image_the_mapping_does_not_list_cannot_be_pulled(kube: KubeEmulator,
 def test_the_banner_says_which_images_run_on_this_machine(tmp_path: Path) -> None:
     from airflow_provider_sparkk8s.sandbox import Sandbox
 
-    banner = Sandbox(SandboxConfig.from_dict(MAPPING, base=tmp_path), workdir=tmp_path / "box").banner()
+    banner = Sandbox(SandboxConfig.from_dict(LOCAL_MAPPING, base=tmp_path), workdir=tmp_path / "box").banner()
     assert "the containers of these images' pods run their commands on this machine" in banner
     assert "    busybox:*: host programs" in banner and "    python:3.12: host programs" in banner
     assert "legacy/*" not in banner
