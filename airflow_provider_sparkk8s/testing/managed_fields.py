@@ -160,6 +160,7 @@ class Fields:
 
 
 _STRIPPED_METADATA = {path[1][2:] for path in _STRIPPED if len(path) == 2}
+_METADATA: Path = ("f:metadata",)
 
 
 def fields_of(obj: Any, shape: Shape) -> Fields:
@@ -170,10 +171,10 @@ def fields_of(obj: Any, shape: Shape) -> Fields:
         if isinstance(view.get("metadata"), dict):
             view["metadata"] = {k: v for k, v in view["metadata"].items() if k not in _STRIPPED_METADATA}
         _walk_map(view, shape, (), out)
-    for path in _STRIPPED:
-        out.leaves.pop(path, None)
-    out.owned_nodes -= _STRIPPED
-    out.new_nodes -= _STRIPPED
+        # Of what the server keeps, only metadata itself is left (a node, or a leaf when it is not a map).
+        out.leaves.pop(_METADATA, None)
+        out.owned_nodes.discard(_METADATA)
+        out.new_nodes.discard(_METADATA)
     return out
 
 
@@ -383,6 +384,9 @@ class Comparison:
 _SEEN: IdentityCache[dict, Fields] = IdentityCache()
 
 
+_NO_FIELDS = Fields({}, set(), set())  # a create's old state (never changed: compare only reads it)
+
+
 def _fields_cached(obj: dict, shape: Shape) -> Fields:
     return _SEEN.get_or_compute(obj, lambda o: fields_of(o, shape))
 
@@ -392,7 +396,8 @@ def compare(old: Any, new: Any, shape: Shape, only_status: bool = False) -> Comp
         old, new = ({k: v for k, v in (o or {}).items() if k == "status"} for o in (old, new))
         before, after = fields_of(old, shape), fields_of(new, shape)
     else:
-        before, after = _fields_cached(old or {}, shape), _fields_cached(new, shape)
+        before = _fields_cached(old, shape) if old else _NO_FIELDS
+        after = _fields_cached(new, shape)
     added = (set(after.leaves) - set(before.leaves)) | (after.new_nodes - before.new_nodes)
     modified = {p for p in set(after.leaves) & set(before.leaves) if after.leaves[p] != before.leaves[p]}
     removed = (set(before.leaves) - set(after.leaves)) | ((before.new_nodes | before.owned_nodes)
