@@ -410,3 +410,16 @@ def test_an_exec_shares_the_containers_pid_namespace(kube: KubeEmulator, core: C
     assert kubectl(kube, "logs", "pid-one").stdout == "interrupted\n"
     stopped = kubectl(kube, "exec", "pid-one", "--", "true", check=False)
     assert stopped.returncode != 0  # no exec into a container that has ended
+
+
+def test_an_ended_pods_files_stay_until_the_pod_is_deleted(kube: KubeEmulator, core: CoreV1Api) -> None:
+    """As a node keeps an ended pod's volumes and its containers' files until the pod is removed (Argo's executor
+    reads a step's output files after the step's program ended); deleting the pod removes them."""
+    create(kube, pod("leaves-files", "echo kept > /tmp/out.txt"))
+    done = finished(core, "leaves-files")
+    assert kube.containers.read_file("default", "leaves-files", "main", "/tmp/out.txt") == b"kept\n"
+    pod_dir = kube.workdir / "kubelet" / "pods" / done.metadata.uid
+    assert pod_dir.is_dir()
+    kubectl(kube, "delete", "pod", "leaves-files")
+    wait_for(lambda: not pod_dir.exists(), timeout=10, what="the pod's files to go")
+    assert kube.containers.read_file("default", "leaves-files", "main", "/tmp/out.txt") is None

@@ -117,6 +117,18 @@ def bwrap_argv(view: ContainerView, argv: Sequence[str], env: Mapping[str, str],
     return [*args, "--", *argv]
 
 
+def host_path(view: ContainerView, path: str) -> Path:
+    """Where a container's absolute ``path`` is on the host: in the volume mounted deepest above it, in its
+    ``/tmp``, else in its root (the host's own filesystem for host images)."""
+    clean = posixpath.normpath(posixpath.join("/", path))
+    for mount in sorted(view.mounts, key=lambda m: _depth(m.target), reverse=True):
+        if _within(clean, mount.target):
+            return mount.source / posixpath.relpath(clean, mount.target)
+    if _within(clean, "/tmp"):
+        return view.tmp / posixpath.relpath(clean, "/tmp")
+    return Path(_host(view.root, clean))
+
+
 def _depth(path: str) -> int:
     return len(PurePosixPath(path).parts)
 
