@@ -138,7 +138,8 @@ class KubeEmulator:
         self.pods = Pods(self.kubelet.behaviours, self.container_programs, self.pod_logs, self.kubelet)
         self.spark_operator = SparkOperator(ApiClient(self.store), enabled=simulate_spark_operator)
         self.spark_submit = SparkSubmitProgram(ApiClient(self.store)) if simulate_spark_submit else None
-        self.argo = ArgoWorkflowController(ApiClient(self.store), self.pod_logs, enabled=simulate_argo)
+        self.argo = ArgoWorkflowController(ApiClient(self.store), self.pod_logs, enabled=simulate_argo,
+                                           files=self.containers.read_file)
         self.service_account_tokens = ServiceAccountTokenController(
             ApiClient(self.store), self.token_issuer, lambda: self.ca_path.read_text() if self.ca_path else None)
         self.controllers: list[Controller] = [self.kubelet, self.spark_operator, self.argo,

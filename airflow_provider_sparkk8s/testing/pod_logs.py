@@ -21,6 +21,7 @@ PodKey = tuple[str, str]  # (namespace, name)
 class _Entry:
     lines: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
     previous: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)  # a restarted container's last run
+    stderr: dict[str, set[int]] = field(default_factory=dict)  # which lines of the current run came from stderr
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def notify(self) -> None:
@@ -50,8 +51,9 @@ class PodLogs:
             entry.notify()  # a follower looks again: the container may have ended, or the pod gone
 
     # ------------------------------------------------------------------ writing
-    def append(self, namespace: str, name: str, container: str | None, text: str) -> None:
-        """Append lines (on the loop); `container` None is the pod's first container."""
+    def append(self, namespace: str, name: str, container: str | None, text: str, stream: str = "stdout") -> None:
+        """Append lines (on the loop); `container` None is the pod's first container. The runtime's log records
+        which stream each line came from (``stream``), as a CRI log file does."""
         entry = self._entries.get((namespace, name))
         if entry is None:
             return  # no such pod (any more)
@@ -59,8 +61,11 @@ class PodLogs:
             pod = self.api.get("v1", "Pod", namespace, name)
             container = ((pod or {}).get("spec", {}).get("containers") or [{"name": ""}])[0]["name"]
         now = datetime.now(timezone.utc)
+        lines = entry.lines.setdefault(container, [])
         for line in text.splitlines():
-            entry.lines.setdefault(container, []).append((now, line))
+            if stream == "stderr":
+                entry.stderr.setdefault(container, set()).add(len(lines))
+            lines.append((now, line))
         entry.notify()
 
     def restarted(self, namespace: str, name: str, container: str) -> None:
@@ -68,6 +73,7 @@ class PodLogs:
         entry = self._entries.get((namespace, name))
         if entry is not None:
             entry.previous[container] = entry.lines.pop(container, [])
+            entry.stderr.pop(container, None)
             entry.notify()
 
     def write(self, namespace: str, name: str, text: str, container: str | None = None) -> None:
@@ -76,13 +82,15 @@ class PodLogs:
         self._loop.call_soon_threadsafe(self.append, namespace, name, container, text)
 
     # ------------------------------------------------------------------ reading
-    def text(self, namespace: str, name: str, container: str | None = None) -> str:
-        """The log text of a pod's container (the first container by default)."""
+    def text(self, namespace: str, name: str, container: str | None = None, stdout_only: bool = False) -> str:
+        """The log text of a pod's container (the first container by default); ``stdout_only``: without the
+        lines the program wrote to stderr (what Argo's executor reads as a script's result)."""
         entry = self._entries.get((namespace, name))
         if entry is None:
             return ""
         container = container or next(iter(entry.lines), "")
-        return "".join(line + "\n" for _, line in entry.lines.get(container, []))
+        skip = entry.stderr.get(container, set()) if stdout_only else set()
+        return "".join(line + "\n" for i, (_, line) in enumerate(entry.lines.get(container, [])) if i not in skip)
 
     async def serve(self, request: web.Request, namespace: str, name: str) -> web.StreamResponse:
         """GET .../pods/{name}/log: container, tailLines, sinceSeconds, sinceTime, limitBytes, timestamps,

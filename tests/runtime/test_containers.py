@@ -84,11 +84,15 @@ def test_failing_command_exit_codes(tmp_path: Path) -> None:
 
     async def scenario() -> list[int]:
         failing = local_container(the_pod, sh("c", "echo oops >&2; exit 3"), {}, tmp_path / "a")
+        # A real fault: the kernel's SIGSEGV ends even a PID 1 (the program), which ignores a `kill -s SEGV 1`.
+        killed = local_container(the_pod, sh("c", "python3 -c 'import ctypes; ctypes.string_at(0)'"), {},
+                                 tmp_path / "b")
         # Kubernetes expands a command's $$ to $, so the shell's $$ is written $$$$.
-        killed = local_container(the_pod, sh("c", "kill -s SEGV $$$$"), {}, tmp_path / "b")
-        return [await run(failing), await run(killed)]
+        ignored = local_container(the_pod, sh("c", "kill -s SEGV $$$$; echo still here"), {}, tmp_path / "c")
+        return [await run(failing), await run(killed), await run(ignored)]
 
-    assert asyncio.run(scenario()) == [3, 139]  # a signal's exit code is 128 + its number, as Kubernetes shows it
+    # a signal's exit code is 128 + its number, as Kubernetes shows it
+    assert asyncio.run(scenario()) == [3, 139, 0]
 
 
 def test_missing_program_is_a_start_error(tmp_path: Path) -> None:
@@ -151,11 +155,11 @@ def test_stop_leaves_no_process_behind(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.05)
         # A process left behind would hold the output pipes open: wait() would never end.
-        return processes, await asyncio.wait_for(container.stop(grace_seconds=5), 30)
+        return processes, await asyncio.wait_for(container.stop(grace_seconds=1), 30)
 
     processes, code = asyncio.run(scenario())
-    assert code == 143  # ended by SIGTERM
-    assert len(processes) >= 5  # bubblewrap's two processes, sh and the three sleeps (sh may exec the last one)
+    assert code == 137  # PID 1 (the shell, or the last sleep it exec'd) has no SIGTERM handler: killed at the end
+    assert len(processes) >= 4  # bubblewrap, sh and the three sleeps (sh may exec the last one)
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in processes) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -253,7 +253,8 @@ def test_active_deadline_stops_the_pod_failed(kube: KubeEmulator, core: CoreV1Ap
     done = finished(core, "late")
     assert (done.status.phase, done.status.reason) == ("Failed", "DeadlineExceeded")
     terminated = done.status.container_statuses[0].state.terminated
-    assert terminated.exit_code == 143 and terminated.reason == "Error"  # sleep ended by SIGTERM
+    # sleep is the container's PID 1 (sh execs it): it ignores SIGTERM, so the grace period ends it with SIGKILL
+    assert terminated.exit_code == 137 and terminated.reason == "Error"
     assert "DeadlineExceeded" in event_reasons(kube, "late")
     assert not processes_running("sleep 4343")
 
@@ -313,7 +314,7 @@ def test_a_failing_liveness_probe_restarts_the_container(kube: KubeEmulator, cor
         return bool(statuses and statuses[0].restart_count >= 1)
     wait_for(restarted, timeout=20)
     status = core.read_namespaced_pod("unlive", "default").status.container_statuses[0]
-    assert status.last_state.terminated.exit_code == 143  # sleep ended by the SIGTERM of the kill
+    assert status.last_state.terminated.exit_code == 137  # sleep, PID 1, ignored the SIGTERM: killed after 1 s
     reasons = event_reasons(kube, "unlive")
     assert "Unhealthy" in reasons and "Killing" in reasons
 
@@ -340,10 +341,10 @@ def test_a_sidecar_runs_beside_the_containers_and_stops_after_them(kube: KubeEmu
     row = kubectl(kube, "get", "pod", "with-sidecar", "--no-headers").stdout.split()
     assert row[1:3] == ["2/2", "Running"] or pod_phase(core, "with-sidecar") != "Running", row
     done = finished(core, "with-sidecar")
-    assert done.status.phase == "Succeeded"  # the sidecar's own end (SIGTERM) does not fail the pod
+    assert done.status.phase == "Succeeded"  # the sidecar's own end (killed when stopped) does not fail the pod
     assert kubectl(kube, "logs", "with-sidecar", "-c", "main").stdout == "beat\nmain done\n"
     sidecar = done.status.init_container_statuses[0].state.terminated
-    assert sidecar.exit_code == 143
+    assert sidecar.exit_code == 137  # a shell as PID 1 without a trap ignores SIGTERM: SIGKILL after the grace period
     assert not processes_running("echo 4646")
 
 
@@ -361,3 +362,34 @@ def test_kubectl_exec_and_cp_reach_a_pod_the_local_kubelet_runs(kube: KubeEmulat
     assert kubectl(kube, "exec", "shell", "--", "cat", "/tmp/in.txt").stdout == "from the host\n"
     kubectl(kube, "cp", "default/shell:/tmp/state", str(tmp_path / "out.txt"))
     assert (tmp_path / "out.txt").read_text() == "ready\n"
+
+
+def test_an_exec_shares_the_containers_pid_namespace(kube: KubeEmulator, core: CoreV1Api) -> None:
+    """As in a container, the program is PID 1 and an exec's processes see it: ``kill -2 1`` reaches a program
+    that traps SIGINT (what KubernetesPodOperator does to its XCom sidecar), and the pod then ends with its
+    exit code."""
+    create(kube, pod("pid-one", 'trap "echo interrupted; exit 0" INT; while true; do sleep 0.1; done'))
+    wait_for(lambda: pod_phase(core, "pid-one") == "Running", timeout=20, what="pid-one to run")
+    shown = wait_for(lambda: kubectl(kube, "exec", "pid-one", "--", "cat", "/proc/1/cmdline", check=False).stdout,
+                     timeout=10)
+    assert shown.split("\0")[:2] == ["sh", "-c"]
+    kubectl(kube, "exec", "pid-one", "--", "kill", "-2", "1")
+    done = finished(core, "pid-one")
+    assert done.status.phase == "Succeeded"
+    assert done.status.container_statuses[0].state.terminated.exit_code == 0
+    assert kubectl(kube, "logs", "pid-one").stdout == "interrupted\n"
+    stopped = kubectl(kube, "exec", "pid-one", "--", "true", check=False)
+    assert stopped.returncode != 0  # no exec into a container that has ended
+
+
+def test_an_ended_pods_files_stay_until_the_pod_is_deleted(kube: KubeEmulator, core: CoreV1Api) -> None:
+    """As a node keeps an ended pod's volumes and its containers' files until the pod is removed (Argo's executor
+    reads a step's output files after the step's program ended); deleting the pod removes them."""
+    create(kube, pod("leaves-files", "echo kept > /tmp/out.txt"))
+    done = finished(core, "leaves-files")
+    assert kube.containers.read_file("default", "leaves-files", "main", "/tmp/out.txt") == b"kept\n"
+    pod_dir = kube.workdir / "kubelet" / "pods" / done.metadata.uid
+    assert pod_dir.is_dir()
+    kubectl(kube, "delete", "pod", "leaves-files")
+    wait_for(lambda: not pod_dir.exists(), timeout=10, what="the pod's files to go")
+    assert kube.containers.read_file("default", "leaves-files", "main", "/tmp/out.txt") is None

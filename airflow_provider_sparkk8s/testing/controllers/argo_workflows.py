@@ -40,15 +40,22 @@ single container runs one pod named like the workflow):
   ``metadata.annotations`` (so a template can carry ``emulator.sparkk8s.io/outcome: failed`` and the other pod
   simulator annotations); an ownerReference to the Workflow; one container ``main`` with the template's image,
   command, args and env, parameters substituted — the arguments are passed as argv, as Argo does (the emissary
-  wrapper, the ``wait`` sidecar and the init container of a real Argo pod are not modelled). The pod's outcome
+  wrapper, the ``wait`` sidecar and the init container of a real Argo pod are not modelled). A ``script``
+  template's container runs its ``command`` with ``/argo/staging/script`` appended, as Argo's does; where Argo's
+  init container writes the source into the ``argo-staging`` volume, here that volume is a downwardAPI volume
+  showing the pod annotation ``emulator.sparkk8s.io/script-source``, so a pod the local kubelet runs finds its
+  script there. The pod's outcome
   (annotations, ``emulator.pods.behave(...)`` rules, container programs such as spark-submit) decides the
   node's: ``Succeeded``, or ``Failed`` with ``message: main: Error (exit code N)`` (``main: OOMKilled (exit code
   137)``) and ``outputs.exitCode``. A pod that cannot be scheduled or pulled keeps its node ``Pending`` with the
   reason as message. A pod deleted under a running node makes it ``Error`` (``pod deleted``).
 - Output parameters: ``valueFrom.path`` reads the pod annotation ``emulator.sparkk8s.io/output.<name>`` (set it in
-  the template's ``metadata.annotations``; it may use placeholders), falling back to ``valueFrom.default``; with
-  neither, the node ends ``Error`` as Argo's does when the file is missing. ``valueFrom.parameter`` (on steps/dag
-  templates) and ``valueFrom.default`` are resolved too; ``script`` templates get ``outputs.result`` (the log).
+  the template's ``metadata.annotations``; it may use placeholders), else the file the main container left at that
+  path when the local kubelet ran it (what Argo's wait container reads), falling back to ``valueFrom.default``;
+  with none of them, the node ends ``Error`` as Argo's does when the file is missing. As Argo's executor does,
+  one trailing newline of the file is trimmed. ``valueFrom.parameter`` (on steps/dag templates) and
+  ``valueFrom.default`` are resolved too. ``script`` templates get ``outputs.result``: the main container's stdout
+  (not its stderr) without its last newline, as the executor reads it.
   ``status.outputs.parameters`` holds the entrypoint's output parameters and any ``globalName`` exports.
 - ``suspend`` templates keep a ``Suspend`` node ``Running`` until ``suspend.duration`` seconds passed or the
   Argo Server's ``resume`` marks it ``Succeeded``. ``resource`` templates are simplified: the manifest is
@@ -77,7 +84,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -99,6 +106,8 @@ LABEL_CLUSTER_TEMPLATE = "workflows.argoproj.io/cluster-workflow-template"
 ANNOTATION_NODE_NAME = "workflows.argoproj.io/node-name"
 ANNOTATION_NODE_ID = "workflows.argoproj.io/node-id"
 OUTPUT_ANNOTATION = "emulator.sparkk8s.io/output."
+SCRIPT_ANNOTATION = "emulator.sparkk8s.io/script-source"
+STAGING_VOLUME, STAGING_DIR, SCRIPT_FILE = "argo-staging", "/argo/staging", "script"  # Argo's names
 WORKFLOW_COMPLETED = ("Succeeded", "Failed", "Error")
 NODE_COMPLETED = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 NODE_OK = ("Succeeded", "Skipped", "Omitted")
@@ -307,16 +316,20 @@ def validate_spec(spec: dict, namespace: str) -> None:
 
 class ArgoWorkflowController(Controller):
     """The workflow controller: reconciles each Workflow after every change to it or its pods (and at the times
-    suspend durations and deadlines end). Script outputs are read from `logs`."""
+    suspend durations and deadlines end). What Argo's wait container reads in a pod, this controller reads itself:
+    script results from `logs`, output files through `files` (namespace, pod, container, path → the bytes, or
+    None) from the containers the local kubelet ran."""
 
     api_version = API_VERSION
     kind = "Workflow"
     watches = (("v1", "Pod"),)
 
-    def __init__(self, api: ApiClient, logs: PodLogs, enabled: bool = True) -> None:
+    def __init__(self, api: ApiClient, logs: PodLogs, enabled: bool = True,
+                 files: Callable[[str, str, str, str], bytes | None] | None = None) -> None:
         super().__init__(api)
         self.logs = logs
         self.enabled = enabled
+        self.files = files
 
     def keys_for(self, api_version: str, kind: str, event_type: str, obj: dict, old: dict | None) -> Iterable[Key]:
         wf = (obj["metadata"].get("labels") or {}).get(LABEL_WORKFLOW)
@@ -709,8 +722,8 @@ class _Operation:
         code = int(terminated.get("exitCode", 0 if phase == "Succeeded" else 1))
         outputs: dict[str, Any] = {"exitCode": str(code)}
         self.completed_pods.append(name)
-        if "script" in tmpl:
-            outputs["result"] = self.ctl.logs.text(self.namespace, name, MAIN).rstrip("\n")
+        if "script" in tmpl:  # the executor trims a single trailing newline "for user convenience"
+            outputs["result"] = self.ctl.logs.text(self.namespace, name, MAIN, stdout_only=True).removesuffix("\n")
         if code != 0 or phase == "Failed":
             node["outputs"] = outputs
             # A pod the kubelet failed as a whole (e.g. DeadlineExceeded) carries its own message, as Argo shows.
@@ -720,8 +733,11 @@ class _Operation:
         params = []
         for p in (tmpl.get("outputs") or {}).get("parameters") or []:
             value_from = p.get("valueFrom") or {}
+            written = self._output_file(name, value_from.get("path"))
             if OUTPUT_ANNOTATION + p.get("name", "") in annotations:
                 value = annotations[OUTPUT_ANNOTATION + p["name"]]
+            elif written is not None:
+                value = written
             elif "default" in value_from:
                 value = value_from["default"]
             elif "value" in p:
@@ -735,6 +751,14 @@ class _Operation:
             outputs["parameters"] = params
         node["outputs"] = outputs
         return self._mark(node, "Succeeded", None)
+
+    def _output_file(self, pod: str, path: str | None) -> str | None:
+        """The main container's file at ``path`` without one trailing newline (as the executor saves a
+        parameter), or None when it has none (or the pod was simulated)."""
+        if not path or self.ctl.files is None:
+            return None
+        data = self.ctl.files(self.namespace, pod, MAIN, path)
+        return None if data is None else data.decode(errors="replace").removesuffix("\n")
 
     def _is_exit_node(self, node: dict) -> bool:
         onexit_id = self._id(f"{self.name}.onExit")
@@ -756,7 +780,9 @@ class _Operation:
             script = tmpl["script"]
             container = {k: copy.deepcopy(v) for k, v in script.items() if k != "source"}
             container.setdefault("command", ["python"])
-            container["args"] = [*container.get("args", []), "/argo/staging/script"]
+            container["args"] = [*container.get("args", []), f"{STAGING_DIR}/{SCRIPT_FILE}"]
+            container["volumeMounts"] = [*container.get("volumeMounts", []),
+                                         {"name": STAGING_VOLUME, "mountPath": STAGING_DIR}]
         container = substitute(container, variables)
         container["name"] = MAIN
         container.setdefault("image", "")
@@ -774,6 +800,11 @@ class _Operation:
         labels = {**(meta.get("labels") or {}), LABEL_WORKFLOW: self.name, LABEL_COMPLETED: "false"}
         annotations = {**substitute(meta.get("annotations") or {}, variables), ANNOTATION_NODE_NAME: node["name"],
                        ANNOTATION_NODE_ID: node["id"]}
+        if "script" in tmpl:  # the source, placeholders substituted, in the file the command runs
+            annotations[SCRIPT_ANNOTATION] = str(substitute(tmpl["script"].get("source", ""), variables))
+            field = f"metadata.annotations['{SCRIPT_ANNOTATION}']"
+            pod_spec["volumes"] = [*pod_spec.get("volumes", []), {"name": STAGING_VOLUME, "downwardAPI": {
+                "items": [{"path": SCRIPT_FILE, "fieldRef": {"fieldPath": field}}]}}]
         return {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": self.namespace, "labels": labels, "annotations": annotations,

@@ -63,11 +63,18 @@ class _PodWorker:
         self.local: LocalPod | None = None  # its containers run on this machine (``local_pods``)
 
     def kill(self) -> None:
+        """The pod is gone (or the kubelet stops): stop what runs for it and remove what it left."""
         for task in (self.life, self.stopping, self.deleting):
             if task is not None:
                 task.cancel()
         if self.deadline is not None:
             self.deadline.cancel()
+        local = self.local
+        if local is not None:
+            if self.life is None or self.life.done():
+                local.remove()
+            else:  # once its containers are stopped
+                self.life.add_done_callback(lambda _: local.remove())
 
 
 class Kubelet(Controller):

@@ -17,7 +17,8 @@ What a pod goes through, as on a kubelet:
   that ends, after a back-off that doubles from ``restart_backoff_seconds`` to 5 minutes (the container waits
   with ``CrashLoopBackOff`` meanwhile; ``restartCount`` and ``lastState`` tell what happened);
 - the pod ends Succeeded when every container ended with 0 and none restarts, else Failed;
-- its IP is a loopback address of its own (127.0.0.2 and up), and its logs are its containers' real output.
+- its IP is a loopback address of its own (127.0.0.2 and up), and its logs are its containers' real output;
+- its volumes and its ended containers' files stay until the pod is removed (``LocalPod.remove``), as on a node.
 """
 
 from __future__ import annotations
@@ -227,6 +228,10 @@ class LocalPod:
         self.running.clear()
         if self.ip:
             self.runtime.release_ip(self.ip)
+
+    def remove(self) -> None:
+        """The pod is gone: its volumes and its ended containers' files go too."""
+        self.runtime.containers.forget_pod(self.namespace, self.name, self.uid)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     async def _cannot_pull(self, image: str) -> None:
@@ -308,7 +313,7 @@ class LocalPod:
         name = spec["name"]
 
         def log(stream: str, when: object, line: str) -> None:
-            self.runtime.logs.append(self.namespace, self.name, name, line)
+            self.runtime.logs.append(self.namespace, self.name, name, line + "\n", stream)  # an empty line too
         return LocalContainer(view, argv, env, log, bwrap=self.runtime.bwrap)
 
     async def _run_once(self, spec: dict, container: LocalContainer, restarts: int) -> int:
@@ -342,6 +347,7 @@ class LocalPod:
         await asyncio.gather(*kills, return_exceptions=True)
         self.running.pop(name, None)
         self.runtime.containers.discard(self.namespace, self.name, name, container)  # no exec into an ended one
+        self.runtime.containers.ended(self.namespace, self.name, self.uid, name, container.view)
         if container.start_error is not None:
             self.node.event(self.pod, "Failed", f"Error: {container.start_error}", "Warning")
             return self._terminated(name, container_id, started, code, "StartError", container.start_error)

@@ -1,20 +1,18 @@
 """A container running as local processes: one bubblewrap process tree in its own process group.
 
-Stopping follows the kubelet: SIGTERM, then SIGKILL when the grace period ends. SIGTERM goes to every process of
-the container's group but bubblewrap's outer process, since bubblewrap ends its namespace with SIGKILL as soon as
-that process dies, which would deny the program its grace period. (Bubblewrap's init, the namespace's PID 1,
-ignores the SIGTERM as every namespace init does; it ends when the program does.) SIGKILL goes to the whole
-group, and the PID namespace takes down whatever left the group. One difference from a cluster: the program is
-not its namespace's PID 1 (bubblewrap's init is), so a shell that would ignore SIGTERM as PID 1 stops at once.
+Stopping follows the kubelet: SIGTERM to the container's PID 1 (the program), then SIGKILL to the whole group when
+the grace period ends; the PID namespace takes down whatever left the group. As in a cluster, a PID 1 without a
+SIGTERM handler (``sleep``, a shell without ``trap``) ignores the SIGTERM and is killed when the grace period
+ends (exit code 137). SIGTERM never goes to bubblewrap's own process: bubblewrap ends its namespace with SIGKILL as
+soon as that process dies, which would deny the program its grace period.
 
 ``--die-with-parent`` ties a container to the thread that started it (the kernel's parent-death signal follows the
 thread): start containers from the event loop's thread, which lives as long as the kubelet.
 
 ``exec`` runs a fresh bubblewrap with the container's view (same root, volumes, ``/tmp`` and working directory)
-rather than entering the running container's namespaces with nsenter: it needs no privilege beyond what starting
-the container needs, and it works the same whether the container still runs or not. It does not share the
-container's PID namespace, so ``ps`` in an exec shows the exec's own processes only. The container kills the
-processes exec'd into it when it stops.
+in the running container's PID namespace, rather than entering its mount namespace with nsenter: it needs no
+privilege beyond what starting the container needs. Its processes see the container's (``ps``, ``kill 1``) and
+end with it; there is no exec into a container that has ended, as with a container runtime.
 
 ``listen`` and ``stdin`` are what pods/attach reaches: the program's output as it comes, besides its lines, and its
 stdin when the container was started with ``stdin=True`` (the container's ``stdin: true``; otherwise it reads
@@ -26,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
 import pty
 import signal
@@ -35,12 +34,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .sandboxing import ContainerView, bwrap_argv
+from .sandboxing import ContainerView, JoinedNamespaces, bwrap_argv
 
 SIGTERM_EXIT, SIGKILL_EXIT = 128 + signal.SIGTERM, 128 + signal.SIGKILL
 START_ERROR_EXIT = 128  # what Kubernetes reports for a container whose program could not be started
 _BWRAP_ERROR = "bwrap: "  # how bubblewrap's own failures start (before the program runs, on its stderr)
 _CHUNK = 65536
+STOPPED_MESSAGE = "cannot exec in a stopped container"  # what runc answers an exec into an ended container
 
 # (stream, when, line): stream is "stdout" or "stderr", the line has no newline; the kubelet writes the pod log.
 LineCallback = Callable[[str, datetime, str], None]
@@ -64,6 +64,7 @@ class LocalContainer:
         self._readers: list[asyncio.Task] = []
         self._execs: list[asyncio.subprocess.Process] = []
         self._exit_code: int | None = None
+        self.init_pid: int | None = None  # the program, the container's PID 1, as the host numbers it
         self.start_error: str | None = None  # why the program could not be started (reason StartError)
 
     @property
@@ -78,10 +79,19 @@ class LocalContainer:
     async def start(self) -> None:
         """Start the container's process; raises OSError when bubblewrap cannot be started."""
         self.view.tmp.mkdir(parents=True, exist_ok=True)
-        self.process = await asyncio.create_subprocess_exec(
-            *bwrap_argv(self.view, self.argv, self.env, self.bwrap),
-            stdin=asyncio.subprocess.PIPE if self.stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
+        info_read, info_write = os.pipe()
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *bwrap_argv(self.view, self.argv, self.env, self.bwrap, info_fd=info_write),
+                stdin=asyncio.subprocess.PIPE if self.stdin else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+                pass_fds=(info_write,))
+        finally:
+            os.close(info_write)
+        try:
+            self.init_pid = await asyncio.to_thread(_child_pid, info_read)
+        finally:
+            os.close(info_read)
         assert self.process.stdout and self.process.stderr
         self._readers = [asyncio.ensure_future(self._read_lines("stdout", self.process.stdout)),
                          asyncio.ensure_future(self._read_lines("stderr", self.process.stderr))]
@@ -119,10 +129,9 @@ class LocalContainer:
         if self.process is None:
             raise RuntimeError("the container was not started")
         if self.process.returncode is None and grace_seconds > 0:  # as containerd: no grace, no SIGTERM
-            for pid in _group_members(self.process.pid):
-                if pid != self.process.pid:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGTERM)
+            if self.init_pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.init_pid, signal.SIGTERM)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.process.wait()), grace_seconds)
         if self.process.returncode is None:
@@ -138,33 +147,61 @@ class LocalContainer:
                    **options: Any) -> ExecProcess:
         """A process in the container's view (its env unless ``env`` is given), with pipes for stdin, stdout and
         stderr, or all three on a new pseudo-terminal with ``tty``. ``options`` go to create_subprocess_exec."""
-        command = bwrap_argv(self.view, argv, self.env if env is None else env, self.bwrap)
-        self._execs = [process for process in self._execs if process.returncode is None]  # only those to stop
-        self.view.tmp.mkdir(parents=True, exist_ok=True)
-        if not tty:
-            pipe = asyncio.subprocess.PIPE
-            process = await asyncio.create_subprocess_exec(
-                *command, stdin=options.pop("stdin", pipe), stdout=options.pop("stdout", pipe),
-                stderr=options.pop("stderr", pipe), start_new_session=True, **options)
-            self._execs.append(process)
-            return ExecProcess(process)
-        controller, terminal = pty.openpty()
+        join = self._namespaces()
+        fds = tuple(fd for fd in (join.pid, join.user) if fd is not None)
         try:
-            process = await asyncio.create_subprocess_exec(
-                *command, stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
-                preexec_fn=_take_terminal, **options)
-        except BaseException:
-            os.close(controller)
-            raise
+            command = bwrap_argv(self.view, argv, self.env if env is None else env, self.bwrap, join=join)
+            self._execs = [process for process in self._execs if process.returncode is None]  # only those to stop
+            self.view.tmp.mkdir(parents=True, exist_ok=True)
+            if not tty:
+                pipe = asyncio.subprocess.PIPE
+                process = await asyncio.create_subprocess_exec(
+                    *command, stdin=options.pop("stdin", pipe), stdout=options.pop("stdout", pipe),
+                    stderr=options.pop("stderr", pipe), start_new_session=True, pass_fds=fds, **options)
+                self._execs.append(process)
+                return ExecProcess(process)
+            controller, terminal = pty.openpty()
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *command, stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
+                    preexec_fn=_take_terminal, pass_fds=fds, **options)
+            except BaseException:
+                os.close(controller)
+                raise
+            finally:
+                os.close(terminal)
+            self._execs.append(process)
+            return ExecProcess(process, controller)
         finally:
-            os.close(terminal)
-        self._execs.append(process)
-        return ExecProcess(process, controller)
+            for fd in fds:
+                os.close(fd)
+
+    def _namespaces(self) -> JoinedNamespaces:
+        """The running program's PID namespace (and user namespace, when not ours), opened; OSError once it
+        ended."""
+        if self.init_pid is None or self.process is None or self.process.returncode is not None:
+            raise OSError(STOPPED_MESSAGE)
+        try:
+            pid = os.open(f"/proc/{self.init_pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise OSError(STOPPED_MESSAGE) from exc
+        try:
+            theirs = os.stat(f"/proc/{self.init_pid}/ns/user")
+            ours = os.stat("/proc/self/ns/user")
+            same = (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
+            user = None if same else os.open(f"/proc/{self.init_pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            os.close(pid)
+            raise OSError(STOPPED_MESSAGE) from exc
+        return JoinedNamespaces(pid, user)
 
     async def probe(self, argv: Sequence[str], timeout: float) -> bool:
         """An exec probe: whether ``argv`` exits 0 within ``timeout`` seconds (killed when it does not)."""
-        started = await self.exec(argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                                  stderr=asyncio.subprocess.DEVNULL)
+        try:
+            started = await self.exec(argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+                                      stderr=asyncio.subprocess.DEVNULL)
+        except OSError:  # the container has just ended
+            return False
         try:
             return await asyncio.wait_for(started.process.wait(), timeout) == 0
         except asyncio.TimeoutError:
@@ -214,17 +251,13 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _group_members(pgid: int) -> list[int]:
-    """The live processes of process group ``pgid`` (from /proc)."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        if int(fields[2]) == pgid:  # after the command: state, ppid, pgrp
-            members.append(int(entry))
-    return members
+def _child_pid(fd: int) -> int | None:
+    """The ``child-pid`` bubblewrap writes on its info fd (read to its end: bubblewrap closes it once written);
+    None when bubblewrap ended before starting the program."""
+    data = b""
+    while chunk := os.read(fd, _CHUNK):
+        data += chunk
+    try:
+        return int(json.loads(data)["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -13,9 +13,15 @@ A mountPath missing from the root would be created by bubblewrap in the host's d
 existing parent is replaced, in the namespace only, by a tmpfs holding bindings of the host's entries, so the host
 is never written to.
 
-The PID namespace is what guarantees that no process outlives its container: when the namespace's first process
-(bubblewrap's init) ends, the kernel kills every process left in it, including those that left the process group
-(``setsid``). ``--die-with-parent`` ends the container if the process that started it dies.
+The program is its PID namespace's PID 1, as in a container (``--as-pid-1``: bubblewrap installs no init of its
+own): ``kill 1`` in the container signals the program, and like any PID 1 it gets only the signals it has a
+handler for (SIGKILL aside). The PID namespace is also what guarantees that no process outlives its container: when
+PID 1 ends, the kernel kills every process left in it, including those that left the process group (``setsid``).
+``--die-with-parent`` ends the container if the process that started it dies.
+
+An exec is a fresh bubblewrap with the same view that joins the container's PID namespace (``--pidns``, and the
+container's user namespace with ``--userns`` when bubblewrap made one, as it does for a user without privilege):
+its processes see the container's and can signal them, and end with the container.
 """
 
 from __future__ import annotations
@@ -69,12 +75,28 @@ def volume_mounts(container: dict, volumes: Mapping[str, Volume], env: Mapping[s
     return tuple(mounts)
 
 
-def bwrap_argv(view: ContainerView, argv: Sequence[str], env: Mapping[str, str], bwrap: str = "bwrap") -> list[str]:
+@dataclass(frozen=True)
+class JoinedNamespaces:
+    """Open file descriptors of a running container's namespaces, for an exec to join."""
+
+    pid: int
+    user: int | None = None  # only when the container has a user namespace of its own
+
+
+def bwrap_argv(view: ContainerView, argv: Sequence[str], env: Mapping[str, str], bwrap: str = "bwrap",
+               join: JoinedNamespaces | None = None, info_fd: int | None = None) -> list[str]:
     """The full command line: bwrap's options, then ``--`` and the container's argv. Every value is one argv
-    element; nothing goes through a shell."""
+    element; nothing goes through a shell. ``join``: run in that container's PID namespace (an exec) rather than
+    a new one; ``info_fd``: where bubblewrap writes its JSON (the program's host PID, ``child-pid``)."""
     mounts = sorted(view.mounts, key=lambda m: _depth(m.target))  # parents before what is mounted inside them
     shadows = _shadowed_dirs(view, [m.target for m in mounts] + [view.working_dir])
-    args = [bwrap, "--die-with-parent", "--unshare-pid"]
+    args = [bwrap, "--die-with-parent"]
+    if join is None:
+        args += ["--unshare-pid", "--as-pid-1"]
+    else:
+        args += ["--pidns", str(join.pid)] + ([] if join.user is None else ["--userns", str(join.user)])
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
     if "/" in shadows:
         args += _shadow(view.root, "/")
     else:
@@ -93,6 +115,18 @@ def bwrap_argv(view: ContainerView, argv: Sequence[str], env: Mapping[str, str],
     for name, value in env.items():
         args += ["--setenv", name, value]
     return [*args, "--", *argv]
+
+
+def host_path(view: ContainerView, path: str) -> Path:
+    """Where a container's absolute ``path`` is on the host: in the volume mounted deepest above it, in its
+    ``/tmp``, else in its root (the host's own filesystem for host images)."""
+    clean = posixpath.normpath(posixpath.join("/", path))
+    for mount in sorted(view.mounts, key=lambda m: _depth(m.target), reverse=True):
+        if _within(clean, mount.target):
+            return mount.source / posixpath.relpath(clean, mount.target)
+    if _within(clean, "/tmp"):
+        return view.tmp / posixpath.relpath(clean, "/tmp")
+    return Path(_host(view.root, clean))
 
 
 def _depth(path: str) -> int:
