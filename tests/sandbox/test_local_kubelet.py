@@ -275,6 +275,10 @@ def test_an_image_the_mapping_does_not_list_cannot_be_pulled(kube: KubeEmulator,
     failed = [e["message"] for e in events if e["reason"] == "Failed"]
     assert any(m.startswith('Failed to pull image "example.test/nosuch:1": ') for m in failed)
     assert {"Error: ErrImagePull", "Error: ImagePullBackOff"} <= set(failed)
+    assert all(e["type"] == "Warning" for e in events if e["reason"] == "Failed")
+    # The image manager records the back-off itself as a Normal Event (kubectl describe: "Normal  BackOff").
+    assert {(e["type"], e["message"]) for e in events if e["reason"] == "BackOff"} == {
+        ("Normal", 'Back-off pulling image "example.test/nosuch:1"')}
     kubectl(kube, "delete", "pod", "unmapped")
     assert pod_phase(core, "unmapped") is None
 

@@ -76,6 +76,7 @@ class NodePods:
 
     def image_pull_backing_off(self, pod: dict, image: str) -> str:
         """The Events of the back-off between pulls (ImagePullBackOff); the container's waiting message."""
-        self.event(pod, "BackOff", f'Back-off pulling image "{image}"', "Warning")
+        # The kubelet's image manager records the back-off itself as Normal; the container's error is the Warning.
+        self.event(pod, "BackOff", f'Back-off pulling image "{image}"', "Normal")
         self.event(pod, "Failed", "Error: ImagePullBackOff", "Warning")
         return f'Back-off pulling image "{image}"'
