@@ -8,10 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import kubernetes
 import pytest
+from kubernetes.client import CoreV1Api
 
 from airflow_provider_sparkk8s.sandbox import Sandbox, SandboxConfig
+from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.conftest import REPO, require
+from tests.runtime.support import bwrap
+from tests.sandbox.local_kubelet import MAPPING
 
 EXAMPLES = REPO / "dags_examples"
 TEST_IMAGE = "example.test/apps:1"
@@ -65,6 +70,19 @@ def sandbox_factory(tmp_path: Path, apps_dir: Path) -> Iterator[Callable[..., Sa
     yield start
     for sandbox in started:
         sandbox.stop()
+
+
+@pytest.fixture
+def kube(kube_emulator_factory: Callable[..., KubeEmulator], tmp_path: Path) -> KubeEmulator:
+    """An emulator whose kubelet runs the pods of MAPPING's host images on this machine."""
+    bwrap()
+    config = SandboxConfig.from_dict(MAPPING, base=tmp_path)
+    return kube_emulator_factory(run_images=config.image, pod_pending_seconds=0.05, restart_backoff_seconds=0.2)
+
+
+@pytest.fixture
+def core(kube: KubeEmulator) -> CoreV1Api:
+    return CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
 
 
 def driver_pod(name: str, resource: str, *args: str, image: str = TEST_IMAGE, main_class: str | None = None,
