@@ -11,7 +11,12 @@ What a pod goes through, as on a kubelet:
 - an image the mapping does not list cannot be pulled: its container waits with ``ErrImagePull``, then
   ``ImagePullBackOff``, with the kubelet's Events, and the pod stays Pending;
 - its volumes are set up (``FailedMount`` Events, retried with back-off, while one cannot be);
-- the init containers run one after the other, each to success; then the containers start together;
+- the init containers run one after the other, each to success; then the containers start, one after the other
+  as the kubelet starts them: each once the one before has started and its postStart hook is done;
+- a container's postStart hook (``local_hooks``) runs right after it starts, and it is reported running only
+  once the hook is done; a failing hook kills it (``FailedPostStartHook``). Its probes (``local_probes``), of
+  every kind, set its ``started`` (startup) and ``ready`` (readiness), or kill it (startup, liveness). A kill, a
+  deletion and a deadline run its preStop hook first, within the grace period;
 - a container whose env cannot be resolved waits with ``CreateContainerConfigError`` (and an Event), retried;
 - ``restartPolicy``: ``Never`` runs each container once; ``OnFailure`` restarts a failed one and ``Always`` any
   that ends, after a back-off that doubles from ``restart_backoff_seconds`` to 5 minutes (the container waits
@@ -233,16 +238,16 @@ class LocalPod:
             self.node.event(self.pod, "Killing", message)
         hook = (spec.get("lifecycle") or {}).get("preStop")
         running_hook: asyncio.Future | None = None
-        if hook and grace > 0 and container.exit_code is None and container not in self._pre_stopped:
-            self._pre_stopped.add(container)
-            loop = asyncio.get_running_loop()
-            began = loop.time()
-            running_hook = asyncio.ensure_future(run_hook(hook, container, spec, self.ip, self.ref))
-            await asyncio.wait({running_hook}, timeout=grace)
-            if running_hook.done() and (running_hook.exception() or running_hook.result() is not None):
-                self.node.event(self.pod, "FailedPreStopHook", "PreStop hook failed", "Warning")
-            grace = max(grace - int(loop.time() - began), MIN_GRACE)  # the kubelet counts whole seconds
         try:
+            if hook and grace > 0 and container.exit_code is None and container not in self._pre_stopped:
+                self._pre_stopped.add(container)
+                loop = asyncio.get_running_loop()
+                began = loop.time()
+                running_hook = asyncio.ensure_future(run_hook(hook, container, spec, self.ip, self.ref))
+                await asyncio.wait({running_hook}, timeout=grace)
+                if running_hook.done() and (running_hook.exception() or running_hook.result() is not None):
+                    self.node.event(self.pod, "FailedPreStopHook", "PreStop hook failed", "Warning")
+                grace = max(grace - int(loop.time() - began), MIN_GRACE)  # the kubelet counts whole seconds
             return await container.stop(grace)
         finally:
             if running_hook is not None and not running_hook.done():  # still running when the time was up
