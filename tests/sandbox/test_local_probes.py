@@ -54,6 +54,14 @@ def messages(kube: KubeEmulator, name: str, reason: str) -> list[str]:
     return [message for why, message in pod_events(kube, name) if why == reason]
 
 
+def times(kube: KubeEmulator, name: str, reason: str, message: str | None = None) -> int:
+    """How many times the kubelet reported ``reason`` (with ``message``) about the pod: the sum of the Events'
+    counts (a kubelet writes an Event again as a count on the first)."""
+    events = kubectl_json(kube, "get", "events", "--field-selector", f"involvedObject.name={name}")["items"]
+    return sum(e.get("count") or 1 for e in events
+               if e["reason"] == reason and (message is None or e.get("message") == message))
+
+
 def restarted(core: CoreV1Api, name: str, times: int) -> bool:
     status = container(core, name)
     return bool(status and status.restart_count >= times)
@@ -121,7 +129,7 @@ def test_a_readiness_probe_on_a_missing_path_keeps_the_pod_unready(kube: KubeEmu
     service(kube, "lost", port)
     create(kube, manifest)
     expected = "Readiness probe failed: HTTP probe failed with statuscode: 404"
-    wait_for(lambda: messages(kube, "lost", "Unhealthy").count(expected) >= 2, timeout=30, what="two 404 Events")
+    wait_for(lambda: times(kube, "lost", "Unhealthy", expected) >= 2, timeout=30, what="two 404 Events")
     status = container(core, "lost")
     assert status.state.running is not None and status.ready is False and status.started is True
     assert conditions(core, "lost")["Ready"] == "False"
@@ -136,13 +144,16 @@ def test_a_readiness_probe_on_a_missing_path_keeps_the_pod_unready(kube: KubeEmu
 def test_a_tcp_socket_liveness_probe_on_a_closed_port_restarts_the_container(kube: KubeEmulator,
                                                                              core: CoreV1Api) -> None:
     """Nothing listens on the port the liveness probe names: each try is refused, and every second failure in a
-    row (failureThreshold 2) kills the container, which restarts (restartPolicy Always). A tcpSocket readiness
-    probe on a port something listens on makes its container ready."""
+    row (failureThreshold 2) kills the container, which restarts (restartPolicy Always). The program ignores
+    SIGTERM: the probe's own terminationGracePeriodSeconds (1 s), not the pod's (5 minutes), is what it gets before
+    SIGKILL. A tcpSocket readiness probe on a port something listens on makes its container ready."""
     closed, listening = free_port(), free_port()
-    manifest = pod("unreachable", "sleep 600", restartPolicy="Always", terminationGracePeriodSeconds=1)
+    manifest = pod("unreachable", "trap '' TERM; while true; do sleep 0.1; done", restartPolicy="Always",
+                   terminationGracePeriodSeconds=300)
     manifest["spec"]["containers"][0].update(
         ports=[{"name": "health", "containerPort": closed}],
-        livenessProbe={"tcpSocket": {"port": "health"}, "periodSeconds": 1, "failureThreshold": 2})
+        livenessProbe={"tcpSocket": {"port": "health"}, "periodSeconds": 1, "failureThreshold": 2,
+                       "terminationGracePeriodSeconds": 1})
     manifest["spec"]["containers"].append(
         {"name": "listener", "image": HOST_IMAGE, "command": http_server(listening),
          "readinessProbe": {"tcpSocket": {"port": listening}, "periodSeconds": 1}})
@@ -152,7 +163,7 @@ def test_a_tcp_socket_liveness_probe_on_a_closed_port_restarts_the_container(kub
     assert f"Liveness probe failed: dial tcp {ip}:{closed}: connect: connection refused" in \
         messages(kube, "unreachable", "Unhealthy")
     assert "Container main failed liveness probe, will be restarted" in messages(kube, "unreachable", "Killing")
-    assert container(core, "unreachable").last_state.terminated.exit_code == 143  # sleep ended by SIGTERM
+    assert container(core, "unreachable").last_state.terminated.exit_code == 137  # SIGKILL: it ignored SIGTERM
     wait_for(lambda: container(core, "unreachable", "listener").ready, timeout=20, what="the listener ready")
     assert container(core, "unreachable", "listener").restart_count == 0
 
@@ -209,7 +220,7 @@ def test_liveness_and_readiness_wait_for_the_startup_probe(kube: KubeEmulator, c
         readinessProbe={"exec": {"command": ["sh", "-c", "echo x >> /state/readiness"]}, "periodSeconds": 1},
         livenessProbe={"exec": {"command": ["sh", "-c", "echo x >> /state/liveness"]}, "periodSeconds": 1})
     create(kube, manifest)
-    wait_for(lambda: len(messages(kube, "slow", "Unhealthy")) >= 2, timeout=30, what="two startup failures")
+    wait_for(lambda: times(kube, "slow", "Unhealthy") >= 2, timeout=30, what="two startup failures")
     assert all(m.startswith("Startup probe failed: cat: ") and "/tmp/started" in m
                for m in messages(kube, "slow", "Unhealthy"))
     status = container(core, "slow")
