@@ -119,8 +119,9 @@ def test_http_get_readiness_probes_make_the_pod_ready(kube: KubeEmulator, core: 
 
 
 def test_a_readiness_probe_on_a_missing_path_keeps_the_pod_unready(kube: KubeEmulator, core: CoreV1Api) -> None:
-    """A 404 fails each try: Warning Events with the prober's message (never the response body), the container
-    running but not ready, the pod not Ready (kubectl: 0/1 Running), its address not ready in the Endpoints."""
+    """A 404 fails each try: a Warning Event with the prober's message (never the response body), which the
+    kubelet's event recorder writes once and then counts; the container running but not ready, the pod not Ready
+    (kubectl: 0/1 Running), its address not ready in the Endpoints."""
     port = free_port()
     manifest = pod("lost", "")
     manifest["metadata"]["labels"] = {"app": "lost"}
@@ -136,6 +137,8 @@ def test_a_readiness_probe_on_a_missing_path_keeps_the_pod_unready(kube: KubeEmu
     assert kubectl(kube, "get", "pod", "lost", "--no-headers").stdout.split()[1:3] == ["0/1", "Running"]
     events = kubectl_json(kube, "get", "events", "--field-selector", "involvedObject.name=lost")["items"]
     assert {e["type"] for e in events if e["reason"] == "Unhealthy"} == {"Warning"}
+    [failures] = [e for e in events if e["message"] == expected]  # one Event, counting the tries
+    assert failures["count"] >= 2 and failures["lastTimestamp"] >= failures["firstTimestamp"]
     ip = core.read_namespaced_pod("lost", "default").status.pod_ip
     wait_for(lambda: endpoint_addresses(kube, "lost", "notReadyAddresses") == [ip], timeout=10)
     assert endpoint_addresses(kube, "lost", "addresses") == []
