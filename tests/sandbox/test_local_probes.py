@@ -361,7 +361,7 @@ def test_http_get_and_failing_pre_stop_hooks(kube: KubeEmulator, core: CoreV1Api
     kubectl(kube, "delete", "pod", "served", "--wait=false")
     wait_for(lambda: pod_phase(core, "served") is None, timeout=30, what="the pod to go")
     assert (tmp_path / "order").read_text() == "/prestop kube-lifecycle/1.32\nTERM\n"
-    assert messages(kube, "served", "FailedPreStopHook") == ["PreStop hook failed"]
+    assert messages(kube, "served", "FailedPreStopHook") == ["PreStopHook failed"]
     assert not processes_running("sleep 4949")
 
 

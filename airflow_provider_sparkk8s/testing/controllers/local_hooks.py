@@ -6,8 +6,8 @@
 - ``sleep``: waits ``seconds``;
 - ``tcpSocket`` is accepted by the API but not run by the kubelet: the hook fails.
 
-The kubelet's messages say why a hook failed; its Events do not carry them (``PostStartHook failed``, ``PreStop hook
-failed``), but a restarting container waits with reason ``PostStartHookError`` and the message.
+The kubelet's messages say why a hook failed; its Events do not carry them (``PostStartHook failed``,
+``PreStopHook failed``), but a restarting container waits with reason ``PostStartHookError`` and the message.
 """
 
 from __future__ import annotations

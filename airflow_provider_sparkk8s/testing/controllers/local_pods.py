@@ -246,7 +246,7 @@ class LocalPod:
                 running_hook = asyncio.ensure_future(run_hook(hook, container, spec, self.ip, self.ref))
                 await asyncio.wait({running_hook}, timeout=grace)
                 if running_hook.done() and (running_hook.exception() or running_hook.result() is not None):
-                    self.node.event(self.pod, "FailedPreStopHook", "PreStop hook failed", "Warning")
+                    self.node.event(self.pod, "FailedPreStopHook", "PreStopHook failed", "Warning")
                 grace = max(grace - int(loop.time() - began), MIN_GRACE)  # the kubelet counts whole seconds
             return await container.stop(grace)
         finally:
