@@ -4,8 +4,10 @@ Stopping follows the kubelet: SIGTERM, then SIGKILL when the grace period ends. 
 the container's group but bubblewrap's outer process, since bubblewrap ends its namespace with SIGKILL as soon as
 that process dies, which would deny the program its grace period. (Bubblewrap's init, the namespace's PID 1,
 ignores the SIGTERM as every namespace init does; it ends when the program does.) SIGKILL goes to the whole
-group, and the PID namespace takes down whatever left the group. One difference from a cluster: the program is
-not its namespace's PID 1 (bubblewrap's init is), so a shell that would ignore SIGTERM as PID 1 stops at once.
+group, and the PID namespace takes down whatever left the group. A stop just after the start waits (within the
+grace period) for bubblewrap to have forked the program, which the SIGTERM would miss otherwise. One difference
+from a cluster: the program is not its namespace's PID 1 (bubblewrap's init is), so a shell that would ignore
+SIGTERM as PID 1 stops at once.
 
 ``--die-with-parent`` ties a container to the thread that started it (the kernel's parent-death signal follows the
 thread): start containers from the event loop's thread, which lives as long as the kubelet.
@@ -126,7 +128,7 @@ class LocalContainer:
         if self.process is None:
             raise RuntimeError("the container was not started")
         if self.process.returncode is None and grace_seconds > 0:  # as containerd: no grace, no SIGTERM
-            for pid in _group_members(self.process.pid):
+            for pid in await self._members_once_forked(grace_seconds):
                 if pid != self.process.pid:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGTERM)
@@ -140,6 +142,19 @@ class LocalContainer:
         code = await self.wait()
         await asyncio.gather(*(process.wait() for process in self._execs))
         return code
+
+    async def _members_once_forked(self, timeout: float) -> list[int]:
+        """The container's processes once its program has been forked (bubblewrap's outer process, its init and the
+        program, at least), waiting up to ``timeout`` seconds: a SIGTERM sent just after the start would reach only
+        bubblewrap's init, which ignores it, where a runtime's reaches a program that runs."""
+        assert self.process is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            members = _group_members(self.process.pid)
+            if len(members) >= 3 or self.process.returncode is not None or loop.time() >= deadline:
+                return members
+            await asyncio.sleep(0.01)
 
     async def exec(self, argv: Sequence[str], env: Mapping[str, str] | None = None, tty: bool = False,
                    **options: Any) -> ExecProcess:
