@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -16,18 +15,12 @@ from kubernetes.client import CoreV1Api
 from airflow_provider_sparkk8s.sandbox import Sandbox, SandboxConfig
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.conftest import REPO, require
-from tests.emulator.cluster_clients import kubectl
 from tests.runtime.support import bwrap
+from tests.sandbox.local_kubelet import MAPPING
 
 EXAMPLES = REPO / "dags_examples"
 TEST_IMAGE = "example.test/apps:1"
 TERMINAL = ("Succeeded", "Failed")
-# The local kubelet's tests: these images' pods run on this machine.
-HOST_IMAGE = "busybox:1.36"
-LOCAL_MAPPING = {"images": [{"image": "busybox:*", "run": "host"},
-                            {"image": "python:3.12", "run": "host", "entrypoint": ["python3"],
-                             "commands": {"python": "python3"}},
-                            {"image": "legacy/*", "simulate": True}]}
 
 # Small apps that need spark-submit's Python runner but no SparkContext: quick to run.
 APPS = {
@@ -79,6 +72,19 @@ def sandbox_factory(tmp_path: Path, apps_dir: Path) -> Iterator[Callable[..., Sa
         sandbox.stop()
 
 
+@pytest.fixture
+def kube(kube_emulator_factory: Callable[..., KubeEmulator], tmp_path: Path) -> KubeEmulator:
+    """An emulator whose kubelet runs the pods of MAPPING's host images on this machine."""
+    bwrap()
+    config = SandboxConfig.from_dict(MAPPING, base=tmp_path)
+    return kube_emulator_factory(run_images=config.image, pod_pending_seconds=0.05, restart_backoff_seconds=0.2)
+
+
+@pytest.fixture
+def core(kube: KubeEmulator) -> CoreV1Api:
+    return CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+
+
 def driver_pod(name: str, resource: str, *args: str, image: str = TEST_IMAGE, main_class: str | None = None,
                env: dict[str, str] | None = None) -> dict:
     """A driver pod as Spark's submission client writes it."""
@@ -105,26 +111,3 @@ def wait_for_pod(sandbox: Sandbox, name: str, namespace: str = "spark-jobs", tim
 
 def exit_code(pod: dict) -> int:
     return pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"]
-
-
-@pytest.fixture
-def kube(kube_emulator_factory: Callable[..., KubeEmulator], tmp_path: Path) -> KubeEmulator:
-    """An emulator whose local kubelet runs the pods of ``LOCAL_MAPPING``'s host images."""
-    bwrap()
-    config = SandboxConfig.from_dict(LOCAL_MAPPING, base=tmp_path)
-    return kube_emulator_factory(run_images=config.image, pod_pending_seconds=0.05, restart_backoff_seconds=0.2)
-
-
-@pytest.fixture
-def core(kube: KubeEmulator) -> CoreV1Api:
-    return CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
-
-
-def pod(name: str, script: str, image: str = HOST_IMAGE, **spec: Any) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 2,
-                     "containers": [{"name": "main", "image": image, "command": ["sh", "-c", script]}], **spec}}
-
-
-def create(kube: KubeEmulator, manifest: dict) -> None:
-    kubectl(kube, "create", "-f", "-", stdin=json.dumps(manifest))

@@ -32,7 +32,7 @@ from airflow_provider_sparkk8s.testing import KubeEmulator, spdy
 from airflow_provider_sparkk8s.testing.pod_portforward_spdy import TUNNEL_PROTOCOL
 from tests.conftest import require_tool
 from tests.emulator.cluster_clients import kubectl, pod_phase, wait_for
-from tests.sandbox.conftest import create
+from tests.sandbox.local_kubelet import create
 
 # The pod: an HTTP server and a server that answers each connection's bytes in upper case and logs when a
 # connection opens and closes; both on the pod's own loopback IP, on ports the system picks (printed).

@@ -4,7 +4,6 @@ for them (phase, container states from the real exit codes, real logs, Events, a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,25 +14,16 @@ from kubernetes.client import CoreV1Api
 from airflow_provider_sparkk8s.sandbox import SandboxConfig
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.emulator.cluster_clients import kubectl, kubectl_json, pod_phase, wait_for
-from tests.sandbox.conftest import HOST_IMAGE, LOCAL_MAPPING, create, pod
-
-
-def state_dir(manifest: dict, host_dir: Path) -> dict:
-    """``host_dir`` at /state in the pod's containers (a hostPath volume: the containers' /tmp is their own)."""
-    manifest["spec"].setdefault("volumes", []).append({"name": "state", "hostPath": {"path": str(host_dir)}})
-    for container in manifest["spec"]["containers"]:
-        container.setdefault("volumeMounts", []).append({"name": "state", "mountPath": "/state"})
-    return manifest
-
-
-def finished(core: CoreV1Api, name: str, timeout: float = 20) -> Any:
-    wait_for(lambda: pod_phase(core, name) in ("Succeeded", "Failed"), timeout=timeout, what=f"{name} to end")
-    return core.read_namespaced_pod(name, "default")
-
-
-def event_reasons(kube: KubeEmulator, name: str) -> list[str]:
-    events = kubectl_json(kube, "get", "events", "--field-selector", f"involvedObject.name={name}")["items"]
-    return [e["reason"] for e in events]
+from tests.sandbox.local_kubelet import (
+    HOST_IMAGE,
+    MAPPING,
+    create,
+    event_reasons,
+    finished,
+    pod,
+    processes_running,
+    state_dir,
+)
 
 
 # ---------------------------------------------------------------------------------------------- step 1: one container
@@ -210,21 +200,6 @@ def test_always_restarts_with_crash_loop_back_off(kube: KubeEmulator, core: Core
 
 
 # ---------------------------------------------------------------------------------------------- step 3
-def processes_running(marker: str) -> list[int]:
-    """The processes whose command line holds ``marker``, from the process table (zombies have ended)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-                state = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if marker.encode() in cmdline and state != b"Z":
-                found.append(int(entry))
-    return found
-
-
 def test_deleting_a_running_pod_sends_sigterm_and_leaves_no_process(kube: KubeEmulator, core: CoreV1Api,
                                                                     tmp_path: Path) -> None:
     # A detached grandchild (setsid) too: the PID namespace takes it down with the container.
@@ -286,7 +261,7 @@ def test_an_image_the_mapping_does_not_list_cannot_be_pulled(kube: KubeEmulator,
 def test_the_banner_says_which_images_run_on_this_machine(tmp_path: Path) -> None:
     from airflow_provider_sparkk8s.sandbox import Sandbox
 
-    banner = Sandbox(SandboxConfig.from_dict(LOCAL_MAPPING, base=tmp_path), workdir=tmp_path / "box").banner()
+    banner = Sandbox(SandboxConfig.from_dict(MAPPING, base=tmp_path), workdir=tmp_path / "box").banner()
     assert "the containers of these images' pods run their commands on this machine" in banner
     assert "    busybox:*: host programs" in banner and "    python:3.12: host programs" in banner
     assert "legacy/*" not in banner

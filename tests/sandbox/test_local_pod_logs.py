@@ -9,8 +9,7 @@ from pathlib import Path
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.emulator.cluster_clients import kubectl, wait_for
-from tests.sandbox.conftest import create, pod
-from tests.sandbox.test_local_kubelet import finished, state_dir
+from tests.sandbox.local_kubelet import create, finished, pod, state_dir
 
 
 def test_kubectl_logs_follow_shows_lines_as_the_container_prints_them(kube: KubeEmulator, core, tmp_path: Path

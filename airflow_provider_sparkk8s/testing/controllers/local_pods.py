@@ -11,7 +11,12 @@ What a pod goes through, as on a kubelet:
 - an image the mapping does not list cannot be pulled: its container waits with ``ErrImagePull``, then
   ``ImagePullBackOff``, with the kubelet's Events, and the pod stays Pending;
 - its volumes are set up (``FailedMount`` Events, retried with back-off, while one cannot be);
-- the init containers run one after the other, each to success; then the containers start together;
+- the init containers run one after the other, each to success; then the containers start, one after the other
+  as the kubelet starts them: each once the one before has started and its postStart hook is done;
+- a container's postStart hook (``local_hooks``) runs right after it starts, and it is reported running only
+  once the hook is done; a failing hook kills it (``FailedPostStartHook``). Its probes (``local_probes``), of
+  every kind, set its ``started`` (startup) and ``ready`` (readiness), or kill it (startup, liveness). A kill, a
+  deletion and a deadline run its preStop hook first, within the grace period;
 - a container whose env cannot be resolved waits with ``CreateContainerConfigError`` (and an Event), retried;
 - ``restartPolicy``: ``Never`` runs each container once; ``OnFailure`` restarts a failed one and ``Always`` any
   that ends, after a back-off that doubles from ``restart_backoff_seconds`` to 5 minutes (the container waits
@@ -46,10 +51,12 @@ from ..runtime import (
 )
 from ..store import now_rfc3339
 from .base import ApiClient
-from .local_probes import ExecProbe, keep_probing
+from .local_hooks import run_hook
+from .local_probes import LIVENESS, READINESS, STARTUP, Probe, keep_probing, try_probe
 from .node_pods import NODE_IP, NodePods, condition
 
 MAX_BACKOFF = 300.0  # the kubelet's cap on the restart and pull back-offs
+MIN_GRACE = 2.0  # what the kubelet leaves a container after its preStop hook, at the least
 DEADLINE_REASON = "DeadlineExceeded"
 
 
@@ -140,6 +147,8 @@ class LocalPod:
         self.policy = spec.get("restartPolicy", "Always")
         self.inits: list[dict] = list(spec.get("initContainers") or [])
         self.mains: list[dict] = list(spec.get("containers") or [])
+        self.specs = {c["name"]: c for c in [*self.inits, *self.mains]}
+        self.ref = f"{self.name}_{self.namespace}({self.uid})"  # how the kubelet names the pod in its messages
         self.dir = runtime.workdir / "pods" / self.uid
         self.ip = ""
         self.started = ""
@@ -154,6 +163,9 @@ class LocalPod:
         self._stopping = asyncio.Event()
         self._sidecars_end = asyncio.Event()  # the containers ended: the sidecars stop
         self._started: dict[str, asyncio.Event] = {}  # by sidecar, set when it first starts
+        self._starting = asyncio.Lock()  # the kubelet starts one container at a time, its postStart hook included
+        self._hook_failures: dict[str, str] = {}  # by container: why its postStart hook failed, for its restart
+        self._pre_stopped: set[LocalContainer] = set()  # those whose preStop hook ran (it runs once)
 
     # ------------------------------------------------------------------ the life of the pod
     async def run(self) -> None:
@@ -208,17 +220,40 @@ class LocalPod:
     async def _end_sidecars(self, sidecars: list[asyncio.Future]) -> None:
         """Once the containers have ended, the sidecars are stopped (and not restarted)."""
         self._sidecars_end.set()
-        grace = float((self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
-        await asyncio.gather(*(self.running[c["name"]].stop(grace) for c in self.inits
+        await asyncio.gather(*(self._kill(c, self.running[c["name"]], self._grace()) for c in self.inits
                                if c["name"] in self.running), return_exceptions=True)
         await asyncio.gather(*sidecars, return_exceptions=True)
 
     async def stop(self, grace: float, failure: tuple[str, str] | None = None) -> None:
-        """SIGTERM, SIGKILL after ``grace`` seconds, and no restart: for a deletion, or with ``failure`` (reason,
-        message) for a pod past its deadline, which then ends Failed with them."""
+        """The preStop hooks, SIGTERM, SIGKILL when ``grace`` seconds are over, and no restart: for a deletion, or
+        with ``failure`` (reason, message) for a pod past its deadline, which then ends Failed with them."""
         self.failure = self.failure or failure
         self._stopping.set()
-        await asyncio.gather(*(c.stop(grace) for c in list(self.running.values())), return_exceptions=True)
+        await asyncio.gather(*(self._kill(self.specs[name], container, grace)
+                               for name, container in list(self.running.items())), return_exceptions=True)
+
+    async def _kill(self, spec: dict, container: LocalContainer, grace: float, message: str | None = None) -> int:
+        """The kubelet's killContainer: a ``Killing`` Event with ``message``, the preStop hook within the grace
+        period, then SIGTERM, and SIGKILL when what is left of the grace period (2 s at least after a hook) ends."""
+        if message:
+            self.node.event(self.pod, "Killing", message)
+        hook = (spec.get("lifecycle") or {}).get("preStop")
+        running_hook: asyncio.Future | None = None
+        try:
+            if hook and grace > 0 and container.exit_code is None and container not in self._pre_stopped:
+                self._pre_stopped.add(container)
+                loop = asyncio.get_running_loop()
+                began = loop.time()
+                running_hook = asyncio.ensure_future(run_hook(hook, container, spec, self.ip, self.ref))
+                await asyncio.wait({running_hook}, timeout=grace)
+                if running_hook.done() and (running_hook.exception() or running_hook.result() is not None):
+                    self.node.event(self.pod, "FailedPreStopHook", "PreStopHook failed", "Warning")
+                grace = max(grace - int(loop.time() - began), MIN_GRACE)  # the kubelet counts whole seconds
+            return await container.stop(grace)
+        finally:
+            if running_hook is not None and not running_hook.done():  # still running when the time was up
+                running_hook.cancel()
+                await asyncio.gather(running_hook, return_exceptions=True)
 
     async def _clean_up(self) -> None:
         for name, container in list(self.running.items()):  # cancelled (the pod is gone, or the emulator stops)
@@ -289,11 +324,14 @@ class LocalPod:
                 return code
             status = self.statuses[name]
             status["lastState"] = status["state"]
-            message = f"back-off {int(delay)}s restarting failed container={name} pod={self.name}_{self.namespace}" \
-                      f"({self.uid})"
-            self._waiting(name, "CrashLoopBackOff", message)
-            self.node.event(self.pod, "BackOff", f"Back-off restarting failed container {name} in pod "
-                                                 f"{self.name}_{self.namespace}({self.uid})", "Warning")
+            hook_failure = self._hook_failures.pop(name, None)
+            if hook_failure is not None:  # the kubelet's reason until it next tries to start the container
+                self._waiting(name, "PostStartHookError", hook_failure)
+            else:
+                self._waiting(name, "CrashLoopBackOff",
+                              f"back-off {int(delay)}s restarting failed container={name} pod={self.ref}")
+                self.node.event(self.pod, "BackOff", f"Back-off restarting failed container {name} in pod "
+                                                     f"{self.ref}", "Warning")
             if await self._sleep(delay, sidecar):
                 break
             delay = min(delay * 2, MAX_BACKOFF)
@@ -317,34 +355,69 @@ class LocalPod:
         return LocalContainer(view, argv, env, log, bwrap=self.runtime.bwrap)
 
     async def _run_once(self, spec: dict, container: LocalContainer, restarts: int) -> int:
-        name, image = spec["name"], spec.get("image", "")
-        self.node.event(self.pod, "Pulled", f'Container image "{image}" already present on machine')
-        self.node.event(self.pod, "Created", f"Created container {name}")
-        container_id = f"containerd://{uuid.uuid4().hex}"
-        started = now_rfc3339()
-        try:
-            await container.start()
-        except OSError as exc:  # bubblewrap itself could not be started
-            return self._terminated(name, container_id, started, 128, "StartError", str(exc))
-        self.running[name] = container
-        self.runtime.containers.add(self.namespace, self.name, name, container)
-        if self._ending(_is_sidecar(spec)):  # stopped while it was starting: it is not to run
-            await container.stop(0)
-        self._started.setdefault(name, asyncio.Event()).set()
-        self.node.event(self.pod, "Started", f"Started container {name}")
+        name, image, sidecar = spec["name"], spec.get("image", ""), _is_sidecar(spec)
+        async with self._starting:  # until its postStart hook is done, the container is not reported running
+            self.node.event(self.pod, "Pulled", f'Container image "{image}" already present on machine')
+            self.node.event(self.pod, "Created", f"Created container {name}")
+            container_id = f"containerd://{uuid.uuid4().hex}"
+            started = now_rfc3339()
+            try:
+                await container.start()
+            except OSError as exc:  # bubblewrap itself could not be started
+                return self._terminated(name, container_id, started, 128, "StartError", str(exc))
+            started_at = asyncio.get_running_loop().time()
+            self.running[name] = container
+            self.runtime.containers.add(self.namespace, self.name, name, container)
+            self.node.event(self.pod, "Started", f"Started container {name}")
+            hook_failure = None
+            if self._ending(sidecar):  # stopped while it was starting: it is not to run
+                await container.stop(0)
+            else:
+                hook_failure = await self._post_start(spec, container)
+            if hook_failure is not None:  # the container is killed, and restarts as the restartPolicy says
+                self.node.event(self.pod, "FailedPostStartHook", "PostStartHook failed", "Warning")
+                await self._kill(spec, container, self._grace(), "FailedPostStartHook")
+                self._hook_failures[name] = hook_failure
+                return self._ended(name, container, container_id, started, await container.wait())
         status = self.statuses[name]
-        run_once = not _is_sidecar(spec) and any(c["name"] == name for c in self.inits)  # a plain init container
-        readiness = None if run_once else ExecProbe.of(spec.get("readinessProbe"))
-        status.update(containerID=container_id, started=True, ready=readiness is None and not run_once,
+        run_once = not sidecar and name not in {c["name"] for c in self.mains}  # a plain init container
+        startup = None if run_once else Probe.of(STARTUP, spec.get("startupProbe"))
+        readiness = None if run_once else Probe.of(READINESS, spec.get("readinessProbe"))
+        status.update(containerID=container_id, started=startup is None,
+                      ready=startup is None and readiness is None and not run_once,
                       state={"running": {"startedAt": started}})
         self._publish()
-        probes, kills = self._probe(spec, container, readiness)
+        if startup is None:
+            self._started.setdefault(name, asyncio.Event()).set()
+        probes, kills = ([], []) if run_once else self._probe(spec, container, started_at, startup, readiness)
         try:
             code = await container.wait()
         finally:
             for probe in probes:
                 probe.cancel()
         await asyncio.gather(*kills, return_exceptions=True)
+        return self._ended(name, container, container_id, started, code)
+
+    async def _post_start(self, spec: dict, container: LocalContainer) -> str | None:
+        """Run the container's postStart hook, if it has one, unless the pod stops meanwhile; why it failed."""
+        hook = (spec.get("lifecycle") or {}).get("postStart")
+        if not hook:
+            return None
+        running = asyncio.ensure_future(run_hook(hook, container, spec, self.ip, self.ref))
+        ending = [asyncio.ensure_future(self._stopping.wait())]
+        if _is_sidecar(spec):
+            ending.append(asyncio.ensure_future(self._sidecars_end.wait()))
+        await asyncio.wait({running, *ending}, return_when=asyncio.FIRST_COMPLETED)
+        for end in ending:
+            end.cancel()
+        if not running.done():  # the pod is stopping: the container is killed anyway
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            return None
+        return running.result()
+
+    def _ended(self, name: str, container: LocalContainer, container_id: str, started: str, code: int) -> int:
+        """The container has ended with ``code``: it is no longer running; its terminated state."""
         self.running.pop(name, None)
         self.runtime.containers.discard(self.namespace, self.name, name, container)  # no exec into an ended one
         self.runtime.containers.ended(self.namespace, self.name, self.uid, name, container.view)
@@ -353,33 +426,58 @@ class LocalPod:
             return self._terminated(name, container_id, started, code, "StartError", container.start_error)
         return self._terminated(name, container_id, started, code, "Completed" if code == 0 else "Error")
 
-    def _probe(self, spec: dict, container: LocalContainer, readiness: ExecProbe | None
-               ) -> tuple[list[asyncio.Future], list[asyncio.Future]]:
-        """The readiness probe sets the container's ``ready``; a failing liveness probe stops it (then it restarts
-        as the restartPolicy says). The probes' tasks, and the stops they started."""
+    def _probe(self, spec: dict, container: LocalContainer, started_at: float, startup: Probe | None,
+               readiness: Probe | None) -> tuple[list[asyncio.Future], list[asyncio.Future]]:
+        """The container's probes (``local_probes``): the startup probe sets its ``started``, the readiness probe
+        its ``ready``; a failing startup or liveness probe kills it (then it restarts as the restartPolicy says).
+        The probes' tasks, and the kills they started."""
         name = spec["name"]
+        status = self.statuses[name]
         tasks: list[asyncio.Future] = []
         kills: list[asyncio.Future] = []
+        started = asyncio.Event()
 
-        def unhealthy(kind: str) -> Callable[[], None]:
-            return lambda: self.node.event(self.pod, "Unhealthy", f"{kind} probe failed: ", "Warning")
+        def warn(reason: str, message: str) -> None:
+            self.node.event(self.pod, reason, message, "Warning")
+
+        def probing(probe: Probe, changed: Callable[[bool], None]) -> None:
+            attempt = lambda: try_probe(probe, container, spec, self.ip)  # noqa: E731
+            tasks.append(asyncio.ensure_future(keep_probing(probe, attempt, started_at, started, warn, changed)))
+
+        def killing(probe: Probe, what: str) -> Callable[[bool], None]:
+            def changed(ok: bool) -> None:
+                if ok or self._ending(_is_sidecar(spec)):
+                    return
+                again = ", will be restarted" if _is_sidecar(spec) or self.policy != "Never" else ""
+                grace = self._grace() if probe.termination_grace is None else probe.termination_grace
+                kills.append(asyncio.ensure_future(
+                    self._kill(spec, container, grace, f"Container {name} failed {what} probe{again}")))
+            return changed
 
         def ready(ok: bool) -> None:
-            if "running" in self.statuses[name]["state"] and self.statuses[name]["ready"] != ok:
-                self.statuses[name]["ready"] = ok
+            if "running" in status["state"] and status["started"] and status["ready"] != ok:
+                status["ready"] = ok
                 self._publish()
 
-        def dead(ok: bool) -> None:
-            if not ok and not self._stopping.is_set():
-                self.node.event(self.pod, "Killing", f"Container {name} failed liveness probe, will be restarted")
-                grace = float((self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
-                kills.append(asyncio.ensure_future(container.stop(grace)))
+        if startup is None:
+            started.set()
+        else:
+            kill_on_startup_failure = killing(startup, "startup")
 
+            def on_startup(ok: bool) -> None:
+                if not ok:
+                    kill_on_startup_failure(ok)
+                elif "running" in status["state"]:
+                    status.update(started=True, ready=readiness is None)
+                    self._publish()
+                    started.set()
+                    self._started.setdefault(name, asyncio.Event()).set()
+            probing(startup, on_startup)
         if readiness is not None:
-            tasks.append(asyncio.ensure_future(keep_probing(container, readiness, unhealthy("Readiness"), ready)))
-        liveness = ExecProbe.of(spec.get("livenessProbe"))
+            probing(readiness, ready)
+        liveness = Probe.of(LIVENESS, spec.get("livenessProbe"))
         if liveness is not None:
-            tasks.append(asyncio.ensure_future(keep_probing(container, liveness, unhealthy("Liveness"), dead)))
+            probing(liveness, killing(liveness, "liveness"))
         return tasks, kills
 
     def _terminated(self, name: str, container_id: str, started: str, code: int, reason: str,
@@ -394,6 +492,11 @@ class LocalPod:
         self.statuses[name].update(ready=False, started=False,
                                    state={"waiting": {"reason": reason, "message": message}})
         self._publish()
+
+    def _grace(self) -> float:
+        """The pod's terminationGracePeriodSeconds (30 by default)."""
+        grace = (self.pod.get("spec") or {}).get("terminationGracePeriodSeconds")
+        return 30.0 if grace is None else float(grace)
 
     def _ending(self, sidecar: bool = False) -> bool:
         """Whether the pod is stopping (or, for a sidecar, its containers have ended)."""

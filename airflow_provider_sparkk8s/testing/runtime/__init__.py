@@ -18,6 +18,7 @@ from .container import (
     SIGTERM_EXIT,
     START_ERROR_EXIT,
     ExecProcess,
+    ExecResult,
     LineCallback,
     LocalContainer,
     OutputListener,
@@ -32,8 +33,8 @@ from .volumes import ObjectReader, Volume, materialise_volumes, remove_pod_volum
 
 __all__ = [
     "SIGKILL_EXIT", "SIGTERM_EXIT", "START_ERROR_EXIT", "ContainerConfigFailure", "ContainerCreateFailure",
-    "ContainerEnv", "ContainerView", "ExecProcess", "LineCallback", "LocalContainer", "Mount", "MountFailure",
-    "ObjectReader", "OutputListener", "RunningContainers", "RuntimeFailure", "Volume", "bwrap_argv", "container_argv",
-    "container_env", "expand", "kill_group", "materialise_volumes", "remove_pod_volumes", "service_link_env",
-    "volume_mounts",
+    "ContainerEnv", "ContainerView", "ExecProcess", "ExecResult", "LineCallback", "LocalContainer", "Mount",
+    "MountFailure", "ObjectReader", "OutputListener", "RunningContainers", "RuntimeFailure", "Volume", "bwrap_argv",
+    "container_argv", "container_env", "expand", "kill_group", "materialise_volumes", "remove_pod_volumes",
+    "service_link_env", "volume_mounts",
 ]

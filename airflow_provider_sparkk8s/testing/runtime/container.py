@@ -48,6 +48,13 @@ LineCallback = Callable[[str, datetime, str], None]
 OutputListener = Callable[[str, bytes], None]
 
 
+@dataclass(frozen=True)
+class ExecResult:
+    code: int | None  # None: killed when its time was up
+    stdout: bytes
+    stderr: bytes
+
+
 @dataclass
 class ExecProcess:
     process: asyncio.subprocess.Process
@@ -195,22 +202,32 @@ class LocalContainer:
             raise OSError(STOPPED_MESSAGE) from exc
         return JoinedNamespaces(pid, user)
 
-    async def probe(self, argv: Sequence[str], timeout: float) -> bool:
-        """An exec probe: whether ``argv`` exits 0 within ``timeout`` seconds (killed when it does not)."""
+    async def exec_sync(self, argv: Sequence[str], timeout: float | None = None) -> ExecResult:
+        """Run ``argv`` in the container to its end, as a runtime's ExecSync does for the kubelet's exec probes and
+        hooks: its exit code and output; killed, with no code, when it outlasts ``timeout`` seconds (or when the
+        caller is cancelled). A container that has just ended answers as runc does (exit code 126)."""
         try:
-            started = await self.exec(argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                                      stderr=asyncio.subprocess.DEVNULL)
-        except OSError:  # the container has just ended
-            return False
+            started = await self.exec(argv, stdin=asyncio.subprocess.DEVNULL)
+        except OSError:
+            return ExecResult(126, b"", STOPPED_MESSAGE.encode())
+        process = started.process
         try:
-            return await asyncio.wait_for(started.process.wait(), timeout) == 0
-        except asyncio.TimeoutError:
-            kill_group(started.process.pid)
-            await started.process.wait()
-            return False
+            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+        except (asyncio.TimeoutError, asyncio.CancelledError) as stopped:
+            kill_group(process.pid)
+            await asyncio.shield(process.wait())
+            if isinstance(stopped, asyncio.CancelledError):
+                raise
+            return ExecResult(None, b"", b"")
         finally:
-            if started.process in self._execs:  # another exec may have dropped it once ended
-                self._execs.remove(started.process)
+            if process in self._execs:  # another exec may have dropped it once ended
+                self._execs.remove(process)
+        code = process.returncode or 0
+        return ExecResult(128 - code if code < 0 else code, stdout, stderr)
+
+    async def probe(self, argv: Sequence[str], timeout: float) -> bool:
+        """Whether ``argv`` exits 0 within ``timeout`` seconds (killed when it does not)."""
+        return (await self.exec_sync(argv, timeout)).code == 0
 
     async def _read_lines(self, stream: str, reader: asyncio.StreamReader) -> None:
         pending = b""
