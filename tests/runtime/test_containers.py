@@ -198,21 +198,6 @@ def test_sigterm_handled_exits_with_the_program_code(tmp_path: Path) -> None:
     assert logs.text() == ["ready", "bye"]
 
 
-def test_a_container_stopped_as_soon_as_it_started_gets_its_sigterm(tmp_path: Path) -> None:
-    """As with a runtime, whose StartContainer returns once the program runs: a stop right after the start (a
-    kubelet killing a container whose postStart hook failed at once) SIGTERMs the program, which ends with 143,
-    rather than leaving it to the SIGKILL at the end of the grace period (137)."""
-    async def scenario() -> list[int]:
-        codes = []
-        for attempt in range(5):
-            container = local_container(pod([]), sh("c", "sleep 300"), {}, tmp_path / f"tmp{attempt}")
-            await container.start()
-            codes.append(await container.stop(grace_seconds=5))
-        return codes
-
-    assert asyncio.run(scenario()) == [143] * 5
-
-
 def test_exec_and_probe_see_the_container_files(tmp_path: Path) -> None:
     container_spec = sh("c", "echo state > /tmp/state; echo data > /vol/file; echo ready; sleep 300",
                         env=[{"name": "GREETING", "value": "hello"}],

@@ -272,7 +272,8 @@ def test_post_start_runs_in_the_container_before_it_is_reported_running(kube: Ku
 
 
 def test_a_failing_post_start_hook_kills_the_container(kube: KubeEmulator, core: CoreV1Api) -> None:
-    """A hook that exits non-zero: Warning FailedPostStartHook, the container killed (SIGTERM: 143). With
+    """A hook that exits non-zero: Warning FailedPostStartHook, the container killed (its program, a ``sleep`` as
+    PID 1, ignores the SIGTERM and gets the SIGKILL when the 2 s grace period ends: 137). With
     restartPolicy Never the pod fails; with Always the container waits with reason PostStartHookError and the
     kubelet's message before it starts again."""
     hook = {"postStart": {"exec": {"command": ["sh", "-c", "echo failing >&2; exit 3"]}}}
@@ -282,7 +283,7 @@ def test_a_failing_post_start_hook_kills_the_container(kube: KubeEmulator, core:
     done = finished(core, "hook-fails")
     assert done.status.phase == "Failed"
     terminated = done.status.container_statuses[0].state.terminated
-    assert (terminated.exit_code, terminated.reason) == (143, "Error")
+    assert (terminated.exit_code, terminated.reason) == (137, "Error")
     assert messages(kube, "hook-fails", "FailedPostStartHook") == ["PostStartHook failed"]
     assert messages(kube, "hook-fails", "Killing") == ["FailedPostStartHook"]
     assert not processes_running("sleep 4848")
