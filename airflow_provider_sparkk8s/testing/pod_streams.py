@@ -1,6 +1,6 @@
 """pods/exec, pods/attach and pods/portforward: checked as the API server checks them, then served into the
-containers that run locally (pod_exec.py, pod_portforward.py, pod_portforward_spdy.py), or refused for a simulated
-pod.
+containers that run locally (pod_exec.py, pod_exec_spdy.py, pod_portforward.py, pod_portforward_spdy.py), or
+refused for a simulated pod.
 
 The real server checks the request against the pod (pkg/registry/core/pod/strategy.go, streamLocation and
 PortForwardLocation) and then proxies it to the kubelet of the pod's node. The checks are the real ones, with
@@ -17,9 +17,12 @@ is the one a real server gives when the node's kubelet cannot be reached: a 500 
 `error dialing backend:`; its text says why. kubectl reads the Status from the failed websocket handshake, falls
 back to SPDY, and prints it from that answer (`Error from server ...`, exit code 1).
 
-Exec and attach are served over websockets only: kubectl 1.32 uses them for exec, attach and cp
-(v5.channel.k8s.io), and the python clients do (v4 and v5); a SPDY upgrade gets a 400 that says so. Port-forward
-is served over every transport a client uses: the websocket protocol ``v4.channel.k8s.io`` (the python clients),
+Exec and attach are served over websockets (``v5.channel.k8s.io`` for kubectl 1.32's exec, attach and cp, v4
+and v5 for the python clients) and over an HTTP upgrade to ``SPDY/3.1`` (pod_exec_spdy.py: protocols
+``v4.channel.k8s.io`` down to ``channel.k8s.io``), which kubectl falls back to when the websocket upgrade is
+refused (RBAC: a websocket GET needs create as well as get, see rbac.py) and uses at once with
+``KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false``; a request that upgrades to neither gets a 400 that says what is
+served. Port-forward is served over every transport a client uses: the websocket protocol ``v4.channel.k8s.io`` (the python clients),
 SPDY tunnelled in a websocket (``SPDY/3.1+portforward.k8s.io``, kubectl 1.32's first choice), and an HTTP
 upgrade to ``SPDY/3.1`` with ``X-Stream-Protocol-Version: portforward.k8s.io`` (kubectl's fallback, and its way
 with ``KUBECTL_PORT_FORWARD_WEBSOCKETS=false``).
