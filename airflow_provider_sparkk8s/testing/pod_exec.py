@@ -167,13 +167,14 @@ async def _accept(request: web.Request, options: StreamOptions) -> Channels:
 
 
 def _outcome(channels: ClientStreams, command: Sequence[str], code: int) -> bytes:
+    """The Status the kubelet writes (before v4 its message alone, and nothing on success)."""
+    message = f"command terminated with non-zero exit code: error executing command [{' '.join(command)}], " \
+              f"exit code {code}"
     if not channels.status_as_json:
-        return b"" if code == 0 else f"command terminated with non-zero exit code: {code}".encode()
+        return b"" if code == 0 else message.encode()
     if code == 0:
         return json.dumps({"metadata": {}, "status": "Success"}).encode()
-    cause = f"error executing command [{' '.join(command)}], exit code {code}"
-    return json.dumps({"metadata": {}, "status": "Failure",
-                       "message": f"command terminated with non-zero exit code: {cause}",
+    return json.dumps({"metadata": {}, "status": "Failure", "message": message,
                        "reason": "NonZeroExitCode",
                        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]}}).encode()
 

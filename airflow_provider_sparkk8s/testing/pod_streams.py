@@ -22,10 +22,10 @@ and v5 for the python clients) and over an HTTP upgrade to ``SPDY/3.1`` (pod_exe
 ``v4.channel.k8s.io`` down to ``channel.k8s.io``), which kubectl falls back to when the websocket upgrade is
 refused (RBAC: a websocket GET needs create as well as get, see rbac.py) and uses at once with
 ``KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false``; a request that upgrades to neither gets a 400 that says what is
-served. Port-forward is served over every transport a client uses: the websocket protocol ``v4.channel.k8s.io`` (the python clients),
-SPDY tunnelled in a websocket (``SPDY/3.1+portforward.k8s.io``, kubectl 1.32's first choice), and an HTTP
-upgrade to ``SPDY/3.1`` with ``X-Stream-Protocol-Version: portforward.k8s.io`` (kubectl's fallback, and its way
-with ``KUBECTL_PORT_FORWARD_WEBSOCKETS=false``).
+served. Port-forward is served over every transport a client uses: the websocket protocol
+``v4.channel.k8s.io`` (the python clients), SPDY tunnelled in a websocket (``SPDY/3.1+portforward.k8s.io``,
+kubectl 1.32's first choice), and an HTTP upgrade to ``SPDY/3.1`` with ``X-Stream-Protocol-Version:
+portforward.k8s.io`` (kubectl's fallback, and its way with ``KUBECTL_PORT_FORWARD_WEBSOCKETS=false``).
 """
 
 from __future__ import annotations

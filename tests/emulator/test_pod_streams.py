@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import kubernetes
 import kubernetes_asyncio
@@ -20,7 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward, stream
 from kubernetes_asyncio.stream import WsApiClient
 
-from airflow_provider_sparkk8s.testing import KubeEmulator
+from airflow_provider_sparkk8s.testing import KubeEmulator, spdy
 from airflow_provider_sparkk8s.testing.runtime import LocalContainer
 from tests.conftest import require_tool
 from tests.emulator.cluster_clients import kubectl, try_kubectl
@@ -269,6 +270,53 @@ def test_kubectl_attach_over_spdy(kube_emulator, run_locally) -> None:
     run_locally("echo", {"main": ["sh", "-c", "read line; echo got $line"]}, stdin=True)
     result = kubectl(kube_emulator, "attach", "-i", "echo", stdin="hello\n", timeout=30, env=SPDY)
     assert result.stdout == "got hello\n"
+
+
+async def spdy_exec(kube: KubeEmulator, query: str, protocols: list[str], frames: list[spdy.Frame],
+                    until: Callable[[list[spdy.Frame]], bool]) -> tuple[str, list[spdy.Frame]]:
+    """A SPDY upgrade of exec into the pod box as an older client makes it: the answer's head, then the frames
+    received (after sending ``frames``) until ``until`` holds or the connection ends."""
+    address = urlsplit(kube.url)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    offers = "".join(f"X-Stream-Protocol-Version: {protocol}\r\n" for protocol in protocols)
+    writer.write(f"POST /api/v1/namespaces/default/pods/box/exec?{query} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                 f"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n{offers}\r\n".encode())
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)).decode()
+    received: list[spdy.Frame] = []
+    if head.startswith("HTTP/1.1 101"):
+        encoder, decoder = spdy.FrameEncoder(), spdy.FrameDecoder()
+        for frame in frames:
+            writer.write(encoder.encode(frame))
+        while not until(received) and (chunk := await asyncio.wait_for(reader.read(65536), 30)):
+            received += decoder.feed(chunk)
+    else:
+        head += (await asyncio.wait_for(reader.read(65536), 30)).decode()
+    writer.close()
+    return head, received
+
+
+def test_older_spdy_protocols_and_the_kubelets_negotiation(kube_emulator, run_locally) -> None:
+    """httpstream.Handshake picks the first protocol the client offers that the kubelet serves and names it in the
+    101; v2 writes the error's text on the error stream (no Status), and no resize stream. Nothing in common is a
+    403 that lists both sides."""
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    query = "command=sh&command=-c&command=cat+/tmp/state;+exit+2&stdout=1"
+    head, frames = asyncio.run(spdy_exec(
+        kube_emulator, query, ["v9.channel.k8s.io", "v2.channel.k8s.io", "v4.channel.k8s.io"],
+        [spdy.SynStream(1, {"streamtype": "error"}), spdy.SynStream(3, {"streamtype": "stdout"})],
+        until=lambda got: spdy.DataFrame(1, b"", fin=True) in got))
+    assert "\r\nX-Stream-Protocol-Version: v2.channel.k8s.io\r\n" in head
+    assert [f.stream_id for f in frames if isinstance(f, spdy.SynReply)] == [1, 3]
+    output = {stream: b"".join(f.data for f in frames if isinstance(f, spdy.DataFrame) and f.stream_id == stream)
+              for stream in (1, 3)}
+    assert output == {3: b"ready\n", 1: b"command terminated with non-zero exit code: error executing command "
+                                         b"[sh -c cat /tmp/state; exit 2], exit code 2"}
+
+    refused, _ = asyncio.run(spdy_exec(kube_emulator, query, ["v9.channel.k8s.io"], [], until=bool))
+    assert refused.startswith("HTTP/1.1 403")
+    assert refused.endswith("unable to upgrade: protocol negotiation failed: client supports [v9.channel.k8s.io]; "
+                            "server supports [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io "
+                            "channel.k8s.io]")
 
 
 # ---------------------------------------------------------------------------------------------------------- RBAC
