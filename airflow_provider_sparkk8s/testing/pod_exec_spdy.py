@@ -104,9 +104,11 @@ class RemoteCommandConnection(SpdyConnection):
         try:
             await asyncio.wait_for(self._complete.wait(), STREAM_CREATION_TIMEOUT)
         except TimeoutError:
-            self.end()  # kubelet: "timed out waiting for client to create streams", the connection closed
-            return
-        await self._serve(_SpdyStreams(self))
+            return  # kubelet: "timed out waiting for client to create streams", and the connection is closed
+        else:
+            await self._serve(_SpdyStreams(self))
+        finally:
+            self.end()  # whatever happened, the connection ends with the command
 
     async def _read_stdin(self, stream: Stream) -> None:
         while (chunk := await stream.inbound.get()) is not None:

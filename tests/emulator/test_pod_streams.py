@@ -242,11 +242,15 @@ def test_kubectl_exec_over_spdy_with_stdin_and_a_non_zero_exit(kube_emulator, ru
     assert exec_transports(kube_emulator) == [("POST", 101)]
 
 
+# kubectl writes the size once the streams are there, while the command starts: the command waits for it.
+AWAIT_SIZE = 'i=0; while [ "$(stty size)" = "0 0" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; '
+
+
 def test_kubectl_exec_over_spdy_on_a_terminal_with_its_size(kube_emulator, run_locally) -> None:
     """With -t kubectl opens a resize stream (no stderr) and writes its terminal's size there as JSON."""
     run_locally("box", {"main": SLEEPER}, ready="state")
     command = shlex.join([require_tool("kubectl"), "--kubeconfig", str(kube_emulator.kubeconfig_path), "exec", "-it",
-                          "box", "--", "sh", "-c", "tty; stty size; exit 4"])
+                          "box", "--", "sh", "-c", "tty; " + AWAIT_SIZE + "stty size; exit 4"])
     result = subprocess.run([require_tool("script"), "-qec", f"stty rows 30 cols 100; {command}", "/dev/null"],
                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
                             env={**os.environ, **SPDY})
