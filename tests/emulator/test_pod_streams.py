@@ -333,9 +333,9 @@ def secured(kube_emulator_factory, tmp_path: Path) -> Iterator[tuple[KubeEmulato
 
 
 def account(kube: KubeEmulator, tmp_path: Path, name: str, exec_verbs: list[str] | None = None,
-            cluster_role: str = "") -> Path:
-    """A ServiceAccount that may get pods and do ``exec_verbs`` on pods/exec (or has ``cluster_role`` in the
-    namespace); its kubeconfig."""
+            cluster_role: str = "", subresource: str = "exec") -> Path:
+    """A ServiceAccount that may get pods and do ``exec_verbs`` on pods/``subresource`` (or has ``cluster_role``
+    in the namespace); its kubeconfig."""
     rbac = "rbac.authorization.k8s.io"
     role = {"kind": "ClusterRole", "name": cluster_role} if cluster_role else {"kind": "Role", "name": name}
     kube.apply([
@@ -343,7 +343,7 @@ def account(kube: KubeEmulator, tmp_path: Path, name: str, exec_verbs: list[str]
         *([] if cluster_role else [{
             "apiVersion": f"{rbac}/v1", "kind": "Role", "metadata": {"name": name, "namespace": "default"},
             "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
-                      {"apiGroups": [""], "resources": ["pods/exec"], "verbs": exec_verbs}]}]),
+                      {"apiGroups": [""], "resources": [f"pods/{subresource}"], "verbs": exec_verbs}]}]),
         {"apiVersion": f"{rbac}/v1", "kind": "RoleBinding", "metadata": {"name": name, "namespace": "default"},
          "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": "default"}],
          "roleRef": {"apiGroup": rbac, **role}},
@@ -380,3 +380,16 @@ def test_the_edit_role_execs_over_a_websocket(secured, tmp_path: Path) -> None:
     result = try_kubectl(kube, "exec", "box", "--", "cat", "/tmp/state", kubeconfig=editor)
     assert (result.returncode, result.stdout) == (0, "ready\n"), result.stderr
     assert exec_transports(kube) == [("GET", 101)]
+
+
+def test_port_forward_with_get_alone_is_forbidden_naming_create(secured, tmp_path: Path) -> None:
+    """The same rule for pods/portforward: kubectl's websocket tunnel (a GET) needs create too, and its SPDY
+    fallback (a POST) is refused create, which kubectl prints before it exits 1."""
+    kube, run = secured
+    run("box", {"main": SLEEPER}, ready="state")
+    getter = account(kube, tmp_path, "forwarder", ["get"], subresource="portforward")
+    denied = try_kubectl(kube, "port-forward", "pod/box", ":8080", kubeconfig=getter, timeout=30)
+    assert denied.returncode == 1
+    assert denied.stderr == ('error: error upgrading connection: pods "box" is forbidden: User '
+                             '"system:serviceaccount:default:forwarder" cannot create resource "pods/portforward" in '
+                             'API group "" in the namespace "default"\n')
