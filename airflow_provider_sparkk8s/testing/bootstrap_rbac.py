@@ -8,6 +8,10 @@ aggregationRule: their rules are those of the ClusterRoles their selectors match
 controller (controllers/clusterrole_aggregation.py) fills in. The per-controller roles (``system:controller:*``),
 those of the node, scheduler and kube-proxy, and the namespaced bootstrap Roles are left out: nothing the emulator
 runs authenticates as them.
+
+``edit`` (and so ``admin``) grants get, list, watch and the write verbs on ``pods/exec``, ``pods/attach`` and
+``pods/portforward``, as 1.32's aggregate-to-edit does: both verbs a websocket upgrade of them needs (get, and
+create since 1.31), and create for their SPDY upgrades.
 """
 
 from __future__ import annotations

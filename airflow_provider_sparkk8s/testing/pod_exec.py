@@ -22,11 +22,12 @@ import struct
 import termios
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
 from .runtime import ExecProcess, LocalContainer, kill_group
-from .stream_channels import CLOSE_SIGNAL, EXEC_PROTOCOLS, Channels
+from .stream_channels import CLOSE_SIGNAL, EXEC_PROTOCOLS, Channels, Message
 
 STDIN, STDOUT, STDERR, ERROR, RESIZE = range(5)
 _CHUNK = 65536
@@ -47,15 +48,43 @@ class StreamOptions:
         return cls(flag("stdin"), flag("stdout"), flag("stderr") and not flag("tty"), flag("tty"))
 
 
+class ClientStreams(Protocol):
+    """The client's side of an exec or attach, read and written as channels: a websocket (``Channels``), or the
+    streams of a SPDY connection (pod_exec_spdy.py). Closing stdin is the message ``CLOSE_SIGNAL``, ``STDIN``."""
+
+    @property
+    def status_as_json(self) -> bool: ...
+
+    async def send(self, channel: int, data: bytes) -> None: ...
+
+    async def receive(self) -> Message | None: ...
+
+    async def close(self) -> None: ...
+
+
 async def serve_exec(request: web.Request, container: LocalContainer, command: Sequence[str],
                      options: StreamOptions) -> web.WebSocketResponse:
     channels = await _accept(request, options)
+    await run_exec(channels, container, command, options)
+    return channels.ws
+
+
+async def serve_attach(request: web.Request, container: LocalContainer,
+                       options: StreamOptions) -> web.WebSocketResponse:
+    channels = await _accept(request, options)
+    await run_attach(channels, container, options)
+    return channels.ws
+
+
+async def run_exec(channels: ClientStreams, container: LocalContainer, command: Sequence[str],
+                   options: StreamOptions) -> None:
+    """The command, its streams copied from and to the client's until it ends; then its outcome, and the end."""
     try:
         started = await _start(container, command, options)
     except OSError as exc:  # bubblewrap could not be started: what a runtime's failure looks like to the client
         await channels.send(ERROR, _internal_error(channels, f"error executing command in container: {exc}"))
         await channels.close()
-        return channels.ws
+        return
     terminal = _Terminal(started.terminal) if started.terminal is not None else None
     try:
         outputs = _exec_outputs(channels, started, terminal)
@@ -75,13 +104,10 @@ async def serve_exec(request: web.Request, container: LocalContainer, command: S
         if terminal:
             terminal.close()
     await channels.close()
-    return channels.ws
 
 
-async def serve_attach(request: web.Request, container: LocalContainer,
-                       options: StreamOptions) -> web.WebSocketResponse:
+async def run_attach(channels: ClientStreams, container: LocalContainer, options: StreamOptions) -> None:
     """The running program's output from now on, and its stdin when the container has one; ends with it."""
-    channels = await _accept(request, options)
     output: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
     stop_listening = container.listen(lambda stream, chunk: output.put_nowait((stream, chunk)))
     # With a terminal there is one output stream, as on a container's own terminal.
@@ -114,7 +140,6 @@ async def serve_attach(request: web.Request, container: LocalContainer,
         for task in (forwarding, client, ended):
             task.cancel()
     await channels.close()
-    return channels.ws
 
 
 async def _start(container: LocalContainer, command: Sequence[str], options: StreamOptions) -> ExecProcess:
@@ -126,7 +151,7 @@ async def _start(container: LocalContainer, command: Sequence[str], options: Str
                                 stderr=pipe if options.stderr else devnull)
 
 
-def _internal_error(channels: Channels, message: str) -> bytes:
+def _internal_error(channels: ClientStreams, message: str) -> bytes:
     if not channels.status_as_json:
         return message.encode()
     return json.dumps({"metadata": {}, "status": "Failure", "message": f"Internal error occurred: {message}",
@@ -141,19 +166,20 @@ async def _accept(request: web.Request, options: StreamOptions) -> Channels:
     return channels
 
 
-def _outcome(channels: Channels, command: Sequence[str], code: int) -> bytes:
+def _outcome(channels: ClientStreams, command: Sequence[str], code: int) -> bytes:
+    """The Status the kubelet writes (before v4 its message alone, and nothing on success)."""
+    message = f"command terminated with non-zero exit code: error executing command [{' '.join(command)}], " \
+              f"exit code {code}"
     if not channels.status_as_json:
-        return b"" if code == 0 else f"command terminated with non-zero exit code: {code}".encode()
+        return b"" if code == 0 else message.encode()
     if code == 0:
         return json.dumps({"metadata": {}, "status": "Success"}).encode()
-    cause = f"error executing command [{' '.join(command)}], exit code {code}"
-    return json.dumps({"metadata": {}, "status": "Failure",
-                       "message": f"command terminated with non-zero exit code: {cause}",
+    return json.dumps({"metadata": {}, "status": "Failure", "message": message,
                        "reason": "NonZeroExitCode",
                        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]}}).encode()
 
 
-async def _read_client(channels: Channels, stdin: Callable[[bytes], Awaitable[None]],
+async def _read_client(channels: ClientStreams, stdin: Callable[[bytes], Awaitable[None]],
                        close_stdin: Callable[[], Awaitable[None]],
                        resize: Callable[[bytes], None] | None) -> None:
     """What the client sends, until it goes away."""
@@ -166,7 +192,7 @@ async def _read_client(channels: Channels, stdin: Callable[[bytes], Awaitable[No
             await close_stdin()
 
 
-def _exec_outputs(channels: Channels, started: ExecProcess, terminal: _Terminal | None) -> list[asyncio.Future]:
+def _exec_outputs(channels: ClientStreams, started: ExecProcess, terminal: _Terminal | None) -> list[asyncio.Future]:
     async def pump(reader: asyncio.StreamReader, channel: int) -> None:
         while chunk := await reader.read(_CHUNK):
             await channels.send(channel, chunk)

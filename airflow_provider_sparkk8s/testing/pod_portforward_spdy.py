@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
 
-from . import spdy
+from . import spdy_connection
 from .pod_portforward import dial_error, local_address
+from .spdy_connection import Receive, Send, SpdyConnection, Stream
 
 PROTOCOL = "portforward.k8s.io"
 TUNNEL_PROTOCOL = "SPDY/3.1+" + PROTOCOL  # client-go's WebsocketsSPDYTunnelingPrefix + the protocol
@@ -34,97 +34,49 @@ STREAM_CREATION_TIMEOUT = 30.0  # the kubelet's default
 CLOSE_GRACE = 1.0  # containerd: after one direction ends, the other has one second
 _CHUNK = 65536
 
-Receive = Callable[[], Awaitable[bytes | None]]
-Send = Callable[[bytes], Awaitable[None]]
-
-
-@dataclass
-class _Stream:
-    stream_id: int
-    headers: dict[str, str]
-    inbound: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)  # None: the client's FIN
-    fin_sent: bool = False
-
 
 @dataclass
 class _Pair:
     request_id: str
-    error: _Stream | None = None
-    data: _Stream | None = None
+    error: Stream | None = None
+    data: Stream | None = None
     task: asyncio.Task | None = None
     timer: asyncio.TimerHandle | None = None
 
 
-class PortForwardSession:
-    """One SPDY connection: its frames come from ``receive`` (None at its end) and go out with ``send``."""
+class PortForwardSession(SpdyConnection):
+    """One SPDY connection of port-forward: its streams come in pairs, one pair per connection to the pod."""
 
     def __init__(self, pod: dict, receive: Receive, send: Send) -> None:
+        super().__init__(receive, send)
         self._pod = pod
         self._host = local_address((pod.get("status") or {}).get("podIP"))
-        self._receive, self._send_bytes = receive, send
-        self._decoder, self._encoder = spdy.FrameDecoder(), spdy.FrameEncoder()
-        self._send_lock = asyncio.Lock()  # the header zlib stream is in the order the frames go out
-        self._streams: dict[int, _Stream] = {}
         self._pairs: dict[str, _Pair] = {}
-        self._last_stream_id = 0
 
-    async def run(self) -> None:
-        try:
-            while (chunk := await self._receive()) is not None:
-                for frame in self._decoder.feed(chunk):
-                    if isinstance(frame, spdy.GoAway):
-                        return
-                    await self._handle(frame)
-        except spdy.ProtocolError:
-            with contextlib.suppress(ConnectionError):
-                await self._send(spdy.GoAway(self._last_stream_id, spdy.GOAWAY_PROTOCOL_ERROR))
-        except ConnectionError:
-            pass  # the client is gone
-        finally:
-            forwarding = [pair.task for pair in self._pairs.values() if pair.task is not None]
-            for pair in list(self._pairs.values()):
-                self._drop(pair)
-            await asyncio.gather(*forwarding, return_exceptions=True)  # every socket to the pod is closed
+    def accepts(self, headers: dict[str, str]) -> bool:
+        """The kubelet's checks (httpStreamReceived): a port in 1..65535 and a stream type error or data."""
+        port = headers.get("port", "")
+        return port.isdigit() and 0 < int(port) < 65536 and headers.get("streamtype") in ("error", "data")
 
-    async def _handle(self, frame: spdy.Frame) -> None:
-        if isinstance(frame, spdy.SynStream):
-            await self._open(frame)
-        elif isinstance(frame, spdy.DataFrame):
-            stream = self._streams.get(frame.stream_id)
-            if stream is not None:
-                if frame.data:
-                    stream.inbound.put_nowait(frame.data)
-                if frame.fin:
-                    stream.inbound.put_nowait(None)
-        elif isinstance(frame, spdy.Ping):
-            await self._send(frame)  # the client's ping, echoed
-        elif isinstance(frame, spdy.RstStream):
-            stream = self._streams.get(frame.stream_id)
-            pair = self._pairs.get(_request_id(stream)) if stream else None
-            if pair is not None:
-                self._drop(pair)
-        # SETTINGS, WINDOW_UPDATE, HEADERS: nothing to do (no flow control, as in spdystream).
+    def reset(self, stream: Stream) -> None:
+        pair = self._pairs.get(_request_id(stream))
+        if pair is not None:
+            self._drop(pair)
 
-    async def _open(self, frame: spdy.SynStream) -> None:
-        if frame.stream_id in self._streams:
-            await self._send(spdy.RstStream(frame.stream_id, spdy.STREAM_IN_USE))
-            return
-        self._last_stream_id = max(self._last_stream_id, frame.stream_id)
-        stream = _Stream(frame.stream_id, frame.headers)
-        if not _valid(frame.headers):
-            await self._send(spdy.RstStream(frame.stream_id, spdy.CANCEL))  # what spdystream's Reset sends
-            return
-        self._streams[frame.stream_id] = stream
-        await self._send(spdy.SynReply(frame.stream_id))
-        if frame.fin:
-            stream.inbound.put_nowait(None)
+    async def finish(self) -> None:
+        forwarding = [pair.task for pair in self._pairs.values() if pair.task is not None]
+        for pair in list(self._pairs.values()):
+            self._drop(pair)
+        await asyncio.gather(*forwarding, return_exceptions=True)  # every socket to the pod is closed
+
+    async def opened(self, stream: Stream) -> None:
         request_id = _request_id(stream)
         pair = self._pairs.setdefault(request_id, _Pair(request_id))
-        kind = frame.headers["streamtype"]
+        kind = stream.headers["streamtype"]
         if getattr(pair, kind) is not None:  # the kubelet's words; the stream stays unused
             if pair.error is not None:
                 message = f"error processing stream for request {request_id}: {kind} stream already assigned"
-                await self._send_data(pair.error, message.encode())
+                await self.send_data(pair.error, message.encode())
             return
         setattr(pair, kind, stream)
         if pair.error is not None and pair.data is not None:
@@ -139,25 +91,25 @@ class PortForwardSession:
         with contextlib.suppress(ConnectionError):
             if pair.error is not None:
                 message = f"(conn={id(self):#x}, request={pair.request_id}) timed out waiting for streams"
-                await self._send_data(pair.error, message.encode())
+                await self.send_data(pair.error, message.encode())
             await self._close_streams(pair)
         self._drop(pair)
 
-    async def _forward(self, pair: _Pair, error: _Stream, data: _Stream) -> None:
+    async def _forward(self, pair: _Pair, error: Stream, data: Stream) -> None:
         port = int(data.headers["port"])
         try:
             with contextlib.suppress(ConnectionError):  # the client is gone
                 try:
                     reader, writer = await asyncio.open_connection(self._host, port)
                 except OSError as exc:
-                    await self._send_data(error, dial_error(self._pod, self._host, port, exc).encode())
+                    await self.send_data(error, dial_error(self._pod, self._host, port, exc).encode())
                 else:
                     await self._copy(pair, data, reader, writer)
                 await self._close_streams(pair)
         finally:
             self._forget(pair)
 
-    async def _copy(self, pair: _Pair, data: _Stream, reader: asyncio.StreamReader,
+    async def _copy(self, pair: _Pair, data: Stream, reader: asyncio.StreamReader,
                     writer: asyncio.StreamWriter) -> None:
         """Both ways until one ends, then the other for at most the grace; the socket is closed after."""
         to_client = asyncio.ensure_future(self._pod_to_client(reader, pair))
@@ -175,29 +127,20 @@ class PortForwardSession:
         assert pair.data is not None
         with contextlib.suppress(ConnectionError):
             while chunk := await reader.read(_CHUNK):
-                await self._send_data(pair.data, chunk)
+                await self.send_data(pair.data, chunk)
             await self._close_streams(pair)  # the pod's end of output; nothing can fail any more
 
     async def _close_streams(self, pair: _Pair) -> None:
         """A FIN on each stream of the pair not ended yet (kubelet: both are closed when the forwarding ends)."""
         for stream in (pair.data, pair.error):
-            if stream is not None and not stream.fin_sent:
-                stream.fin_sent = True
-                await self._send(spdy.DataFrame(stream.stream_id, b"", fin=True))
-
-    async def _send_data(self, stream: _Stream, data: bytes) -> None:
-        if not stream.fin_sent:
-            await self._send(spdy.DataFrame(stream.stream_id, data))
-
-    async def _send(self, frame: spdy.Frame) -> None:
-        async with self._send_lock:
-            await self._send_bytes(self._encoder.encode(frame))
+            if stream is not None:
+                await self.close_stream(stream)
 
     def _forget(self, pair: _Pair) -> None:
         self._pairs.pop(pair.request_id, None)
         for stream in (pair.error, pair.data):
             if stream is not None:
-                self._streams.pop(stream.stream_id, None)
+                self.streams.pop(stream.stream_id, None)
 
     def _drop(self, pair: _Pair) -> None:
         """Stop the pair's forwarding (the client reset a stream, or the connection ended): nothing more is sent."""
@@ -211,7 +154,7 @@ class PortForwardSession:
         self._forget(pair)
 
 
-async def _client_to_pod(data: _Stream, writer: asyncio.StreamWriter) -> None:
+async def _client_to_pod(data: Stream, writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(ConnectionError):
         while (chunk := await data.inbound.get()) is not None:
             writer.write(chunk)
@@ -220,13 +163,7 @@ async def _client_to_pod(data: _Stream, writer: asyncio.StreamWriter) -> None:
             writer.write_eof()  # the pod reads its end of input, and may still answer within the grace
 
 
-def _valid(headers: dict[str, str]) -> bool:
-    """The kubelet's checks (httpStreamReceived): a port in 1..65535 and a stream type error or data."""
-    port = headers.get("port", "")
-    return port.isdigit() and 0 < int(port) < 65536 and headers.get("streamtype") in ("error", "data")
-
-
-def _request_id(stream: _Stream) -> str:
+def _request_id(stream: Stream) -> str:
     """The ``requestID`` header; clients before it had none, and the kubelet pairs their streams by id."""
     request_id = stream.headers.get("requestid")
     if request_id:
@@ -240,10 +177,6 @@ def is_tunnel(request: web.Request) -> bool:
     """A websocket upgrade that offers the SPDY tunnel (kubectl offers nothing else)."""
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
     return request.headers.get("Upgrade", "").lower() == "websocket" and TUNNEL_PROTOCOL in offered
-
-
-def is_spdy_upgrade(request: web.Request) -> bool:
-    return request.headers.get("Upgrade", "").lower().startswith("spdy/3")
 
 
 async def serve_tunnel(request: web.Request, pod: dict) -> web.WebSocketResponse:
@@ -269,34 +202,7 @@ async def serve_tunnel(request: web.Request, pod: dict) -> web.WebSocketResponse
     return ws
 
 
-class _Incoming:
-    """Where aiohttp puts the connection's bytes once it is upgraded (what it feeds a websocket reader)."""
-
-    def __init__(self) -> None:
-        self.chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
-
-    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
-        self.chunks.put_nowait(bytes(data))
-        return False, b""
-
-    def feed_eof(self) -> None:
-        self.chunks.put_nowait(None)
-
-
 async def serve_upgrade(request: web.Request, pod: dict) -> web.StreamResponse:
     """SPDY on the HTTP connection itself: ``101 Switching Protocols`` to ``SPDY/3.1``, with the protocol named."""
-    response = web.StreamResponse(status=101, headers={
-        "Connection": "Upgrade", "Upgrade": "SPDY/3.1", "X-Stream-Protocol-Version": PROTOCOL})
-    response.force_close()  # the connection is SPDY's now: it ends with the session
-    incoming = _Incoming()
-    await response.prepare(request)
-    assert request.protocol is not None
-    request.protocol.set_parser(incoming)  # type: ignore[arg-type]
-
-    async def send(data: bytes) -> None:
-        if request.transport is None or request.transport.is_closing():
-            raise ConnectionResetError("the connection is closed")
-        await response.write(data)
-
-    await PortForwardSession(pod, incoming.chunks.get, send).run()
-    return response
+    return await spdy_connection.serve_upgrade(request, PROTOCOL,
+                                               lambda receive, send: PortForwardSession(pod, receive, send))

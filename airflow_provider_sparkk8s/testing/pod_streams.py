@@ -1,6 +1,6 @@
 """pods/exec, pods/attach and pods/portforward: checked as the API server checks them, then served into the
-containers that run locally (pod_exec.py, pod_portforward.py, pod_portforward_spdy.py), or refused for a simulated
-pod.
+containers that run locally (pod_exec.py, pod_exec_spdy.py, pod_portforward.py, pod_portforward_spdy.py), or
+refused for a simulated pod.
 
 The real server checks the request against the pod (pkg/registry/core/pod/strategy.go, streamLocation and
 PortForwardLocation) and then proxies it to the kubelet of the pod's node. The checks are the real ones, with
@@ -17,23 +17,27 @@ is the one a real server gives when the node's kubelet cannot be reached: a 500 
 `error dialing backend:`; its text says why. kubectl reads the Status from the failed websocket handshake, falls
 back to SPDY, and prints it from that answer (`Error from server ...`, exit code 1).
 
-Exec and attach are served over websockets only: kubectl 1.32 uses them for exec, attach and cp
-(v5.channel.k8s.io), and the python clients do (v4 and v5); a SPDY upgrade gets a 400 that says so. Port-forward
-is served over every transport a client uses: the websocket protocol ``v4.channel.k8s.io`` (the python clients),
-SPDY tunnelled in a websocket (``SPDY/3.1+portforward.k8s.io``, kubectl 1.32's first choice), and an HTTP
-upgrade to ``SPDY/3.1`` with ``X-Stream-Protocol-Version: portforward.k8s.io`` (kubectl's fallback, and its way
-with ``KUBECTL_PORT_FORWARD_WEBSOCKETS=false``).
+Exec and attach are served over websockets (``v5.channel.k8s.io`` for kubectl 1.32's exec, attach and cp, v4
+and v5 for the python clients) and over an HTTP upgrade to ``SPDY/3.1`` (pod_exec_spdy.py: protocols
+``v4.channel.k8s.io`` down to ``channel.k8s.io``), which kubectl falls back to when the websocket upgrade is
+refused (RBAC: a websocket GET needs create as well as get, see rbac.py) and uses at once with
+``KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false``; a request that upgrades to neither gets a 400 that says what is
+served. Port-forward is served over every transport a client uses: the websocket protocol
+``v4.channel.k8s.io`` (the python clients), SPDY tunnelled in a websocket (``SPDY/3.1+portforward.k8s.io``,
+kubectl 1.32's first choice), and an HTTP upgrade to ``SPDY/3.1`` with ``X-Stream-Protocol-Version:
+portforward.k8s.io`` (kubectl's fallback, and its way with ``KUBECTL_PORT_FORWARD_WEBSOCKETS=false``).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from . import errors
-from .pod_exec import StreamOptions, serve_attach, serve_exec
+from . import errors, pod_exec_spdy
+from .pod_exec import StreamOptions, run_attach, run_exec, serve_attach, serve_exec
 from .pod_portforward import requested_ports, serve_portforward
-from .pod_portforward_spdy import TUNNEL_PROTOCOL, is_spdy_upgrade, is_tunnel, serve_tunnel, serve_upgrade
+from .pod_portforward_spdy import TUNNEL_PROTOCOL, is_tunnel, serve_tunnel, serve_upgrade
 from .runtime import RunningContainers
+from .spdy_connection import is_spdy_upgrade
 from .stream_channels import EXEC_PROTOCOLS, PORTFORWARD_PROTOCOLS
 
 STREAM_SUBRESOURCES = ("exec", "attach", "portforward")
@@ -64,12 +68,18 @@ async def serve_stream(request: web.Request, containers: RunningContainers, pod:
     options = StreamOptions.from_query(query)
     if not (options.stdin or options.stdout or options.stderr):
         raise errors.bad_request("you must specify at least 1 of stdin, stdout, stderr")
-    _require_websocket(request, EXEC_PROTOCOLS)
+    command = query.getall("command", [])
+    if subresource == "exec" and not command:
+        raise errors.bad_request("you must specify at least one command for the container")
+    if is_spdy_upgrade(request):
+        if subresource == "attach":
+            return await pod_exec_spdy.serve_upgrade(request, options,
+                                                     lambda streams: run_attach(streams, running, options))
+        return await pod_exec_spdy.serve_upgrade(request, options,
+                                                 lambda streams: run_exec(streams, running, command, options))
+    _require_websocket(request, EXEC_PROTOCOLS, also=f"SPDY/3.1 upgrades ({', '.join(pod_exec_spdy.PROTOCOLS)})")
     if subresource == "attach":
         return await serve_attach(request, running, options)
-    command = query.getall("command", [])
-    if not command:
-        raise errors.bad_request("you must specify at least one command for the container")
     return await serve_exec(request, running, command, options)
 
 
@@ -97,13 +107,12 @@ def _require_host(pod: dict) -> None:
         raise errors.bad_request(f"pod {pod['metadata']['name']} does not have a host assigned")
 
 
-def _require_websocket(request: web.Request, protocols: tuple[str, ...], also: str = "") -> None:
+def _require_websocket(request: web.Request, protocols: tuple[str, ...], also: str) -> None:
     """A websocket upgrade for one of ``protocols`` (or none named); else the 400 that says what is served."""
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
     if request.headers.get("Upgrade", "").lower() != "websocket" or (offered and not set(offered) & set(protocols)):
-        served = f"websockets (subprotocols {', '.join(protocols)})"
-        raise errors.bad_request("the Kubernetes API emulator serves this subresource over "
-                                 + (f"{served}, {also}" if also else f"{served} only; SPDY is not served"))
+        raise errors.bad_request("the Kubernetes API emulator serves this subresource over websockets "
+                                 f"(subprotocols {', '.join(protocols)}) and {also}")
 
 
 def _simulated(pod: dict) -> errors.ApiError:

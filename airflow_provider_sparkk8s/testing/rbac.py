@@ -14,6 +14,10 @@ RoleBinding and ClusterRoleBinding objects in the store, with the API server's s
   ``system:discovery`` for ``system:authenticated``; ``cluster-admin`` is bound to ``system:masters``, though
   that group is allowed before any binding is read. ClusterRole rules with ``nonResourceURLs`` answer access
   reviews of paths; non-resource requests themselves (discovery, /version, ...) are served to every user.
+- A websocket upgrade of ``pods/exec``, ``pods/attach`` or ``pods/portforward`` is a GET: it needs ``get``, then
+  ``create`` too, as on a 1.31+ API server (feature AuthorizePodWebsocketUpgradeCreatePermission, on by default);
+  their SPDY upgrades are POSTs and need ``create`` only. kubectl falls back to SPDY when the websocket upgrade is
+  refused, so a role with ``create`` alone still execs, and one with ``get`` alone is told it ``cannot create``.
 - Impersonation needs the ``impersonate`` verb on users, groups, serviceaccounts, ``userextras/<key>`` and uids.
 - A denial is the API server's 403 ``Status``: ``pods "x" is forbidden: User "..." cannot get resource
   "pods/log" in API group "" in the namespace "ns"``.
@@ -38,6 +42,8 @@ FULL_ACCESS_USERS = frozenset({"admin", "system:anonymous"})
 RBAC_GROUP = "rbac.authorization.k8s.io"
 EVERYTHING = {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}
 EVERY_URL = {"verbs": ["*"], "nonResourceURLs": ["*"]}
+# A websocket upgrade (GET) of these needs create as well as get.
+WEBSOCKET_CREATE_SUBRESOURCES = ("exec", "attach", "portforward")
 
 
 @dataclass(frozen=True)
@@ -202,8 +208,10 @@ class Authorizer:
         if not allowed:
             raise forbidden(attrs, reason)
 
-    def check_request(self, user: str | UserInfo, info: RequestInfo, query: Any, content_type: str) -> None:
-        """Authorise a Kubernetes API request classified by the server (see server.Server._classify)."""
+    def check_request(self, user: str | UserInfo, info: RequestInfo, query: Any, content_type: str,
+                      websocket: bool = False) -> None:
+        """Authorise a Kubernetes API request classified by the server (see server.Server._classify);
+        ``websocket``: the request is a websocket upgrade."""
         if not self.enforced(user) or not info.resource or not info.verb:
             return
         groups = user.groups if isinstance(user, UserInfo) else ()
@@ -222,6 +230,11 @@ class Authorizer:
                 and not self._exists(attrs):
             # Server-side apply that creates the object also needs create (as a PUT that creates would).
             self.check(Attributes(user, "create", info.group, resource, "", info.namespace, name, groups))
+        if websocket and info.verb == "get" and not info.group and resource == "pods" \
+                and subresource in WEBSOCKET_CREATE_SUBRESOURCES:
+            # 1.31+ (AuthorizePodWebsocketUpgradeCreatePermission, on by default): the websocket upgrade is a GET,
+            # but what it does is what the SPDY POST does, so it also needs create, as that POST always did.
+            self.check(Attributes(user, "create", "", resource, subresource, info.namespace, name, groups))
 
     def _exists(self, attrs: Attributes) -> bool:
         for rt in self.store.registry.types.values():

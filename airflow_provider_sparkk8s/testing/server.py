@@ -20,6 +20,7 @@ from .openapi import openapi_v3_group_version, openapi_v3_index
 from .patching import json_patch, merge_patch, strategic_merge_patch
 from .pod_streams import STREAM_SUBRESOURCES, serve_stream
 from .resources import ResourceType
+from .stream_channels import is_websocket
 
 if TYPE_CHECKING:
     from .emulator import KubeEmulator
@@ -141,7 +142,7 @@ class Server:
         if request.path not in ("/healthz", "/livez", "/readyz"):
             self._authenticate(request)
             self.emu.rbac.check_request(request[IDENTITY], info, request.query,
-                                        request.headers.get("Content-Type", ""))
+                                        request.headers.get("Content-Type", ""), is_websocket(request))
         if request.path.startswith(ADMIN_PREFIX):
             return await handler(request)
         faults = self.emu.faults.take(info)

@@ -4,6 +4,7 @@ emulator's kubeconfig, or another bearer token in it), and a poll."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -21,23 +22,25 @@ from tests.conftest import require_tool
 T = TypeVar("T")
 
 
-def run_kubectl(kubeconfig: Path | str, *args: str, stdin: str | None = None, timeout: float = 60
-                ) -> subprocess.CompletedProcess[str]:
-    """`kubectl --kubeconfig KUBECONFIG ARGS`; never raises for a non-zero exit code."""
+def run_kubectl(kubeconfig: Path | str, *args: str, stdin: str | None = None, timeout: float = 60,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`kubectl --kubeconfig KUBECONFIG ARGS` (``env``: variables set for it); never raises for a non-zero exit
+    code."""
     return subprocess.run([require_tool("kubectl"), "--kubeconfig", str(kubeconfig), *args], input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **env} if env else None)
 
 
 def try_kubectl(kube: KubeEmulator, *args: str, stdin: str | None = None, kubeconfig: Path | None = None,
-                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+                timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """kubectl with the emulator's kubeconfig (or `kubeconfig`); the caller checks the exit code."""
-    return run_kubectl(kubeconfig or kube.kubeconfig_path or "", *args, stdin=stdin, timeout=timeout)
+    return run_kubectl(kubeconfig or kube.kubeconfig_path or "", *args, stdin=stdin, timeout=timeout, env=env)
 
 
-def kubectl(kube: KubeEmulator, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 60
-            ) -> subprocess.CompletedProcess[str]:
+def kubectl(kube: KubeEmulator, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 60,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """kubectl with the emulator's kubeconfig; a non-zero exit code fails the test unless check=False."""
-    result = try_kubectl(kube, *args, stdin=stdin, timeout=timeout)
+    result = try_kubectl(kube, *args, stdin=stdin, timeout=timeout, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} exited {result.returncode}: {result.stderr}")
     return result

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shlex
 import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import kubernetes
 import kubernetes_asyncio
@@ -19,7 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward, stream
 from kubernetes_asyncio.stream import WsApiClient
 
-from airflow_provider_sparkk8s.testing import KubeEmulator
+from airflow_provider_sparkk8s.testing import KubeEmulator, spdy
 from airflow_provider_sparkk8s.testing.runtime import LocalContainer
 from tests.conftest import require_tool
 from tests.emulator.cluster_clients import kubectl, try_kubectl
@@ -43,6 +45,10 @@ def the_pod(name: str, containers: dict[str, list[str]], stdin: bool = False) ->
 
 @pytest.fixture
 def run_locally(kube_emulator: KubeEmulator, tmp_path: Path) -> Iterator[RunLocally]:
+    yield from running_locally(kube_emulator, tmp_path)
+
+
+def running_locally(kube_emulator: KubeEmulator, tmp_path: Path) -> Iterator[RunLocally]:
     """Stands in for the local kubelet, which will start a pod's containers and register them itself: the pod is
     created and kept Running by the simulated kubelet, and its container (the first, unless ``only`` names
     another) is started with the local runtime in the emulator's event loop, where the kubelet will start it,
@@ -212,3 +218,178 @@ def test_exec_into_a_container_that_does_not_run_is_container_not_found(kube_emu
     assert unnamed.value.status == 400
     assert json.loads(unnamed.value.body)["message"] == (
         "a container name must be specified for pod pair, choose one of: [main side]")
+
+
+# ------------------------------------------------------------------------------------------------- over SPDY/3.1
+# kubectl's exec, attach and cp over SPDY only (a POST upgraded to SPDY/3.1, protocol v4.channel.k8s.io, one
+# stream per channel): its way before 1.30, and its fallback when the websocket upgrade is refused.
+SPDY = {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"}
+
+
+def exec_transports(kube: KubeEmulator) -> list[tuple[str, int]]:
+    """(method, status) of the exec requests the emulator served: GET 101 a websocket, POST 101 a SPDY upgrade."""
+    return [(r.method, r.status) for r in kube.requests.snapshot() if r.resource == "pods/exec"]
+
+
+def test_kubectl_exec_over_spdy_with_stdin_and_a_non_zero_exit(kube_emulator, run_locally) -> None:
+    """The kubelet answers each stream kubectl opens (error, stdin, stdout, stderr), copies stdin to the command
+    until the stream's FIN, and writes the NonZeroExitCode Status on the error stream: kubectl exits with it."""
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    result = try_kubectl(kube_emulator, "exec", "-i", "box", "--", "sh", "-c",
+                         "cat; cat /tmp/state; echo oops >&2; exit 5", stdin="one\ntwo\n", env=SPDY)
+    assert (result.returncode, result.stdout) == (5, "one\ntwo\nready\n"), result.stderr
+    assert result.stderr == "oops\ncommand terminated with exit code 5\n"
+    assert exec_transports(kube_emulator) == [("POST", 101)]
+
+
+# kubectl writes the size once the streams are there, while the command starts: the command waits for it.
+AWAIT_SIZE = 'i=0; while [ "$(stty size)" = "0 0" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; '
+
+
+def test_kubectl_exec_over_spdy_on_a_terminal_with_its_size(kube_emulator, run_locally) -> None:
+    """With -t kubectl opens a resize stream (no stderr) and writes its terminal's size there as JSON."""
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    command = shlex.join([require_tool("kubectl"), "--kubeconfig", str(kube_emulator.kubeconfig_path), "exec", "-it",
+                          "box", "--", "sh", "-c", "tty; " + AWAIT_SIZE + "stty size; exit 4"])
+    result = subprocess.run([require_tool("script"), "-qec", f"stty rows 30 cols 100; {command}", "/dev/null"],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, **SPDY})
+    assert result.returncode == 4, result.stdout
+    assert "/dev/pts/" in result.stdout and "30 100" in result.stdout
+    assert "command terminated with exit code 4" in result.stdout
+
+
+def test_kubectl_cp_over_spdy_both_ways(kube_emulator, run_locally, tmp_path: Path) -> None:
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    local = tmp_path / "local.txt"
+    local.write_text("from the host\n")
+    kubectl(kube_emulator, "cp", str(local), "box:/tmp/copied.txt", env=SPDY)
+    assert (tmp_path / "box" / "main" / "copied.txt").read_text() == "from the host\n"
+    back = tmp_path / "back.txt"
+    kubectl(kube_emulator, "cp", "box:/tmp/state", str(back), env=SPDY)
+    assert back.read_text() == "ready\n"
+
+
+def test_kubectl_attach_over_spdy(kube_emulator, run_locally) -> None:
+    run_locally("echo", {"main": ["sh", "-c", "read line; echo got $line"]}, stdin=True)
+    result = kubectl(kube_emulator, "attach", "-i", "echo", stdin="hello\n", timeout=30, env=SPDY)
+    assert result.stdout == "got hello\n"
+
+
+async def spdy_exec(kube: KubeEmulator, query: str, protocols: list[str], frames: list[spdy.Frame],
+                    until: Callable[[list[spdy.Frame]], bool]) -> tuple[str, list[spdy.Frame]]:
+    """A SPDY upgrade of exec into the pod box as an older client makes it: the answer's head, then the frames
+    received (after sending ``frames``) until ``until`` holds or the connection ends."""
+    address = urlsplit(kube.url)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    offers = "".join(f"X-Stream-Protocol-Version: {protocol}\r\n" for protocol in protocols)
+    writer.write(f"POST /api/v1/namespaces/default/pods/box/exec?{query} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                 f"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n{offers}\r\n".encode())
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)).decode()
+    received: list[spdy.Frame] = []
+    if head.startswith("HTTP/1.1 101"):
+        encoder, decoder = spdy.FrameEncoder(), spdy.FrameDecoder()
+        for frame in frames:
+            writer.write(encoder.encode(frame))
+        while not until(received) and (chunk := await asyncio.wait_for(reader.read(65536), 30)):
+            received += decoder.feed(chunk)
+    else:
+        head += (await asyncio.wait_for(reader.read(65536), 30)).decode()
+    writer.close()
+    return head, received
+
+
+def test_older_spdy_protocols_and_the_kubelets_negotiation(kube_emulator, run_locally) -> None:
+    """httpstream.Handshake picks the first protocol the client offers that the kubelet serves and names it in the
+    101; v2 writes the error's text on the error stream (no Status), and no resize stream. Nothing in common is a
+    403 that lists both sides."""
+    run_locally("box", {"main": SLEEPER}, ready="state")
+    query = "command=sh&command=-c&command=cat+/tmp/state;+exit+2&stdout=1"
+    head, frames = asyncio.run(spdy_exec(
+        kube_emulator, query, ["v9.channel.k8s.io", "v2.channel.k8s.io", "v4.channel.k8s.io"],
+        [spdy.SynStream(1, {"streamtype": "error"}), spdy.SynStream(3, {"streamtype": "stdout"})],
+        until=lambda got: spdy.DataFrame(1, b"", fin=True) in got))
+    assert "\r\nX-Stream-Protocol-Version: v2.channel.k8s.io\r\n" in head
+    assert [f.stream_id for f in frames if isinstance(f, spdy.SynReply)] == [1, 3]
+    output = {stream: b"".join(f.data for f in frames if isinstance(f, spdy.DataFrame) and f.stream_id == stream)
+              for stream in (1, 3)}
+    assert output == {3: b"ready\n", 1: b"command terminated with non-zero exit code: error executing command "
+                                         b"[sh -c cat /tmp/state; exit 2], exit code 2"}
+
+    refused, _ = asyncio.run(spdy_exec(kube_emulator, query, ["v9.channel.k8s.io"], [], until=bool))
+    assert refused.startswith("HTTP/1.1 403")
+    assert refused.endswith("unable to upgrade: protocol negotiation failed: client supports [v9.channel.k8s.io]; "
+                            "server supports [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io "
+                            "channel.k8s.io]")
+
+
+# ---------------------------------------------------------------------------------------------------------- RBAC
+@pytest.fixture
+def secured(kube_emulator_factory, tmp_path: Path) -> Iterator[tuple[KubeEmulator, RunLocally]]:
+    """An emulator that enforces RBAC on tokens, and its local pods."""
+    kube = kube_emulator_factory(tls=True, token="admin-token")
+    for run in running_locally(kube, tmp_path):
+        yield kube, run
+
+
+def account(kube: KubeEmulator, tmp_path: Path, name: str, exec_verbs: list[str] | None = None,
+            cluster_role: str = "", subresource: str = "exec") -> Path:
+    """A ServiceAccount that may get pods and do ``exec_verbs`` on pods/``subresource`` (or has ``cluster_role``
+    in the namespace); its kubeconfig."""
+    rbac = "rbac.authorization.k8s.io"
+    role = {"kind": "ClusterRole", "name": cluster_role} if cluster_role else {"kind": "Role", "name": name}
+    kube.apply([
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": "default"}},
+        *([] if cluster_role else [{
+            "apiVersion": f"{rbac}/v1", "kind": "Role", "metadata": {"name": name, "namespace": "default"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+                      {"apiGroups": [""], "resources": [f"pods/{subresource}"], "verbs": exec_verbs}]}]),
+        {"apiVersion": f"{rbac}/v1", "kind": "RoleBinding", "metadata": {"name": name, "namespace": "default"},
+         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": "default"}],
+         "roleRef": {"apiGroup": rbac, **role}},
+    ])
+    token = kube.service_account_token("default", name)
+    return kube.write_kubeconfig(tmp_path / name, "default", token=token)
+
+
+def test_exec_needs_create_and_a_websocket_upgrade_needs_get_too(secured, tmp_path: Path) -> None:
+    """As on a 1.31+ API server (AuthorizePodWebsocketUpgradeCreatePermission, on by default): kubectl's websocket
+    upgrade is a GET, authorized for get and then create; refused, kubectl falls back to the SPDY upgrade, a POST,
+    authorized for create. So create alone execs (over SPDY), get alone is refused with the create verb named."""
+    kube, run = secured
+    run("box", {"main": SLEEPER}, ready="state")
+    creator = account(kube, tmp_path, "creator", ["create"])
+    result = try_kubectl(kube, "exec", "box", "--", "sh", "-c", "cat /tmp/state; exit 3", kubeconfig=creator)
+    assert (result.returncode, result.stdout) == (3, "ready\n"), result.stderr
+    assert exec_transports(kube) == [("GET", 403), ("POST", 101)]
+
+    getter = account(kube, tmp_path, "getter", ["get"])
+    denied = try_kubectl(kube, "exec", "box", "--", "true", kubeconfig=getter)
+    assert denied.returncode == 1
+    assert denied.stderr.strip() == (
+        'Error from server (Forbidden): pods "box" is forbidden: User "system:serviceaccount:default:getter" '
+        'cannot create resource "pods/exec" in API group "" in the namespace "default"')
+
+
+def test_the_edit_role_execs_over_a_websocket(secured, tmp_path: Path) -> None:
+    """The bootstrap edit (and admin) role grants get and create on pods/exec, attach and portforward
+    (bootstrappolicy's aggregate-to-edit: read and write on them), so kubectl's websocket is allowed."""
+    kube, run = secured
+    run("box", {"main": SLEEPER}, ready="state")
+    editor = account(kube, tmp_path, "editor", cluster_role="edit")
+    result = try_kubectl(kube, "exec", "box", "--", "cat", "/tmp/state", kubeconfig=editor)
+    assert (result.returncode, result.stdout) == (0, "ready\n"), result.stderr
+    assert exec_transports(kube) == [("GET", 101)]
+
+
+def test_port_forward_with_get_alone_is_forbidden_naming_create(secured, tmp_path: Path) -> None:
+    """The same rule for pods/portforward: kubectl's websocket tunnel (a GET) needs create too, and its SPDY
+    fallback (a POST) is refused create, which kubectl prints before it exits 1."""
+    kube, run = secured
+    run("box", {"main": SLEEPER}, ready="state")
+    getter = account(kube, tmp_path, "forwarder", ["get"], subresource="portforward")
+    denied = try_kubectl(kube, "port-forward", "pod/box", ":8080", kubeconfig=getter, timeout=30)
+    assert denied.returncode == 1
+    assert denied.stderr == ('error: error upgrading connection: pods "box" is forbidden: User '
+                             '"system:serviceaccount:default:forwarder" cannot create resource "pods/portforward" in '
+                             'API group "" in the namespace "default"\n')
