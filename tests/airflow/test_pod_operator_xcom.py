@@ -85,8 +85,10 @@ def test_an_image_that_cannot_be_pulled_fails_the_task(kube: KubeEmulator,
     result = run_dag(pod_task("print('never runs')", image="example.test/unmapped:1"), imports=IMPORTS)
     assert result.states == {"produce": "failed"}
     # The operator polls once a second: it sees the pull's failure or the back-off after it, with its message.
-    pulling = {"ErrImagePull": 'failed to pull and unpack image "example.test/unmapped:1": not found',
-               "ImagePullBackOff": 'Back-off pulling image "example.test/unmapped:1"'}
+    # The waiting message is the runtime's error; from 1.32 the back-off's carries the last pull's error after it.
+    error = 'rpc error: code = NotFound desc = failed to pull and unpack image "example.test/unmapped:1": not found'
+    pulling = {"ErrImagePull": error,
+               "ImagePullBackOff": f'Back-off pulling image "example.test/unmapped:1": ErrImagePull: {error}'}
     assert any(f"Image cannot be pulled, unable to start: {reason}\n{message}" in result.output
                for reason, message in pulling.items()), result.output[-3000:]
     assert "[base] never runs" not in result.output  # no log line from the container

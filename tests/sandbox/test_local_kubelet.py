@@ -245,6 +245,16 @@ def test_an_image_the_mapping_does_not_list_cannot_be_pulled(kube: KubeEmulator,
     seen = {wait_for(lambda: reason() in ("ErrImagePull", "ImagePullBackOff") and reason(), timeout=10)}
     seen.add(wait_for(lambda: reason() in {"ErrImagePull", "ImagePullBackOff"} - seen and reason(), timeout=10))
     assert seen == {"ErrImagePull", "ImagePullBackOff"}
+
+    def waiting_message(reason: str) -> str | None:
+        statuses = core.read_namespaced_pod("unmapped", "default").status.container_statuses or []
+        waiting = statuses[0].state.waiting if statuses else None
+        return waiting.message if waiting and waiting.reason == reason else None
+    # The runtime's error; since 1.32 the back-off's message carries the last pull's error after it.
+    error = 'rpc error: code = NotFound desc = failed to pull and unpack image "example.test/nosuch:1": not found'
+    assert wait_for(lambda: waiting_message("ErrImagePull"), timeout=10) == error
+    assert wait_for(lambda: waiting_message("ImagePullBackOff"), timeout=10) == \
+        f'Back-off pulling image "example.test/nosuch:1": ErrImagePull: {error}'
     assert core.read_namespaced_pod("unmapped", "default").status.phase == "Pending"
     events = kubectl_json(kube, "get", "events", "--field-selector", "involvedObject.name=unmapped")["items"]
     failed = [e["message"] for e in events if e["reason"] == "Failed"]

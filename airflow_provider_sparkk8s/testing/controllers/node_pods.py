@@ -98,16 +98,22 @@ class NodePods:
         return True
 
     def image_pull_failed(self, pod: dict, image: str) -> str:
-        """The Events of a failed pull (a kubelet's ErrImagePull); the container's waiting message."""
+        """The Events of a failed pull (a kubelet's ErrImagePull); the container's waiting message, the runtime's
+        error itself."""
         self.event(pod, "Pulling", f'Pulling image "{image}"')
-        self.event(pod, "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound desc = '
-                                  f'failed to pull and unpack image "{image}": not found', "Warning")
+        self.event(pod, "Failed", f'Failed to pull image "{image}": {_pull_error(image)}', "Warning")
         self.event(pod, "Failed", "Error: ErrImagePull", "Warning")
-        return f'failed to pull and unpack image "{image}": not found'
+        return _pull_error(image)
 
     def image_pull_backing_off(self, pod: dict, image: str) -> str:
-        """The Events of the back-off between pulls (ImagePullBackOff); the container's waiting message."""
+        """The Events of the back-off between pulls (ImagePullBackOff); the container's waiting message, which since
+        1.32 carries the previous pull's error (as KubernetesPodOperator expects when it decides to fail fast)."""
         # The kubelet's image manager records the back-off itself as Normal; the container's error is the Warning.
         self.event(pod, "BackOff", f'Back-off pulling image "{image}"', "Normal")
         self.event(pod, "Failed", "Error: ImagePullBackOff", "Warning")
-        return f'Back-off pulling image "{image}"'
+        return f'Back-off pulling image "{image}": ErrImagePull: {_pull_error(image)}'
+
+
+def _pull_error(image: str) -> str:
+    """What containerd answers a pull of an image no registry has."""
+    return f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": not found'
