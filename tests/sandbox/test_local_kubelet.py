@@ -337,6 +337,37 @@ def test_a_sidecar_runs_beside_the_containers_and_stops_after_them(kube: KubeEmu
     assert not processes_running("echo 4646")
 
 
+def sidecar_order_pod(name: str, main_script: str, host_dir: Path) -> dict:
+    """Two sidecars and a container, each writing its name to /state/order when it gets SIGTERM."""
+    def on_term(who: str, then: str) -> list[str]:
+        return ["sh", "-c", f"trap 'echo {who} >> /state/order; exit 0' TERM; {then}"]
+    manifest = pod(name, "")
+    manifest["spec"]["terminationGracePeriodSeconds"] = 10
+    manifest["spec"]["containers"][0]["command"] = on_term("main", main_script)
+    manifest["spec"]["initContainers"] = [
+        {"name": who, "image": HOST_IMAGE, "restartPolicy": "Always",
+         "command": on_term(who, "while true; do sleep 0.1; done"),
+         "volumeMounts": [{"name": "state", "mountPath": "/state"}]} for who in ("first", "second")]
+    return state_dir(manifest, host_dir)
+
+
+def test_sidecars_stop_after_the_containers_in_reverse_order(kube: KubeEmulator, core: CoreV1Api,
+                                                            tmp_path: Path) -> None:
+    """Since Kubernetes 1.29 the kubelet stops a pod's sidecars only once its containers have ended, the last
+    sidecar first: on deletion (the containers get SIGTERM first) and when the containers end by themselves."""
+    deleted, ended = tmp_path / "deleted", tmp_path / "ended"
+    deleted.mkdir()
+    ended.mkdir()
+    create(kube, sidecar_order_pod("deleted", "while true; do sleep 0.1; done", deleted))
+    wait_for(lambda: pod_phase(core, "deleted") == "Running", timeout=20, what="the pod to run")
+    kubectl(kube, "delete", "pod", "deleted", "--wait=true", timeout=60)
+    assert (deleted / "order").read_text().split() == ["main", "second", "first"]
+
+    create(kube, sidecar_order_pod("ended", "sleep 0.5; echo main ended itself >> /state/order", ended))
+    assert finished(core, "ended").status.phase == "Succeeded"
+    assert (ended / "order").read_text().splitlines() == ["main ended itself", "second", "first"]
+
+
 def test_kubectl_exec_and_cp_reach_a_pod_the_local_kubelet_runs(kube: KubeEmulator, core: CoreV1Api,
                                                                  tmp_path: Path) -> None:
     create(kube, pod("shell", "echo ready > /tmp/state; sleep 300"))

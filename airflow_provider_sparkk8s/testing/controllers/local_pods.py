@@ -220,17 +220,34 @@ class LocalPod:
     async def _end_sidecars(self, sidecars: list[asyncio.Future]) -> None:
         """Once the containers have ended, the sidecars are stopped (and not restarted)."""
         self._sidecars_end.set()
-        await asyncio.gather(*(self._kill(c, self.running[c["name"]], self._grace()) for c in self.inits
-                               if c["name"] in self.running), return_exceptions=True)
+        if not self._stopping.is_set():  # a deletion stops them itself, after the containers (``stop``)
+            await self._kill_sidecars(self._grace())
         await asyncio.gather(*sidecars, return_exceptions=True)
 
     async def stop(self, grace: float, failure: tuple[str, str] | None = None) -> None:
         """The preStop hooks, SIGTERM, SIGKILL when ``grace`` seconds are over, and no restart: for a deletion, or
-        with ``failure`` (reason, message) for a pod past its deadline, which then ends Failed with them."""
+        with ``failure`` (reason, message) for a pod past its deadline, which then ends Failed with them. The
+        containers go first, then the sidecars (``_kill_sidecars``), all within ``grace``."""
         self.failure = self.failure or failure
         self._stopping.set()
+        began = asyncio.get_running_loop().time()
+        sidecars = {c["name"] for c in self.inits if _is_sidecar(c)}
         await asyncio.gather(*(self._kill(self.specs[name], container, grace)
-                               for name, container in list(self.running.items())), return_exceptions=True)
+                               for name, container in list(self.running.items()) if name not in sidecars),
+                             return_exceptions=True)
+        await self._kill_sidecars(grace - (asyncio.get_running_loop().time() - began) if grace > 0 else 0)
+
+    async def _kill_sidecars(self, grace: float) -> None:
+        """The sidecars that still run, one after the other in the reverse of their order in the spec, within
+        ``grace`` seconds (each gets 2 s at least), as the kubelet stops them once a pod's containers have ended
+        (Kubernetes 1.29 and later)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        for spec in reversed([c for c in self.inits if _is_sidecar(c)]):
+            container = self.running.get(spec["name"])
+            if container is not None:
+                left = max(deadline - loop.time(), MIN_GRACE) if grace > 0 else 0
+                await asyncio.gather(self._kill(spec, container, left), return_exceptions=True)
 
     async def _kill(self, spec: dict, container: LocalContainer, grace: float, message: str | None = None) -> int:
         """The kubelet's killContainer: a ``Killing`` Event with ``message``, the preStop hook within the grace
