@@ -40,11 +40,11 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig | None = None, *, workdir: str | Path | None = None,
                  console: Callable[[str], None] = lambda _: None, **emulator_options: Any) -> None:
-        self.config = config or SandboxConfig()
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="sparkk8s-sandbox-"))
+        self.config = (config or SandboxConfig()).in_sandbox(self.workdir.resolve())
         # Only a given mapping runs containers on this machine (and fails the pulls of images it does not list).
-        run_images = config.image if config is not None else None
+        run_images = self.config.image if config is not None else None
         self.emulator = KubeEmulator(workdir=self.workdir, run_images=run_images, **emulator_options)
         self.spark = LocalSpark(self.emulator, self.config, console)
         self.spark.install(self.workdir)
