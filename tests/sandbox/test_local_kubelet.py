@@ -395,8 +395,8 @@ def test_kubectl_exec_and_cp_reach_a_pod_the_local_kubelet_runs(kube: KubeEmulat
 
 def test_a_mapped_program_is_where_the_image_has_it_with_the_image_env_and_mounts(
         kube_emulator_factory: Callable[..., KubeEmulator], tmp_path: Path) -> None:
-    """In an image, a program is on the PATH for every process of the container, not only for its command: a
-    shell script calling `greet` runs the mapped stand-in, and so does `/opt/tool` by its path. The image's ENV is
+    """In an image, a program is there for every process of the container, not only for its command: a shell
+    script calling `greet` runs the mapped stand-in, and so does `/opt/tool` by its path. The image's ENV is
     the container's env below the pod's own; a mapped directory is seen at its path (the container's /tmp is its
     own, so a host directory under /tmp needs the mount)."""
     bwrap()
@@ -419,6 +419,12 @@ def test_a_mapped_program_is_where_the_image_has_it_with_the_image_env_and_mount
         "greet one from the image, data in /data\ngreet two from the image, data in /data\n"
         "greet three from the-shell, data in /data\n")
     assert (shared / "out").read_text() == "kept\n"
+    # As the container's command too, though the stand-in's host path (under /tmp here) is not in the container.
+    direct = pod("direct", "", image="tools:1")
+    direct["spec"]["containers"][0]["command"] = ["greet", "zero"]
+    create(kube, direct)
+    assert finished(core, "direct").status.phase == "Succeeded", kubectl(kube, "logs", "direct").stdout
+    assert kubectl(kube, "logs", "direct").stdout == "greet zero from the image, data in /data\n"
 
 
 def test_the_pod_env_overrides_the_image_env(kube_emulator_factory: Callable[..., KubeEmulator],

@@ -310,9 +310,10 @@ class LocalPod:
         assert mapping is not None  # the plan saw every image mapped
         env = container_env(self.pod, spec, self.runtime.api.get, self.runtime.api.list("v1", "Service"),
                             image_env=mapping.env, pod_ips=(self.ip,), host_ips=(NODE_IP,)).variables
-        argv = container_argv(spec, env, mapping.entrypoint or (), commands=mapping.commands)
-        mounts = (*volume_mounts(spec, volumes, env), *image_mounts(mapping.mounts),
-                  *program_mounts(mapping.commands, env.get("PATH", ""), mapping.rootfs))
+        programs = program_mounts(mapping.commands, env.get("PATH", ""), mapping.rootfs)
+        commands = {**mapping.commands, **{name: mount.target for name, mount in programs.items()}}
+        argv = container_argv(spec, env, mapping.entrypoint or (), commands=commands)
+        mounts = (*volume_mounts(spec, volumes, env), *image_mounts(mapping.mounts), *programs.values())
         view = ContainerView(tmp=self.dir / "tmp" / spec["name"], mounts=mounts, root=mapping.rootfs,
                              working_dir=spec.get("workingDir") or "/")
         name = spec["name"]
