@@ -7,7 +7,9 @@
 It is an emulated control plane: the API server, kubelet, spark-operator and Argo controller are the
 simulations of ``airflow_provider_sparkk8s.testing``. What is real: Spark drivers (and client-mode spark-submit
 steps) whose image and application the mapping names run ``spark-submit --master local[1]`` from pyspark on
-this machine (``local_spark.py``). Every other pod is simulated.
+this machine (``local_spark.py``), and the containers of pods whose images the mapping runs (``run: host`` or
+``rootfs``) run as processes here, each in bubblewrap namespaces (``testing/runtime``). Other pods are simulated,
+or fail to pull when the mapping does not list their image.
 """
 
 from __future__ import annotations
