@@ -7,6 +7,10 @@ ignores the SIGTERM as every namespace init does; it ends when the program does.
 group, and the PID namespace takes down whatever left the group. One difference from a cluster: the program is
 not its namespace's PID 1 (bubblewrap's init is), so a shell that would ignore SIGTERM as PID 1 stops at once.
 
+A container's processes start with every signal's default action, as a container runtime starts them, whatever the
+emulator's process ignores (started as a shell's background job, it ignores SIGINT and SIGQUIT): otherwise a
+program that traps SIGINT, as KubernetesPodOperator's XCom sidecar does, would never get it.
+
 ``--die-with-parent`` ties a container to the thread that started it (the kernel's parent-death signal follows the
 thread): start containers from the event loop's thread, which lives as long as the kubelet.
 
@@ -81,7 +85,8 @@ class LocalContainer:
         self.process = await asyncio.create_subprocess_exec(
             *bwrap_argv(self.view, self.argv, self.env, self.bwrap),
             stdin=asyncio.subprocess.PIPE if self.stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+            preexec_fn=_default_signals)
         assert self.process.stdout and self.process.stderr
         self._readers = [asyncio.ensure_future(self._read_lines("stdout", self.process.stdout)),
                          asyncio.ensure_future(self._read_lines("stderr", self.process.stderr))]
@@ -145,14 +150,14 @@ class LocalContainer:
             pipe = asyncio.subprocess.PIPE
             process = await asyncio.create_subprocess_exec(
                 *command, stdin=options.pop("stdin", pipe), stdout=options.pop("stdout", pipe),
-                stderr=options.pop("stderr", pipe), start_new_session=True, **options)
+                stderr=options.pop("stderr", pipe), start_new_session=True, preexec_fn=_default_signals, **options)
             self._execs.append(process)
             return ExecProcess(process)
         controller, terminal = pty.openpty()
         try:
             process = await asyncio.create_subprocess_exec(
                 *command, stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
-                preexec_fn=_take_terminal, **options)
+                preexec_fn=_take_terminal, **options)  # which resets the signals too
         except BaseException:
             os.close(controller)
             raise
@@ -203,8 +208,21 @@ def _start_error(message: str) -> str:
     return message
 
 
+def _default_signals() -> None:
+    """In the child: the default action for every signal the emulator's process may ignore or handle (an ignored
+    signal stays ignored across exec; SIGPIPE and SIGXFSZ are restored by subprocess itself)."""
+    for sig in _RESET_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
+_RESET_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2,
+                  signal.SIGALRM, signal.SIGCHLD)
+
+
 def _take_terminal() -> None:
-    """In the child, a session leader already: make the pty on stdin its controlling terminal."""
+    """In the child, a session leader already: reset the signals and make the pty on stdin its controlling
+    terminal."""
+    _default_signals()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
