@@ -10,8 +10,9 @@ applications named inside container images run from which local files.
       spark.ui.enabled: "false"
     images:
       - image: apache/spark:4.0.1    # exact, or a glob such as apache/spark:*
-        paths:                       # in-image directory prefix -> local directory
+        paths:                       # in-image directory (or remote URI) prefix -> local directory
           /opt/spark/examples/src/main/python/: apps/
+          hdfs://namenode:8020/jobs/: apps/jobs/
         main_classes:                # JVM main class -> a local Python stand-in
           org.apache.spark.examples.SparkPi: apps/pi.py
       - image: "alpine:*"
@@ -20,6 +21,10 @@ applications named inside container images run from which local files.
         commands:                    # in-image program -> local program (a path is relative to this file)
           python: python3
           /argosay: stand-ins/argosay
+        mounts:                      # in-container directory -> local directory (created if missing)
+          /data: $(SANDBOX_DIR)/data # $(SANDBOX_DIR): the sandbox's working directory
+        env:                         # the image's ENV (the pod's env overrides it)
+          DATA_DIR: /data
       - image: mycompany/tool:1.0
         rootfs: images/tool/         # or: a local directory is the image's root filesystem
       - image: "legacy/*"
@@ -31,16 +36,23 @@ Spark applications (its other pods are simulated).
 
 A resource maps when the pod's image matches an entry and the resource (``local://``, ``file://`` or a plain
 path) starts with one of its prefixes: the rest of the path is looked up under the local directory, and must
-exist there and stay inside it. A JVM application maps through its main class instead. Anything else (other
-images, ``s3a://``/``hdfs://`` resources, files that are not there) is not run locally: such pods follow the
-emulator's simulated rules.
+exist there and stay inside it. A prefix may also be a remote URI (``hdfs://namenode:8020/jobs/``): Spark would
+download such a resource to the driver; here the local directory stands for that storage. A JVM application maps
+through its main class instead. Anything else (other images, remote resources under no prefix, files that are not
+there) is not run locally: such pods follow the emulator's simulated rules.
+
+``env`` is the image's environment (its ENV): a container starts with it, below the pod's own ``env``, and a
+locally-run Spark application gets it too. ``mounts`` are local directories the image's containers see at the
+given paths (as if the image had them; created when missing). ``$(SANDBOX_DIR)`` in an ``env`` value or a mount's
+local directory is the sandbox's working directory: a place for data that lives as long as the sandbox, such as a
+local directory standing for HDFS.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +67,9 @@ class ConfigError(ValueError):
         self.where = where  # the keys down to the offending value, e.g. ("images", 2, "run")
 
 
-IMAGE_KEYS = {"image", "paths", "main_classes", "run", "rootfs", "entrypoint", "commands", "simulate"}
+IMAGE_KEYS = {"image", "paths", "main_classes", "run", "rootfs", "entrypoint", "commands", "env", "mounts",
+              "simulate"}
+SANDBOX_DIR = "$(SANDBOX_DIR)"  # in an image's env: the sandbox's working directory
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,8 @@ class ImageMapping:
     entrypoint: tuple[str, ...] | None = None  # the image's ENTRYPOINT
     commands: dict[str, str] = field(default_factory=dict)  # in-image program -> local program
     simulate: bool = False
+    env: dict[str, str] = field(default_factory=dict)  # the image's ENV
+    mounts: dict[str, str] = field(default_factory=dict)  # in-container directory -> local directory
 
     def matches(self, image: str) -> bool:
         return self.image == image or fnmatch.fnmatchcase(image, self.image)
@@ -137,6 +153,14 @@ class SandboxConfig:
                    spark_submit=str((base / spark_submit).resolve()) if spark_submit else None,
                    conf=conf, source=source)
 
+    def in_sandbox(self, workdir: Path) -> SandboxConfig:
+        """This mapping for a sandbox working in ``workdir``: ``$(SANDBOX_DIR)`` in the images' env and mounts is
+        that directory."""
+        def expand(values: dict[str, str]) -> dict[str, str]:
+            return {k: v.replace(SANDBOX_DIR, str(workdir)) for k, v in values.items()}
+        images = [replace(m, env=expand(m.env), mounts=expand(m.mounts)) for m in self.images]
+        return replace(self, images=images)
+
     def image(self, image: str) -> ImageMapping | None:
         """The entry for `image`: the one naming it exactly, else the first glob that matches it."""
         exact = next((m for m in self.images if m.image == image), None)
@@ -153,10 +177,10 @@ class SandboxConfig:
         if not resource:
             return "no application resource"
         in_image = _in_image_path(resource)
-        if in_image is None:
+        if in_image is None and not any(resource.startswith(prefix) for prefix in mapping.paths if "://" in prefix):
             return f"{resource} is not a local:// or file:// path in the image"
-        if in_image.endswith(".py"):
-            return self._by_path(mapping, resource, in_image)
+        if (in_image or resource).endswith(".py"):
+            return self._by_path(mapping, resource, in_image or resource)
         if main_class and main_class in mapping.main_classes:
             local = mapping.main_classes[main_class]
             if not local.is_file():
@@ -170,7 +194,8 @@ class SandboxConfig:
             if in_image != prefix and not in_image.startswith(prefix.rstrip("/") + "/"):
                 continue
             root = mapping.paths[prefix]
-            local = (root / posixpath.relpath(in_image, prefix)).resolve()
+            rest = in_image[len(prefix.rstrip("/")):].lstrip("/")
+            local = (root / posixpath.normpath(rest or ".")).resolve()
             if not local.is_relative_to(root):
                 return f"{resource} leaves the mapped directory {root}"
             if not local.is_file():
@@ -212,8 +237,14 @@ def _image_mapping(entry: Any, i: int, base: Path) -> ImageMapping:
         raise bad(f"unknown keys {', '.join(sorted(map(str, unknown)))} (known: {', '.join(sorted(IMAGE_KEYS))})")
     paths = {}
     for prefix, local in (entry.get("paths") or {}).items():
+        scheme, _, rest = str(prefix).partition("://")
+        if rest and scheme not in ("local", "file"):  # remote storage the driver would download from
+            if not scheme.isalnum() or not rest.strip("/"):
+                raise bad(f"{prefix!r} must be a URI with a host or path", "paths")
+            paths[str(prefix).rstrip("/") + "/"] = (base / str(local)).resolve()
+            continue
         if not str(prefix).startswith("/"):
-            raise bad(f"{prefix!r} must be an absolute in-image path", "paths")
+            raise bad(f"{prefix!r} must be an absolute in-image path or a remote URI", "paths")
         paths[posixpath.normpath(str(prefix))] = (base / str(local)).resolve()
     classes = {str(k): (base / str(v)).resolve() for k, v in (entry.get("main_classes") or {}).items()}
     ways = [key for key in ("run", "rootfs", "simulate") if entry.get(key) not in (None, False)]
@@ -247,12 +278,21 @@ def _image_mapping(entry: Any, i: int, base: Path) -> ImageMapping:
                 raise bad(f"{path} does not exist", "commands", program)
             local = str(path)
         commands[program] = local
-    if (commands or entrypoint is not None) and not (run or rootfs):
-        raise bad("entrypoint and commands need `run: host` or `rootfs`",
-                  "entrypoint" if entrypoint is not None else "commands")
+    env = entry.get("env") or {}
+    if not isinstance(env, dict) or not all(isinstance(k, str) and k and isinstance(v, (str, int, float))
+                                            for k, v in env.items()):
+        raise bad("must map variable names to values", "env")
+    mounts = {}
+    for target, local in (entry.get("mounts") or {}).items():
+        if not isinstance(target, str) or not target.startswith("/") or not isinstance(local, str) or not local:
+            raise bad(f"{target!r}: {local!r} must map an absolute in-container path to a local directory", "mounts")
+        mounts[posixpath.normpath(target)] = local if local.startswith(SANDBOX_DIR) else str((base / local).resolve())
+    if (commands or mounts or entrypoint is not None) and not (run or rootfs):
+        key = "entrypoint" if entrypoint is not None else "commands" if commands else "mounts"
+        raise bad("entrypoint, commands and mounts need `run: host` or `rootfs`", key)
     return ImageMapping(str(entry["image"]), paths, classes, run=run, rootfs=rootfs,
                         entrypoint=tuple(entrypoint) if entrypoint is not None else None, commands=commands,
-                        simulate=simulate)
+                        simulate=simulate, env={k: str(v) for k, v in env.items()}, mounts=mounts)
 
 
 def _in_image_path(resource: str) -> str | None:

@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-DEFAULT_KEY_PATTERNS = (r"Pi is roughly [0-9.]+", r"my-spark-app: .*")
+DEFAULT_KEY_PATTERNS = (r"Pi is roughly [0-9.]+", r"my-spark-app: .*", r"spark-etl \w+: .*")
 _TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -308,6 +308,8 @@ def _key_output(text: str, xcom: Any, patterns: list[re.Pattern]) -> str:
             parts.append(f"driver {xcom['driver_pod']} {xcom['state']}")
         elif "eventTime" in xcom:
             parts.append(f"calendar event {xcom['eventTime']}")
+        elif xcom and all(isinstance(v, (str, int, float)) for v in xcom.values()):  # a step's key=value output
+            parts.append("XCom " + ", ".join(f"{k}={v}" for k, v in xcom.items()))
     if not parts:
         # A failure: the exception a traceback ends with, else the last error message.
         raised = [message for level, message in lines if not level and _RAISED.match(message)]

@@ -188,8 +188,11 @@ class LocalSpark:
         app = self.config.resolve(image, resource, main_class)
         if isinstance(app, str):
             return app
-        env = {str(e["name"]): str(e["value"]) for e in container.get("env") or []
-               if "value" in e and e.get("name") and not str(e["name"]).startswith(_CONTAINER_ONLY_ENV)}
+        entry = self.config.image(image)
+        pod_env = {str(e["name"]): str(e["value"]) for e in container.get("env") or []
+                   if "value" in e and e.get("name")}
+        env = {name: value for name, value in {**(entry.env if entry else {}), **pod_env}.items()
+               if not name.startswith(_CONTAINER_ONLY_ENV)}  # the image's ENV, then the pod's, as in a container
         return Plan(kind, app, name, list(app_args), env)
 
     def claims(self, pod: dict) -> bool:

@@ -7,7 +7,9 @@
 It is an emulated control plane: the API server, kubelet, spark-operator and Argo controller are the
 simulations of ``airflow_provider_sparkk8s.testing``. What is real: Spark drivers (and client-mode spark-submit
 steps) whose image and application the mapping names run ``spark-submit --master local[1]`` from pyspark on
-this machine (``local_spark.py``). Every other pod is simulated.
+this machine (``local_spark.py``), and the containers of pods whose images the mapping runs (``run: host`` or
+``rootfs``) run as processes here, each in bubblewrap namespaces (``testing/runtime``). Other pods are simulated,
+or fail to pull when the mapping does not list their image.
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig | None = None, *, workdir: str | Path | None = None,
                  console: Callable[[str], None] = lambda _: None, **emulator_options: Any) -> None:
-        self.config = config or SandboxConfig()
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="sparkk8s-sandbox-"))
+        self.config = (config or SandboxConfig()).in_sandbox(self.workdir.resolve())
         # Only a given mapping runs containers on this machine (and fails the pulls of images it does not list).
-        run_images = config.image if config is not None else None
+        run_images = self.config.image if config is not None else None
         self.emulator = KubeEmulator(workdir=self.workdir, run_images=run_images, **emulator_options)
         self.spark = LocalSpark(self.emulator, self.config, console)
         self.spark.install(self.workdir)

@@ -238,3 +238,36 @@ def test_exec_with_a_terminal(tmp_path: Path) -> None:
         return output
 
     assert asyncio.run(scenario()).strip() == b"on-a-terminal"
+
+
+def test_a_container_starts_with_default_signal_actions_whatever_the_emulator_ignores(tmp_path: Path) -> None:
+    """A container runtime starts a container's processes (and an exec's) with every signal's default action. An
+    emulator started as a background job of a shell ignores SIGINT and SIGQUIT; a container must not inherit that,
+    or KubernetesPodOperator's XCom sidecar (`trap "exit 0" INT`) would never end on the operator's `kill -2`."""
+    import signal
+
+    the_pod = pod([])
+    script = sh("main", 'trap "echo got INT; exit 0" INT; echo ready; while true; do sleep 0.1; done')
+    logs = Logs()
+
+    async def scenario() -> tuple[int, str]:
+        container = local_container(the_pod, script, {}, tmp_path, logs=logs)
+        await container.start()
+        deadline = time.monotonic() + 20
+        while "ready" not in logs.text() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        probe = await container.exec(["sh", "-c", "grep SigIgn /proc/self/status"])
+        ignored, _ = await probe.process.communicate()
+        for pid in descendants(container.pid or 0):  # SIGINT to the container's shell, as `kill -2` would send it
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if cmdline.read().startswith(b"sh\0-c\0trap"):
+                    os.kill(pid, signal.SIGINT)
+        return await asyncio.wait_for(container.wait(), 20), ignored.decode()
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code, ignored = asyncio.run(scenario())
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert (code, logs.text()) == (0, ["ready", "got INT"])
+    assert ignored.split() == ["SigIgn:", "0000000000000000"]

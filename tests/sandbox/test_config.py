@@ -64,7 +64,7 @@ def test_conf_defaults_and_values(config: SandboxConfig) -> None:
 def test_invalid_mappings_are_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown keys"):
         SandboxConfig.from_dict({"imagez": []}, base=tmp_path)
-    with pytest.raises(ConfigError, match="must be an absolute in-image path"):
+    with pytest.raises(ConfigError, match="must be an absolute in-image path or a remote URI"):
         SandboxConfig.from_dict({"images": [{"image": "x", "paths": {"opt/": "apps"}}]}, base=tmp_path)
     with pytest.raises(ConfigError, match="cannot read"):
         SandboxConfig.load(tmp_path / "missing.yaml")
@@ -114,7 +114,10 @@ def test_images_that_run_locally_and_how(tmp_path: Path) -> None:
     ({"image": "a", "rootfs": "missing"}, "images[0].rootfs: "),
     ({"image": "a", "run": "host", "entrypoint": "/bin/sh"}, "images[0].entrypoint: must be a non-empty list"),
     ({"image": "a", "run": "host", "commands": {"x": "stand-ins/none"}}, "images[0].commands.x: "),
-    ({"image": "a", "commands": {"python": "python3"}}, "images[0].commands: entrypoint and commands need"),
+    ({"image": "a", "commands": {"python": "python3"}}, "images[0].commands: entrypoint, commands and mounts need"),
+    ({"image": "a", "mounts": {"/data": "data"}}, "images[0].mounts: entrypoint, commands and mounts need"),
+    ({"image": "a", "run": "host", "mounts": {"data": "data"}}, "images[0].mounts: 'data': 'data' must map an"),
+    ({"image": "a", "run": "host", "env": ["A=1"]}, "images[0].env: must map variable names to values"),
     ({"image": "a", "simulate": "yes"}, "images[0].simulate: must be true or false"),
     ({"image": "a", "rnu": "host"}, "images[0]: unknown keys rnu"),
 ])
@@ -134,3 +137,48 @@ def test_a_bad_mapping_file_names_the_file_and_line(tmp_path: Path) -> None:
     path.write_text("images: []\nmax_parallel: 0\n")
     with pytest.raises(ConfigError, match=r"sandbox.yaml:2: max_parallel must be at least 1"):
         SandboxConfig.load(path)
+
+
+def test_a_remote_uri_prefix_maps_applications_stored_there(tmp_path: Path) -> None:
+    """Spark downloads a remote application (hdfs://, s3a://) to the driver; the mapping's local directory stands
+    for that storage. A JVM application under the prefix maps through its main class."""
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "ingest.py").write_text("")
+    (tmp_path / "score.py").write_text("")
+    config = SandboxConfig.from_dict({"images": [{
+        "image": "apache/spark:4.0.1", "paths": {"hdfs://namenode:8020/apps/jobs": "jobs"},
+        "main_classes": {"com.example.Score": "score.py"}}]}, base=tmp_path)
+    ingest = config.resolve("apache/spark:4.0.1", "hdfs://namenode:8020/apps/jobs/ingest.py")
+    assert isinstance(ingest, LocalApp) and ingest.file == (tmp_path / "jobs" / "ingest.py").resolve()
+    score = config.resolve("apache/spark:4.0.1", "hdfs://namenode:8020/apps/jobs/score.jar", "com.example.Score")
+    assert isinstance(score, LocalApp) and score.stand_in_for == "com.example.Score"
+    assert config.resolve("apache/spark:4.0.1", "hdfs://namenode:8020/apps/jobs/missing.py").endswith(
+        "does not exist")
+    assert config.resolve("apache/spark:4.0.1", "hdfs://namenode:8020/apps/jobs/../../etc/x.py").endswith(
+        f"leaves the mapped directory {(tmp_path / 'jobs').resolve()}")
+    assert config.resolve("apache/spark:4.0.1", "hdfs://other:8020/apps/jobs/ingest.py") == (
+        "hdfs://other:8020/apps/jobs/ingest.py is not a local:// or file:// path in the image")
+
+
+def test_an_image_env_and_mounts_may_name_the_sandbox_directory(tmp_path: Path) -> None:
+    config = SandboxConfig.from_dict({"images": [{
+        "image": "tools:1", "run": "host", "env": {"ROOT": "$(SANDBOX_DIR)/hdfs", "N": 3},
+        "mounts": {"/hdfs/": "$(SANDBOX_DIR)/hdfs", "/conf": "conf"}}]}, base=tmp_path)
+    entry = config.in_sandbox(tmp_path / "box").image("tools:1")
+    assert entry is not None
+    assert entry.env == {"ROOT": str(tmp_path / "box" / "hdfs"), "N": "3"}
+    assert entry.mounts == {"/hdfs": str(tmp_path / "box" / "hdfs"), "/conf": str((tmp_path / "conf").resolve())}
+
+
+def test_the_examples_mapping_runs_the_migrated_oozie_example() -> None:
+    config = SandboxConfig.load(EXAMPLES / "sandbox.yaml")
+    root = "hdfs://namenode:8020/user/etl/apps/spark-etl/jobs/"
+    for job in ("ingest.py", "aggregate.py"):
+        app = config.resolve("apache/spark:4.0.1", root + job)
+        assert isinstance(app, LocalApp) and app.file == EXAMPLES.resolve() / "apps" / "spark-etl" / job
+    score = config.resolve("apache/spark:4.0.1", root + "score.jar", "com.example.etl.Score")
+    assert isinstance(score, LocalApp) and score.file.name == "score.py"
+    for image in ("apache/hadoop:3.3.6", "alpine:3.24.2"):  # the shell steps and KubernetesPodOperator's sidecar
+        entry = config.image(image)
+        assert entry is not None and entry.runs_locally, image
+    assert config.image("unknown/image:1") is None  # not simulated: it fails to pull, as on a cluster

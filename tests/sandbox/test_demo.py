@@ -1,10 +1,13 @@
-"""The demo runner end to end, in one run (Airflow's start-up is most of its cost): real Airflow runs the
-launcher-pod example, whose driver runs pi.py for real in the sandbox, and a DAG whose application fails."""
+"""The demo runner end to end (Airflow's start-up is most of a run's cost): real Airflow runs the launcher-pod
+example, whose driver runs pi.py for real in the sandbox, and a DAG whose application fails; and the migrated Oozie
+example, whose shell steps run on this machine and whose Spark applications run with spark-submit."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import REPO
+from tests.runtime.support import bwrap
 from tests.sandbox.conftest import EXAMPLES, require_spark
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -79,6 +84,98 @@ def test_the_demo_runs_dags_prints_the_summary_and_fails_when_a_task_failed(exam
         assert "[driver] Pi is roughly 3.1" in task_log  # the driver's output in the Airflow task log
         assert "[driver] [sandbox] executors are not started" in task_log
         assert "[driver] failing on purpose" in (root / "logs" / "failing.log").read_text()
+        assert not _processes_under(str(root)), "the demo left processes running"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+ETL_DAG = "spark-etl-daily"
+APP_ROOT = Path("user/etl/apps/spark-etl")  # hdfs://namenode:8020/user/etl/apps/spark-etl in the local HDFS
+
+
+def run_demo(*args: str, cwd: Path = REPO) -> tuple[subprocess.CompletedProcess, str, Path]:
+    """The demo's result, its output, and its kept working directory (logs, AIRFLOW_HOME, the sandbox's files)."""
+    result = subprocess.run([sys.executable, "-m", "airflow_provider_sparkk8s.sandbox.demo", "--keep", *args],
+                            capture_output=True, text=True, timeout=540, cwd=cwd)
+    output = result.stdout + result.stderr
+    kept = re.search(r"Logs, AIRFLOW_HOME and the sandbox's files: (\S+)", output)
+    assert kept, output[-5000:]
+    return result, output, Path(kept.group(1))
+
+
+def task_states(root: Path, dag_id: str) -> dict[str, str]:
+    [result] = [r for r in json.loads((root / "results.json").read_text()) if r["dag_id"] == dag_id]
+    return {task["task_id"]: task["state"] for task in result["tasks"]}
+
+
+def xcom(root: Path, dag_id: str, task_id: str) -> object:
+    """The task's return_value XCom, as Airflow stored it in the demo's metadata database."""
+    with sqlite3.connect(root / "airflow" / "airflow.db") as db:
+        [(value,)] = db.execute("SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = 'return_value'",
+                                (dag_id, task_id)).fetchall()
+    return json.loads(value)
+
+
+def test_the_demo_runs_the_migrated_oozie_example_with_its_shell_steps_on_this_machine() -> None:
+    """spark_etl_daily.py as `make demo` runs it, with dags_examples/sandbox.yaml: the `hdfs dfs` prepare steps and
+    the check-count script run as processes here (stand-ins working on a local directory that stands for HDFS),
+    the three Spark applications run with spark-submit, and what check-count prints reaches XCom as on a cluster:
+    KubernetesPodOperator reads /airflow/xcom/return.json from its sidecar through pods/exec."""
+    require_spark()
+    bwrap()
+    result, output, root = run_demo("--only", ETL_DAG)
+    try:
+        assert result.returncode == 0, output[-5000:]
+        assert task_states(root, ETL_DAG) == {
+            "wait_for_input": "success", "ingest__prepare_delete": "success", "ingest__prepare_mkdir": "success",
+            "ingest": "success", "check-count": "success", "has-rows": "success", "transform": "success",
+            "aggregate": "success", "score": "success", "joined": "success", "end": "success", "fail": "skipped"}
+        assert xcom(root, ETL_DAG, "check-count") == {"rows": "40"}
+        assert re.search(r"check-count\s+success\s+\d+\.\ds\s+XCom rows=40", output), output[-5000:]
+        assert "Real Spark: 3 application(s) ran on this machine" in output
+        # What the steps wrote in the local directory that stands for HDFS.
+        hdfs = root / "sandbox" / "hdfs" / APP_ROOT
+        [staged] = (hdfs / "staging").glob("*/part-*.csv")
+        assert len(staged.read_text().splitlines()) == 40
+        [aggregates] = (hdfs / "aggregates").glob("part-*.csv")
+        counts = {event: int(n) for event, n, _ in (line.split(",") for line in aggregates.read_text().splitlines())}
+        assert set(counts) == {"click", "purchase", "view"} and sum(counts.values()) == 40
+        [scores] = (hdfs / "scores").glob("part-*.csv")
+        assert len(scores.read_text().splitlines()) == 8  # one line per user of the sample
+        log = (root / "logs" / f"{ETL_DAG}.log").read_text()
+        assert "[base] count_rows.sh: run manual__" in log  # the stand-in script's own output in the task log
+        assert "[base] rows=40" in log  # the capture-output wrapper echoes what becomes the XCom
+        assert "[driver] spark-etl ingest: staged 40 events of " in log
+        assert not _processes_under(str(root)), "the demo left processes running"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_shell_step_that_really_fails_fails_its_task(tmp_path: Path) -> None:
+    """With its Spark applications left simulated (the mapping does not name them), nothing is staged: the
+    check-count script's `hdfs dfs -cat` finds no files and exits 1, so its pod fails, the task fails, and the
+    Oozie kill node (the `fail` task) fails the run with its message."""
+    bwrap()
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "spark_etl_daily.py", folder)
+    shutil.copytree(EXAMPLES / "manifests", folder / "manifests")
+    shutil.copytree(EXAMPLES / "stand-ins", folder / "stand-ins")
+    mapping = yaml.safe_load((EXAMPLES / "sandbox.yaml").read_text())
+    mapping["images"] = [entry for entry in mapping["images"] if entry["image"] != "apache/spark:4.0.1"]
+    mapping["images"].append({"image": "apache/spark:4.0.1"})  # listed (it pulls), its applications simulated
+    (folder / "sandbox.yaml").write_text(yaml.safe_dump(mapping))
+    result, output, root = run_demo("--examples", str(folder), "--only", ETL_DAG, cwd=tmp_path)
+    try:
+        assert result.returncode == 1, output[-5000:]
+        states = task_states(root, ETL_DAG)
+        assert (states["ingest"], states["check-count"], states["has-rows"], states["fail"]) == (
+            "success", "failed", "upstream_failed", "failed"), states
+        assert "Simulated Spark pods (not run locally): 1" in output
+        log = (root / "logs" / f"{ETL_DAG}.log").read_text()
+        assert "[base] cat: `hdfs://namenode:8020/user/etl/apps/spark-etl/staging/*/part-*': No such file or " \
+               "directory" in log
+        assert "spark-etl failed at [check-count]" in log
         assert not _processes_under(str(root)), "the demo left processes running"
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -14,6 +14,7 @@ from kubernetes.client import CoreV1Api
 from airflow_provider_sparkk8s.sandbox import SandboxConfig
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.emulator.cluster_clients import kubectl, kubectl_json, pod_phase, wait_for
+from tests.runtime.support import bwrap
 from tests.sandbox.local_kubelet import (
     HOST_IMAGE,
     MAPPING,
@@ -413,3 +414,52 @@ def test_an_ended_pods_files_stay_until_the_pod_is_deleted(kube: KubeEmulator, c
     kubectl(kube, "delete", "pod", "leaves-files")
     wait_for(lambda: not pod_dir.exists(), timeout=10, what="the pod's files to go")
     assert kube.containers.read_file("default", "leaves-files", "main", "/tmp/out.txt") is None
+
+
+def test_a_mapped_program_is_where_the_image_has_it_with_the_image_env_and_mounts(
+        kube_emulator_factory: Callable[..., KubeEmulator], tmp_path: Path) -> None:
+    """In an image, a program is there for every process of the container, not only for its command: a shell
+    script calling `greet` runs the mapped stand-in, and so does `/opt/tool` by its path. The image's ENV is
+    the container's env below the pod's own; a mapped directory is seen at its path (the container's /tmp is its
+    own, so a host directory under /tmp needs the mount)."""
+    bwrap()
+    (tmp_path / "stand-ins").mkdir()
+    greet = tmp_path / "stand-ins" / "greet"
+    greet.write_text('#!/bin/sh\necho "greet $* from $GREETING, data in $DATA_DIR"\n')
+    greet.chmod(0o755)
+    shared = tmp_path / "shared"
+    config = SandboxConfig.from_dict({"images": [{
+        "image": "tools:1", "run": "host", "commands": {"greet": "stand-ins/greet", "/opt/tool": "stand-ins/greet"},
+        "env": {"GREETING": "the image", "DATA_DIR": "/data"}, "mounts": {"/data": str(shared)}}]}, base=tmp_path)
+    kube = kube_emulator_factory(run_images=config.image, pod_pending_seconds=0.05)
+    core = CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+    manifest = pod("tools", "greet one; /opt/tool two; GREETING=the-shell greet three; echo kept > $DATA_DIR/out",
+                   image="tools:1")
+    manifest["spec"]["containers"][0]["env"] = [{"name": "DATA_DIR", "value": "/data"}]
+    create(kube, manifest)
+    assert finished(core, "tools").status.phase == "Succeeded", kubectl(kube, "logs", "tools").stdout
+    assert kubectl(kube, "logs", "tools").stdout == (
+        "greet one from the image, data in /data\ngreet two from the image, data in /data\n"
+        "greet three from the-shell, data in /data\n")
+    assert (shared / "out").read_text() == "kept\n"
+    # As the container's command too, though the stand-in's host path (under /tmp here) is not in the container.
+    direct = pod("direct", "", image="tools:1")
+    direct["spec"]["containers"][0]["command"] = ["greet", "zero"]
+    create(kube, direct)
+    assert finished(core, "direct").status.phase == "Succeeded", kubectl(kube, "logs", "direct").stdout
+    assert kubectl(kube, "logs", "direct").stdout == "greet zero from the image, data in /data\n"
+
+
+def test_the_pod_env_overrides_the_image_env(kube_emulator_factory: Callable[..., KubeEmulator],
+                                             tmp_path: Path) -> None:
+    """Kubernetes: a container's env is the image's ENV with the pod's env on top."""
+    bwrap()
+    config = SandboxConfig.from_dict({"images": [{"image": "tools:1", "run": "host",
+                                                  "env": {"A": "image", "B": "image"}}]}, base=tmp_path)
+    kube = kube_emulator_factory(run_images=config.image, pod_pending_seconds=0.05)
+    core = CoreV1Api(kubernetes.config.new_client_from_config(str(kube.kubeconfig_path)))
+    manifest = pod("env", "echo $A $B", image="tools:1")
+    manifest["spec"]["containers"][0]["env"] = [{"name": "B", "value": "pod"}]
+    create(kube, manifest)
+    assert finished(core, "env").status.phase == "Succeeded"
+    assert kubectl(kube, "logs", "env").stdout == "image pod\n"

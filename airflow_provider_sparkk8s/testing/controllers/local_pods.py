@@ -41,12 +41,14 @@ from ..pod_logs import PodLogs
 from ..runtime import (
     ContainerView,
     LocalContainer,
+    Mount,
     RunningContainers,
     RuntimeFailure,
     Volume,
     container_argv,
     container_env,
     materialise_volumes,
+    program_mounts,
     volume_mounts,
 )
 from ..store import now_rfc3339
@@ -77,6 +79,12 @@ class LocalImage(Protocol):
 
     @property
     def runs_locally(self) -> bool: ...
+
+    @property
+    def env(self) -> dict[str, str]: ...
+
+    @property
+    def mounts(self) -> dict[str, str]: ...
 
 
 ImageLookup = Callable[[str], "LocalImage | None"]
@@ -361,10 +369,13 @@ class LocalPod:
         mapping = self.runtime.images(spec.get("image", ""))
         assert mapping is not None  # the plan saw every image mapped
         env = container_env(self.pod, spec, self.runtime.api.get, self.runtime.api.list("v1", "Service"),
-                            pod_ips=(self.ip,), host_ips=(NODE_IP,)).variables
-        argv = container_argv(spec, env, mapping.entrypoint or (), commands=mapping.commands)
-        view = ContainerView(tmp=self.dir / "tmp" / spec["name"], mounts=volume_mounts(spec, volumes, env),
-                             root=mapping.rootfs, working_dir=spec.get("workingDir") or "/")
+                            image_env=mapping.env, pod_ips=(self.ip,), host_ips=(NODE_IP,)).variables
+        programs = program_mounts(mapping.commands, env.get("PATH", ""), mapping.rootfs)
+        commands = {**mapping.commands, **{name: mount.target for name, mount in programs.items()}}
+        argv = container_argv(spec, env, mapping.entrypoint or (), commands=commands)
+        mounts = (*volume_mounts(spec, volumes, env), *image_mounts(mapping.mounts), *programs.values())
+        view = ContainerView(tmp=self.dir / "tmp" / spec["name"], mounts=mounts, root=mapping.rootfs,
+                             working_dir=spec.get("workingDir") or "/")
         name = spec["name"]
 
         def log(stream: str, when: object, line: str) -> None:
@@ -557,6 +568,13 @@ class LocalPod:
             if failure:
                 status.update(reason=failure[0], message=failure[1])
         self.node.write_status(self.pod, update)
+
+
+def image_mounts(mounts: dict[str, str]) -> list[Mount]:
+    """The local directories the image mapping shows in the image's containers (created when missing)."""
+    for local in mounts.values():
+        Path(local).mkdir(parents=True, exist_ok=True)
+    return [Mount(Path(local), target) for target, local in mounts.items()]
 
 
 def _status(container: dict, state: dict) -> dict:

@@ -12,7 +12,7 @@ filesystem are shared with the host, and no resource limit (CPU, memory, ephemer
 can read and write whatever the emulator's user can.
 """
 
-from .command import container_argv
+from .command import container_argv, program_mounts
 from .container import (
     SIGKILL_EXIT,
     SIGTERM_EXIT,
@@ -35,6 +35,7 @@ __all__ = [
     "SIGKILL_EXIT", "SIGTERM_EXIT", "START_ERROR_EXIT", "ContainerConfigFailure", "ContainerCreateFailure",
     "ContainerEnv", "ContainerView", "ExecProcess", "ExecResult", "LineCallback", "LocalContainer", "Mount",
     "MountFailure", "ObjectReader", "OutputListener", "RunningContainers", "RuntimeFailure", "Volume", "bwrap_argv",
-    "container_argv", "container_env", "expand", "kill_group", "materialise_volumes", "remove_pod_volumes",
+    "container_argv", "container_env", "expand", "kill_group", "materialise_volumes", "program_mounts",
+    "remove_pod_volumes",
     "service_link_env", "volume_mounts",
 ]

@@ -6,6 +6,10 @@ SIGTERM handler (``sleep``, a shell without ``trap``) ignores the SIGTERM and is
 ends (exit code 137). SIGTERM never goes to bubblewrap's own process: bubblewrap ends its namespace with SIGKILL as
 soon as that process dies, which would deny the program its grace period.
 
+A container's processes start with every signal's default action, as a container runtime starts them, whatever the
+emulator's process ignores (started as a shell's background job, it ignores SIGINT and SIGQUIT): otherwise a
+program that traps SIGINT, as KubernetesPodOperator's XCom sidecar does, would never get it.
+
 ``--die-with-parent`` ties a container to the thread that started it (the kernel's parent-death signal follows the
 thread): start containers from the event loop's thread, which lives as long as the kubelet.
 
@@ -92,7 +96,7 @@ class LocalContainer:
                 *bwrap_argv(self.view, self.argv, self.env, self.bwrap, info_fd=info_write),
                 stdin=asyncio.subprocess.PIPE if self.stdin else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-                pass_fds=(info_write,))
+                pass_fds=(info_write,), preexec_fn=_default_signals)
         finally:
             os.close(info_write)
         try:
@@ -164,14 +168,15 @@ class LocalContainer:
                 pipe = asyncio.subprocess.PIPE
                 process = await asyncio.create_subprocess_exec(
                     *command, stdin=options.pop("stdin", pipe), stdout=options.pop("stdout", pipe),
-                    stderr=options.pop("stderr", pipe), start_new_session=True, pass_fds=fds, **options)
+                    stderr=options.pop("stderr", pipe), start_new_session=True, pass_fds=fds,
+                    preexec_fn=_default_signals, **options)
                 self._execs.append(process)
                 return ExecProcess(process)
             controller, terminal = pty.openpty()
             try:
                 process = await asyncio.create_subprocess_exec(
                     *command, stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
-                    preexec_fn=_take_terminal, pass_fds=fds, **options)
+                    preexec_fn=_take_terminal, pass_fds=fds, **options)  # which resets the signals too
             except BaseException:
                 os.close(controller)
                 raise
@@ -257,8 +262,21 @@ def _start_error(message: str) -> str:
     return message
 
 
+def _default_signals() -> None:
+    """In the child: the default action for every signal the emulator's process may ignore or handle (an ignored
+    signal stays ignored across exec; SIGPIPE and SIGXFSZ are restored by subprocess itself)."""
+    for sig in _RESET_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
+_RESET_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2,
+                  signal.SIGALRM, signal.SIGCHLD)
+
+
 def _take_terminal() -> None:
-    """In the child, a session leader already: make the pty on stdin its controlling terminal."""
+    """In the child, a session leader already: reset the signals and make the pty on stdin its controlling
+    terminal."""
+    _default_signals()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
