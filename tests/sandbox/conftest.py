@@ -52,10 +52,11 @@ def apps_dir(tmp_path: Path) -> Path:
 def sandbox_factory(tmp_path: Path, apps_dir: Path) -> Iterator[Callable[..., Sandbox]]:
     started: list[Sandbox] = []
 
-    def start(**overrides: Any) -> Sandbox:
+    def start(images: list[dict] | None = None, **overrides: Any) -> Sandbox:
+        """A sandbox with the examples' mapping, the test image and ``images`` (more mapping entries)."""
         config = SandboxConfig.load(EXAMPLES / "sandbox.yaml")
-        test_config = SandboxConfig.from_dict({"images": [{"image": TEST_IMAGE, "paths": {"/apps/": str(apps_dir)}}]},
-                                              base=tmp_path)
+        test_images = [{"image": TEST_IMAGE, "paths": {"/apps/": str(apps_dir)}}, *(images or [])]
+        test_config = SandboxConfig.from_dict({"images": test_images}, base=tmp_path)
         config.images += test_config.images
         for key, value in overrides.items():
             setattr(config, key, value)

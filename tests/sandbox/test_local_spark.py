@@ -49,8 +49,10 @@ def test_a_failing_application_fails_the_pod_with_its_exit_code(sandbox_factory)
     assert "failing on purpose" in log and "[sandbox] spark-submit exited with code 3" in log
 
 
-def test_an_unmapped_image_follows_the_simulated_rules_and_says_so(sandbox_factory) -> None:
-    sandbox = sandbox_factory()
+def test_a_simulated_image_follows_the_simulated_rules_and_says_so(sandbox_factory) -> None:
+    """An image the mapping marks ``simulate: true`` keeps the simulator's rules (an image it does not list at all
+    fails to pull, as on a cluster: test_local_kubelet.py)."""
+    sandbox = sandbox_factory(images=[{"image": "other/*", "simulate": True}])
     sandbox.emulator.apply(driver_pod("sim-driver", PI, "2", image="other/spark:1"), "spark-jobs")
     pod = wait_for_pod(sandbox, "sim-driver")
     log = sandbox.emulator.pods.logs("spark-jobs", "sim-driver")
@@ -77,7 +79,7 @@ def test_the_pod_env_reaches_the_app_but_not_the_container_paths(sandbox_factory
 
 
 def test_an_argo_spark_submit_step_runs_locally_and_other_steps_are_simulated(sandbox_factory) -> None:
-    sandbox = sandbox_factory()
+    sandbox = sandbox_factory(images=[{"image": "busybox:*", "simulate": True}])
     sandbox.emulator.create_namespace("argo")
     sandbox.emulator.apply({
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "wf", "namespace": "argo"},
