@@ -13,6 +13,7 @@ import pytest
 from kubernetes.client import CoreV1Api
 
 from airflow_provider_sparkk8s.sandbox import Sandbox, SandboxConfig
+from airflow_provider_sparkk8s.sandbox.history import HistoryServerSettings
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.conftest import REPO, require
 from tests.runtime.support import bwrap
@@ -57,6 +58,7 @@ def sandbox_factory(tmp_path: Path, apps_dir: Path) -> Iterator[Callable[..., Sa
         test_config = SandboxConfig.from_dict({"images": [{"image": TEST_IMAGE, "paths": {"/apps/": str(apps_dir)}}]},
                                               base=tmp_path)
         config.images += test_config.images
+        config.history_server = HistoryServerSettings(enabled=False)  # a JVM: only for the tests that ask for it
         for key, value in overrides.items():
             setattr(config, key, value)
         events: list[str] = []

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_sparkk8s.sandbox.config import ConfigError, LocalApp, SandboxConfig
+from airflow_provider_sparkk8s.sandbox.history import HistoryServerSettings
 from tests.sandbox.conftest import EXAMPLES
 
 
@@ -134,3 +135,16 @@ def test_a_bad_mapping_file_names_the_file_and_line(tmp_path: Path) -> None:
     path.write_text("images: []\nmax_parallel: 0\n")
     with pytest.raises(ConfigError, match=r"sandbox.yaml:2: max_parallel must be at least 1"):
         SandboxConfig.load(path)
+
+
+def test_the_history_server_is_on_unless_the_mapping_turns_it_off(tmp_path: Path) -> None:
+    assert SandboxConfig.load(EXAMPLES / "sandbox.yaml").history_server == HistoryServerSettings(True, 0)
+    assert SandboxConfig.from_dict({"images": []}, base=tmp_path).history_server.enabled
+    off = SandboxConfig.from_dict({"history_server": {"enabled": False}}, base=tmp_path)
+    assert off.history_server == HistoryServerSettings(False, 0)
+    path = tmp_path / "sandbox.yaml"
+    path.write_text("images: []\nhistory_server:\n  enabled: true\n  port: 70000\n")
+    with pytest.raises(ConfigError, match=r"sandbox.yaml:4: must be a port number"):
+        SandboxConfig.load(path)
+    with pytest.raises(ConfigError, match="history_server takes `enabled`"):
+        SandboxConfig.from_dict({"history_server": {"ui": True}}, base=tmp_path)
