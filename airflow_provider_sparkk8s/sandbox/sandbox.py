@@ -99,7 +99,7 @@ class Sandbox:
         With a History Server, the Kubernetes connection's ``spark_history_server_url`` extra is its front: the
         operators' link ``<url>/history/<spark-app-selector>/jobs/`` opens the local application's page."""
         env = self.emulator.airflow_env(namespace=namespace)
-        if self.history is not None:
+        if self.history is not None and self.history.proc is not None:
             key = "AIRFLOW_CONN_KUBERNETES_DEFAULT"
             conn = json.loads(env[key])
             conn["extra"]["spark_history_server_url"] = self.history.front_url

@@ -13,7 +13,7 @@ import pytest
 from kubernetes.client import CoreV1Api
 
 from airflow_provider_sparkk8s.sandbox import Sandbox, SandboxConfig
-from airflow_provider_sparkk8s.sandbox.history import HistoryServerSettings
+from airflow_provider_sparkk8s.sandbox.history import MAIN_CLASS, HistoryServerSettings
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.conftest import REPO, require
 from tests.runtime.support import bwrap
@@ -113,3 +113,16 @@ def wait_for_pod(sandbox: Sandbox, name: str, namespace: str = "spark-jobs", tim
 
 def exit_code(pod: dict) -> int:
     return pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"]
+
+
+def history_server_processes(workdir: Path) -> list[int]:
+    """The History Server JVMs whose command line names this sandbox's working directory."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if MAIN_CLASS.encode() in argv and any(str(workdir).encode() in arg for arg in argv):
+            found.append(int(proc.name))
+    return found

@@ -9,32 +9,18 @@ operators' "Spark History Server" link is ``<spark_history_server_url>/history/<
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
 
 from airflow_provider_sparkk8s.links import render_url
-from airflow_provider_sparkk8s.sandbox.history import MAIN_CLASS, HistoryServerSettings
+from airflow_provider_sparkk8s.sandbox.history import HistoryServerSettings
 from tests.emulator.cluster_clients import wait_for
-from tests.sandbox.conftest import driver_pod, exit_code, require_spark, wait_for_pod
+from tests.sandbox.conftest import driver_pod, exit_code, history_server_processes, require_spark, wait_for_pod
 
 pytestmark = pytest.mark.slow
 
 SELECTOR = "spark-5f0c3a9d2e7b4c1aa0e1f2d3c4b5a697"  # the id spark-submit gives a driver pod in a cluster
-
-
-def _history_server_processes(workdir: Path) -> list[int]:
-    """The History Server JVMs whose command line names this sandbox's working directory."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if MAIN_CLASS.encode() in argv and any(str(workdir).encode() in arg for arg in argv):
-            found.append(int(proc.name))
-    return found
 
 
 def test_a_local_application_is_in_the_history_server_and_the_operators_link_opens_its_page(
@@ -73,9 +59,9 @@ def test_a_local_application_is_in_the_history_server_and_the_operators_link_ope
     assert opened.status_code == 200 and opened.url == f"{history.url}/history/{app['id']}/jobs/"
 
     workdir = sandbox.workdir
-    assert _history_server_processes(workdir)
+    assert history_server_processes(workdir)
     sandbox.stop()
-    assert not _history_server_processes(workdir), "the History Server outlived the sandbox"
+    assert not history_server_processes(workdir), "the History Server outlived the sandbox"
 
 
 def test_without_a_history_server_applications_write_no_event_log_and_the_connection_has_no_link(
@@ -88,4 +74,4 @@ def test_without_a_history_server_applications_write_no_event_log_and_the_connec
     assert "spark.eventLog" not in log and "Spark History Server" not in log
     extra = json.loads(sandbox.airflow_env()["AIRFLOW_CONN_KUBERNETES_DEFAULT"])["extra"]
     assert "spark_history_server_url" not in extra
-    assert not _history_server_processes(sandbox.workdir)
+    assert not history_server_processes(sandbox.workdir)
