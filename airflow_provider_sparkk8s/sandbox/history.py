@@ -12,6 +12,11 @@ application writes its event log into a directory of its own, where the sandbox 
 links the log into the History Server's directory; and the links' base URL is the sandbox's *front*, a small
 HTTP server that redirects ``/history/<spark-app-selector>/...`` to the History Server's page of the local
 application (any other path to the same path of the History Server).
+
+When the mapping's ``conf`` turns the driver's UI on (``spark.ui.enabled: "true"``; the examples' mapping turns it
+off, which saves each application about a second of CPU), each local driver gets a free ``spark.ui.port`` and the
+front also serves ``/driver/<spark-app-selector>/...``: the driver's UI while it runs, then, as a cluster's links
+would, the History Server's page of the application.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class HistoryServer:
         self.started_at: float | None = None
         self.ready_seconds: float | None = None  # from the start to the first answer of its REST API
         self._app_ids: dict[str, str] = {}  # spark-app-selector -> the local application's id
+        self._driver_ui_ports: dict[str, int] = {}  # spark-app-selector -> the UI port of a driver running now
         self._front: ThreadingHTTPServer | None = None
 
     @property
@@ -159,6 +165,16 @@ class HistoryServer:
             return app_id
         return None
 
+    def driver_running(self, selector: str, ui_port: int | None) -> None:
+        """The driver of `selector` serves its UI on `ui_port` now; None: it ended."""
+        if ui_port is None:
+            self._driver_ui_ports.pop(selector, None)
+        else:
+            self._driver_ui_ports[selector] = ui_port
+
+    def driver_ui_port(self, selector: str) -> int | None:
+        return self._driver_ui_ports.get(selector)
+
     def local_id(self, app_id: str) -> str:
         """The History Server's id of an application known by its cluster id (or by its own)."""
         return self._app_ids.get(app_id, app_id)
@@ -167,11 +183,20 @@ class HistoryServer:
 def _front_handler(history: HistoryServer) -> type[BaseHTTPRequestHandler]:
     class Front(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            parts = self.path.split("/", 3)  # "", "history", "<id>", "jobs/..."
-            if len(parts) >= 3 and parts[1] == "history":
-                parts[2] = history.local_id(parts[2])
+            parts = self.path.split("/", 3)  # "", "history" or "driver", "<id>", "jobs/..."
+            if len(parts) >= 3 and parts[1] == "driver":
+                port = history.driver_ui_port(parts[2])
+                rest = parts[3] if len(parts) > 3 else ""
+                if port is not None:
+                    location = f"http://{_HOST}:{port}/{rest}"
+                else:  # ended (or not started): its page in the History Server
+                    location = f"{history.url}/history/{history.local_id(parts[2])}/{rest or 'jobs/'}"
+            else:
+                if len(parts) >= 3 and parts[1] == "history":
+                    parts[2] = history.local_id(parts[2])
+                location = history.url + "/".join(parts)
             self.send_response(302)
-            self.send_header("Location", history.url + "/".join(parts))
+            self.send_header("Location", location)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

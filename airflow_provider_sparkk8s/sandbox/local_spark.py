@@ -39,6 +39,7 @@ from ..testing.spark_submit_pods import (
     parse_spark_submit,
 )
 from .config import LocalApp, SandboxConfig, shown
+from .history import free_port
 
 if TYPE_CHECKING:
     from ..testing.emulator import KubeEmulator
@@ -153,6 +154,11 @@ class LocalSpark:
         return package if package is not None and (package / "jars").is_dir() else None
 
     @property
+    def driver_ui(self) -> bool:
+        """The mapping's conf leaves the driver's UI on (Spark's default; the sandbox's is off)."""
+        return self.config.conf.get("spark.ui.enabled", "true").strip().lower() != "false"
+
+    @property
     def unavailable(self) -> str | None:
         """Why nothing can run locally on this machine, or None."""
         if self.spark_submit is None:
@@ -242,16 +248,19 @@ class LocalSpark:
                 self.console(f"{ns}/{name}: could not run {shown(plan.app.file)} locally: {exc!r}")
                 return 127 if isinstance(exc, OSError) else 1
 
-    def argv(self, plan: Plan, events_dir: Path | None = None) -> list[str]:
+    def argv(self, plan: Plan, events_dir: Path | None = None, ui_port: int | None = None) -> list[str]:
         """spark-submit's argv. With `events_dir`, the application writes its event log there (rolling: a
         directory named after its id), for the sandbox's History Server. The application's own Spark conf (the
         pod's properties file, a DAG's ``spark.eventLog.dir=s3a://...``) is for the cluster and never reaches a
-        local run; these settings come after the mapping's `conf`, so they win over it."""
+        local run; these settings come after the mapping's `conf`, so they win over it. `ui_port`: the driver
+        UI's port (the sandbox's front leads the Driver UI link there)."""
         assert self.spark_submit is not None
         settings = dict(self.config.conf)
         if events_dir is not None:
             settings.update({"spark.eventLog.enabled": "true", "spark.eventLog.dir": events_dir.as_uri(),
                              "spark.eventLog.rolling.enabled": "true"})
+        if ui_port is not None:
+            settings["spark.ui.port"] = str(ui_port)
         conf = [a for k, v in settings.items() for a in ("--conf", f"{k}={v}")]
         return [self.spark_submit, "--master", self.config.master, "--name", plan.name, *conf, str(plan.app.file),
                 *plan.app_args]
@@ -260,11 +269,14 @@ class LocalSpark:
         assert self._workdir is not None
         cwd = self._workdir / "apps" / f"{ns}-{name}"
         cwd.mkdir(parents=True, exist_ok=True)  # spark-warehouse, metastore_db, ... stay out of the caller's cwd
-        events_dir = None
+        events_dir = ui_port = None
+        selector = (pod["metadata"].get("labels") or {}).get("spark-app-selector")
         if self.history is not None:
             events_dir = cwd / "spark-events"  # its own: the one event log there is this application's
             events_dir.mkdir(exist_ok=True)
-        argv = self.argv(plan, events_dir)
+            if self.driver_ui and selector:
+                ui_port = free_port()
+        argv = self.argv(plan, events_dir, ui_port)
         app = plan.app
         source = f" ({shown(self.config.source)})" if self.config.source else ""
         log(f"{PREFIX}emulated control plane: this {plan.kind} runs on this machine, not in a cluster")
@@ -282,10 +294,14 @@ class LocalSpark:
             *argv, cwd=cwd, env=self._env(plan), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, start_new_session=True)
         record.pid = proc.pid
+        if ui_port is not None and selector and self.history is not None:
+            self.history.driver_running(selector, ui_port)
         watch = asyncio.ensure_future(self._watch_events(pod, events_dir, record, log)) if events_dir else None
         try:
             code = await self._follow(pod, proc, log)
         finally:
+            if ui_port is not None and selector and self.history is not None:
+                self.history.driver_running(selector, None)
             if watch is not None:
                 watch.cancel()
                 if events_dir is not None and record.spark_app_id is None:  # a run shorter than a look

@@ -97,12 +97,15 @@ class Sandbox:
     def airflow_env(self, namespace: str = "default") -> dict[str, str]:
         """AIRFLOW_CONN_KUBERNETES_DEFAULT, AIRFLOW_CONN_ARGO_WORKFLOWS_DEFAULT and KUBECONFIG for this sandbox.
         With a History Server, the Kubernetes connection's ``spark_history_server_url`` extra is its front: the
-        operators' link ``<url>/history/<spark-app-selector>/jobs/`` opens the local application's page."""
+        operators' link ``<url>/history/<spark-app-selector>/jobs/`` opens the local application's page; when the
+        mapping's conf turns the driver's UI on, ``spark_driver_ui_url`` leads to the running driver's UI."""
         env = self.emulator.airflow_env(namespace=namespace)
         if self.history is not None and self.history.proc is not None:
             key = "AIRFLOW_CONN_KUBERNETES_DEFAULT"
             conn = json.loads(env[key])
             conn["extra"]["spark_history_server_url"] = self.history.front_url
+            if self.spark.driver_ui:
+                conn["extra"]["spark_driver_ui_url"] = f"{self.history.front_url}/driver/{{spark_app_id}}/"
             env[key] = json.dumps(conn)
         return env
 

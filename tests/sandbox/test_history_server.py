@@ -75,3 +75,48 @@ def test_without_a_history_server_applications_write_no_event_log_and_the_connec
     extra = json.loads(sandbox.airflow_env()["AIRFLOW_CONN_KUBERNETES_DEFAULT"])["extra"]
     assert "spark_history_server_url" not in extra
     assert not history_server_processes(sandbox.workdir)
+
+
+WAITING_APP = """\
+import pathlib, sys, time
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("Waiting").getOrCreate()
+print("counted", spark.sparkContext.parallelize(range(10), 2).count(), flush=True)
+flag = pathlib.Path(sys.argv[1])
+while not flag.exists():
+    time.sleep(0.2)
+spark.stop()
+"""
+
+
+def test_with_the_driver_ui_on_its_link_opens_the_running_driver_then_the_history_page(
+        sandbox_factory, apps_dir, tmp_path) -> None:
+    """A driver serves its UI (``spark.ui.port``) while it runs; in a cluster the Driver UI link is useful only
+    then, and the History Server has the application afterwards."""
+    require_spark()
+    (apps_dir / "waiting.py").write_text(WAITING_APP)
+    flag = tmp_path / "finish"
+    sandbox = sandbox_factory(history_server=HistoryServerSettings(),
+                              conf={"spark.ui.enabled": "true", "spark.log.level": "WARN"})
+    assert sandbox.wait_for_history_server()
+    history = sandbox.history
+    assert history is not None
+    pod = driver_pod("waiting-driver", "local:///apps/waiting.py", str(flag))
+    pod["metadata"]["labels"]["spark-app-selector"] = SELECTOR
+    sandbox.emulator.apply(pod, "spark-jobs")
+    wait_for(lambda: "counted 10" in sandbox.emulator.pods.logs("spark-jobs", "waiting-driver"), timeout=150,
+             interval=0.5, what="the application's first job")
+
+    extra = json.loads(sandbox.airflow_env()["AIRFLOW_CONN_KUBERNETES_DEFAULT"])["extra"]
+    link = render_url(extra["spark_driver_ui_url"], {"spark_app_id": SELECTOR})
+    assert link is not None
+    running = requests.get(link, timeout=30)
+    assert running.status_code == 200 and "Spark Jobs" in running.text
+    assert not running.url.startswith(history.url)  # the driver's own UI
+
+    flag.touch()
+    assert exit_code(wait_for_pod(sandbox, "waiting-driver")) == 0
+    ended = requests.get(link, timeout=30)
+    assert ended.url.startswith(f"{history.url}/history/local-"), ended.url
+    wait_for(lambda: requests.get(ended.url, timeout=30).status_code == 200, timeout=60, interval=0.5,
+             what="the History Server's page of the ended application")
