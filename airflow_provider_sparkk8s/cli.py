@@ -49,6 +49,7 @@ def _emulator(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     import json
     import shlex
+    from dataclasses import replace
 
     from .sandbox.config import ConfigError, SandboxConfig
     from .sandbox.sandbox import Sandbox
@@ -58,6 +59,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"sparkk8s sandbox: {exc}", file=sys.stderr)
         return 1
+    if config is not None and args.no_history_server:
+        config.history_server = replace(config.history_server, enabled=False)
     sandbox = Sandbox(config, workdir=args.workdir, host=args.host, port=args.port,
                       console=lambda line: print(f"sandbox: {line}", flush=True))
     try:
@@ -70,6 +73,9 @@ def _sandbox(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if sandbox.history is not None and not sandbox.wait_for_history_server():
+        print(f"sandbox: the Spark History Server did not start (see {sandbox.history.log_file}); the local "
+              f"applications still run", flush=True)
     print(sandbox.banner(), flush=True)
     for obj in applied:
         print(f"applied {obj}", flush=True)
@@ -178,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--apply", action="append", metavar="DIR",
                      help="apply the *.yaml manifests of this folder at start, e.g. dags_examples/manifests "
                           "(repeatable)")
+    box.add_argument("--no-history-server", action="store_true",
+                     help="do not run pyspark's Spark History Server over the local applications' event logs "
+                          "(the mapping's history_server; on by default: a JVM of about 200 MB)")
     box.set_defaults(func=_sandbox)
 
     migrate = sub.add_parser("migrate", help="convert workflows from other schedulers")

@@ -2,6 +2,8 @@
 
 - ``config.py``: the image-to-local mapping (``dags_examples/sandbox.yaml`` is the examples' one);
 - ``local_spark.py``: runs mapped driver pods and client-mode spark-submit steps with pyspark's spark-submit;
+- ``history.py``: pyspark's Spark History Server over the local applications' event logs, and the redirector
+  that leads the operators' links from a driver pod's ``spark-app-selector`` to its local application's page;
 - ``sandbox.py``: ``Sandbox``, the emulator plus that controller (``sparkk8s sandbox`` runs it);
 - ``demo.py``: ``make demo``: the example DAGs in real Airflow against a sandbox, with a summary;
 - ``dag_runner.py``: the Airflow side of the demo (one process, a forked child per DAG run).

@@ -8,6 +8,9 @@ applications named inside container images run from which local files.
     spark_submit: null               # default: the spark-submit pyspark installs beside this Python
     conf:                            # --conf for every locally-run application
       spark.ui.enabled: "false"
+    history_server:                  # pyspark's Spark History Server over the local applications' event logs
+      enabled: true                  # the default; `sparkk8s sandbox --no-history-server` turns it off
+      port: 0                        # 0: a free one
     images:
       - image: apache/spark:4.0.1    # exact, or a glob such as apache/spark:*
         paths:                       # in-image directory (or remote URI) prefix -> local directory
@@ -55,6 +58,8 @@ import posixpath
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from .history import HistoryServerSettings
 
 DEFAULT_CONF = {"spark.ui.enabled": "false"}
 
@@ -117,6 +122,7 @@ class SandboxConfig:
     timeout_seconds: float = 600.0
     spark_submit: str | None = None
     conf: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CONF))
+    history_server: HistoryServerSettings = field(default_factory=HistoryServerSettings)
     source: Path | None = None
 
     @classmethod
@@ -138,7 +144,8 @@ class SandboxConfig:
     def from_dict(cls, data: dict[str, Any], base: Path, source: Path | None = None) -> SandboxConfig:
         if not isinstance(data, dict):
             raise ConfigError("the sandbox mapping must be a mapping with an `images` list")
-        unknown = set(data) - {"images", "master", "max_parallel", "timeout_seconds", "spark_submit", "conf"}
+        unknown = set(data) - {"images", "master", "max_parallel", "timeout_seconds", "spark_submit", "conf",
+                               "history_server"}
         if unknown:
             raise ConfigError(f"unknown keys in the sandbox mapping: {', '.join(sorted(unknown))}",
                               (sorted(unknown)[0],))
@@ -151,7 +158,7 @@ class SandboxConfig:
         return cls(images=images, master=str(data.get("master", "local[1]")), max_parallel=max_parallel,
                    timeout_seconds=float(data.get("timeout_seconds", 600)),
                    spark_submit=str((base / spark_submit).resolve()) if spark_submit else None,
-                   conf=conf, source=source)
+                   conf=conf, history_server=_history_server(data.get("history_server")), source=source)
 
     def in_sandbox(self, workdir: Path) -> SandboxConfig:
         """This mapping for a sandbox working in ``workdir``: ``$(SANDBOX_DIR)`` in the images' env and mounts is
@@ -222,6 +229,20 @@ def _line_of(text: str, where: tuple[str | int, ...]) -> int:
         else:
             break
     return line + 1
+
+
+def _history_server(value: Any) -> HistoryServerSettings:
+    if value is None:
+        return HistoryServerSettings()
+    if not isinstance(value, dict) or set(value) - {"enabled", "port"}:
+        raise ConfigError("history_server takes `enabled` (true or false) and `port` (0: a free one)",
+                          ("history_server",))
+    enabled, port = value.get("enabled", True), value.get("port", 0)
+    if not isinstance(enabled, bool):
+        raise ConfigError("must be true or false", ("history_server", "enabled"))
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
+        raise ConfigError("must be a port number (0: a free one)", ("history_server", "port"))
+    return HistoryServerSettings(enabled, port)
 
 
 def _image_mapping(entry: Any, i: int, base: Path) -> ImageMapping:

@@ -1,6 +1,6 @@
 """The one-command demo (``make demo``): the example DAGs in real Airflow against a sandbox, with a summary.
 
-    python -m airflow_provider_sparkk8s.sandbox.demo [--examples dags_examples] [--only DAG ...] [--keep]
+    python -m airflow_provider_sparkk8s.sandbox.demo [--examples dags_examples] [--only DAG ...] [--keep] [--serve]
 
 1. starts a sandbox (``sandbox.py``) with the examples' mapping (``dags_examples/sandbox.yaml``) and applies
    ``dags_examples/manifests/*.yaml`` (namespaces, RBAC, the WorkflowTemplate, the calendar EventSource);
@@ -8,7 +8,9 @@
    ``dag_runner.py``: one process, a forked child per DAG (two at a time, ``--parallel``), killed past
    ``--timeout`` seconds;
 3. prints a table (DAG, task, state, duration, key output: "Pi is roughly 3.14...", the workflow phase, ...)
-   and what ran for real or was simulated; exits 1 if a task failed or a DAG did not finish;
+   and what ran for real or was simulated, with each local application's Spark History Server page (the
+   sandbox runs pyspark's History Server unless --no-history-server; --serve keeps it up until Ctrl-C);
+   exits 1 if a task failed or a DAG did not finish;
 4. stops the sandbox (and every local Spark process) and removes its temporary directory (kept with --keep
    or when something failed, for the logs).
 """
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -74,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="DAG runs at once (default 2, one per core of a small machine; the first run always "
                              "goes alone; 1 runs them one after the other)")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, AIRFLOW_HOME)")
+    parser.add_argument("--serve", action="store_true",
+                        help="once the DAGs ran, keep the sandbox and its Spark History Server up until Ctrl-C, to "
+                             "browse the applications' pages")
+    parser.add_argument("--no-history-server", action="store_true",
+                        help="do not run pyspark's Spark History Server over the applications' event logs")
     args = parser.parse_args(argv)
     examples = (args.examples or default_examples()).resolve()
     try:
@@ -81,18 +89,21 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
-    return Demo(examples, config, args.only, args.timeout, args.keep, args.parallel).run()
+    if args.no_history_server:
+        config.history_server = replace(config.history_server, enabled=False)
+    return Demo(examples, config, args.only, args.timeout, args.keep, args.parallel, args.serve).run()
 
 
 class Demo:
     def __init__(self, examples: Path, config: SandboxConfig, only: list[str] | None, timeout: float,
-                 keep: bool, parallel: int = 2) -> None:
+                 keep: bool, parallel: int = 2, serve: bool = False) -> None:
         self.examples = examples
         self.config = config
         self.only = only
         self.timeout = timeout
         self.keep = keep
         self.parallel = parallel
+        self.serve = serve
         self.root = Path(tempfile.mkdtemp(prefix="sparkk8s-demo-"))
 
     def run(self) -> int:
@@ -101,7 +112,7 @@ class Demo:
         results: list[dict[str, Any]] = []
         runner_error = None
         try:
-            sandbox.start()
+            sandbox.start()  # the History Server gets ready while Airflow starts: the event logs wait for it
             print(sandbox.banner(), flush=True)
             applied = sandbox.apply_folder(self.examples / "manifests")
             print(f"Applied {len(applied)} objects from {shown(self.examples / 'manifests')}", flush=True)
@@ -114,6 +125,8 @@ class Demo:
             if cannot_run_here:
                 skip.update({d: f"its steps run on this machine: {cannot_run_here}" for d in NEEDS_LOCAL_RUNS})
             results, runner_error = self._run_dags(sandbox, skip)
+            if self.serve and sandbox.history is not None:
+                self._serve(sandbox)
         except KeyboardInterrupt:
             runner_error = "interrupted"
         finally:
@@ -130,6 +143,20 @@ class Demo:
         else:
             shutil.rmtree(self.root, ignore_errors=True)
         return 0 if ok else 1
+
+    def _serve(self, sandbox: Sandbox) -> None:
+        assert sandbox.history is not None
+        sandbox.wait_for_history_server()
+        print(f"The Spark History Server is up at {sandbox.history.url}; the applications' pages:", flush=True)
+        for run in sandbox.spark.runs:
+            if run.history_url:
+                print(f"  {run.namespace}/{run.pod}: {run.history_url}", flush=True)
+        print("Ctrl-C stops the sandbox.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
 
     def _event(self, line: str) -> None:
         print(f"  sandbox: {line}", flush=True)
@@ -213,7 +240,10 @@ class Demo:
                      f"{self.config.master}); the control plane around them was emulated.")
         for run in ran:
             lines.append(f"  {run.namespace}/{run.pod}: {shown(run.file)} exit {run.exit_code} "
-                         f"({run.seconds:.1f}s)")
+                         f"({run.seconds:.1f}s)" + (f"  {run.history_url}" if run.history_url else ""))
+        if any(run.history_url for run in ran):
+            lines.append("  (Spark History Server pages: up while the sandbox runs; `--serve` keeps it up after the "
+                         "DAGs)")
         if simulated:
             lines.append(f"Simulated Spark pods (not run locally): {len(simulated)}")
             for pod, why in simulated:

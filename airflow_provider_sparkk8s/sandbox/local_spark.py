@@ -39,10 +39,12 @@ from ..testing.spark_submit_pods import (
     parse_spark_submit,
 )
 from .config import LocalApp, SandboxConfig, shown
+from .history import free_port
 
 if TYPE_CHECKING:
     from ..testing.emulator import KubeEmulator
     from ..testing.pods import PodBehaviour
+    from .history import HistoryServer
 
 PREFIX = "[sandbox] "
 OUTCOME_ANNOTATION = ANNOTATION_PREFIX + "outcome"
@@ -74,6 +76,8 @@ class LocalRun:
     pid: int | None = None
     exit_code: int | None = None
     seconds: float | None = None
+    spark_app_id: str | None = None  # Spark's id of the local application (its History Server page)
+    history_url: str | None = None  # that page, when the sandbox runs a History Server
 
 
 def find_spark_submit(explicit: str | None = None) -> str | None:
@@ -83,17 +87,20 @@ def find_spark_submit(explicit: str | None = None) -> str | None:
     beside = Path(sys.executable).with_name("spark-submit")
     if os.access(beside, os.X_OK):
         return str(beside)
+    package = _pyspark_dir()
+    if package is not None and os.access(package / "bin" / "spark-submit", os.X_OK):
+        return str(package / "bin" / "spark-submit")
+    return shutil.which("spark-submit")
+
+
+def _pyspark_dir() -> Path | None:
     try:
         import importlib.util
 
         spec = importlib.util.find_spec("pyspark")
     except (ImportError, ValueError):
         spec = None
-    if spec and spec.origin:
-        own = Path(spec.origin).parent / "bin" / "spark-submit"
-        if os.access(own, os.X_OK):
-            return str(own)
-    return shutil.which("spark-submit")
+    return Path(spec.origin).parent if spec and spec.origin else None
 
 
 def java_available() -> bool:
@@ -133,6 +140,23 @@ class LocalSpark:
         self._plans: dict[str, Plan] = {}  # by pod uid, from the first look until the run starts
         self._slots: asyncio.Semaphore | None = None
         self._workdir: Path | None = None
+        self.history: HistoryServer | None = None  # set by the sandbox when it runs one
+
+    @property
+    def spark_home(self) -> Path | None:
+        """pyspark's tree (bin/, jars/), also when spark-submit is the venv's bin/ entry."""
+        if self.spark_submit is None:
+            return None
+        home = Path(self.spark_submit).resolve().parent.parent
+        if (home / "jars").is_dir():
+            return home
+        package = _pyspark_dir()  # the venv's bin/spark-submit runs the installed pyspark's
+        return package if package is not None and (package / "jars").is_dir() else None
+
+    @property
+    def driver_ui(self) -> bool:
+        """The mapping's conf leaves the driver's UI on (Spark's default; the sandbox's is off)."""
+        return self.config.conf.get("spark.ui.enabled", "true").strip().lower() != "false"
 
     @property
     def unavailable(self) -> str | None:
@@ -227,14 +251,35 @@ class LocalSpark:
                 self.console(f"{ns}/{name}: could not run {shown(plan.app.file)} locally: {exc!r}")
                 return 127 if isinstance(exc, OSError) else 1
 
-    def argv(self, plan: Plan) -> list[str]:
+    def argv(self, plan: Plan, events_dir: Path | None = None, ui_port: int | None = None) -> list[str]:
+        """spark-submit's argv. With `events_dir`, the application writes its event log there (rolling: a
+        directory named after its id), for the sandbox's History Server. The application's own Spark conf (the
+        pod's properties file, a DAG's ``spark.eventLog.dir=s3a://...``) is for the cluster and never reaches a
+        local run; these settings come after the mapping's `conf`, so they win over it. `ui_port`: the driver
+        UI's port (the sandbox's front leads the Driver UI link there)."""
         assert self.spark_submit is not None
-        conf = [a for k, v in self.config.conf.items() for a in ("--conf", f"{k}={v}")]
+        settings = dict(self.config.conf)
+        if events_dir is not None:
+            settings.update({"spark.eventLog.enabled": "true", "spark.eventLog.dir": events_dir.as_uri(),
+                             "spark.eventLog.rolling.enabled": "true"})
+        if ui_port is not None:
+            settings["spark.ui.port"] = str(ui_port)
+        conf = [a for k, v in settings.items() for a in ("--conf", f"{k}={v}")]
         return [self.spark_submit, "--master", self.config.master, "--name", plan.name, *conf, str(plan.app.file),
                 *plan.app_args]
 
     async def _run(self, pod: dict, plan: Plan, ns: str, name: str, log: Callable[[str], None]) -> int | None:
-        argv = self.argv(plan)
+        assert self._workdir is not None
+        cwd = self._workdir / "apps" / f"{ns}-{name}"
+        cwd.mkdir(parents=True, exist_ok=True)  # spark-warehouse, metastore_db, ... stay out of the caller's cwd
+        events_dir = ui_port = None
+        selector = (pod["metadata"].get("labels") or {}).get("spark-app-selector")
+        if self.history is not None:
+            events_dir = cwd / "spark-events"  # its own: the one event log there is this application's
+            events_dir.mkdir(exist_ok=True)
+            if self.driver_ui and selector:
+                ui_port = free_port()
+        argv = self.argv(plan, events_dir, ui_port)
         app = plan.app
         source = f" ({shown(self.config.source)})" if self.config.source else ""
         log(f"{PREFIX}emulated control plane: this {plan.kind} runs on this machine, not in a cluster")
@@ -245,9 +290,6 @@ class LocalSpark:
             log(f"{PREFIX}image {app.image}: {app.resource} -> {shown(app.file)}{source}")
         log(f"{PREFIX}$ {shlex.join([shown(Path(a)) if a == str(app.file) else a for a in argv])}")
         log(f"{PREFIX}executors are not started: Spark runs in local mode ({self.config.master}) inside this driver")
-        assert self._workdir is not None
-        cwd = self._workdir / "apps" / f"{ns}-{name}"
-        cwd.mkdir(parents=True, exist_ok=True)  # spark-warehouse, metastore_db, ... stay out of the caller's cwd
         record = LocalRun(ns, name, app.file, time.monotonic())
         self.runs.append(record)
         self.console(f"{ns}/{name}: running {shown(app.file)} locally ({plan.kind})")
@@ -255,9 +297,18 @@ class LocalSpark:
             *argv, cwd=cwd, env=self._env(plan), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, start_new_session=True)
         record.pid = proc.pid
+        if ui_port is not None and selector and self.history is not None:
+            self.history.driver_running(selector, ui_port)
+        watch = asyncio.ensure_future(self._watch_events(pod, events_dir, record, log)) if events_dir else None
         try:
             code = await self._follow(pod, proc, log)
         finally:
+            if ui_port is not None and selector and self.history is not None:
+                self.history.driver_running(selector, None)
+            if watch is not None:
+                watch.cancel()
+                if events_dir is not None and record.spark_app_id is None:  # a run shorter than a look
+                    self._adopt_events(pod, events_dir, record, log)
             if proc.returncode is None:  # the pod went away, the time ran out, or the sandbox is stopping
                 _kill_group(proc.pid)
             try:  # reap it and drain its pipe, so nothing of it outlives the run
@@ -268,6 +319,24 @@ class LocalSpark:
         self.console(f"{ns}/{name}: {shown(app.file)} " + (
             f"exited with code {code} after {record.seconds:.1f}s" if code is not None else "stopped: pod deleted"))
         return code
+
+    async def _watch_events(self, pod: dict, events_dir: Path, record: LocalRun, log: Callable[[str], None]
+                            ) -> None:
+        """Give the History Server the application's event log as soon as Spark starts it (so its page is
+        there while the application runs)."""
+        while not self._adopt_events(pod, events_dir, record, log):
+            await asyncio.sleep(0.5)
+
+    def _adopt_events(self, pod: dict, events_dir: Path, record: LocalRun, log: Callable[[str], None]) -> bool:
+        assert self.history is not None
+        selector = (pod["metadata"].get("labels") or {}).get("spark-app-selector")
+        app_id = self.history.adopt(events_dir, selector)
+        if app_id is None:
+            return False
+        record.spark_app_id, record.history_url = app_id, self.history.page(app_id)
+        log(f"{PREFIX}Spark History Server: {record.history_url} (Spark's local id {app_id}"
+            + (f"; the links of {selector} lead there" if selector else "") + ")")
+        return True
 
     async def _follow(self, pod: dict, proc: asyncio.subprocess.Process, log: Callable[[str], None]
                       ) -> int | None:
@@ -314,10 +383,8 @@ class LocalSpark:
     def _env(self, plan: Plan) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_SUBMIT_ARGS", "SPARK_CONF_DIR")}
         env.update(plan.env)
-        assert self.spark_submit is not None
-        home = Path(self.spark_submit).resolve().parent.parent
-        if (home / "jars").is_dir():
-            env["SPARK_HOME"] = str(home)  # pyspark's own tree, also when started through the venv's bin/
+        if self.spark_home is not None:
+            env["SPARK_HOME"] = str(self.spark_home)  # pyspark's own tree, also when started through the venv's bin/
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         env["PYSPARK_PYTHON"] = env["PYSPARK_DRIVER_PYTHON"] = sys.executable
         return env

@@ -9,11 +9,15 @@ simulations of ``airflow_provider_sparkk8s.testing``. What is real: Spark driver
 steps) whose image and application the mapping names run ``spark-submit --master local[1]`` from pyspark on
 this machine (``local_spark.py``), and the containers of pods whose images the mapping runs (``run: host`` or
 ``rootfs``) run as processes here, each in bubblewrap namespaces (``testing/runtime``). Other pods are simulated,
-or fail to pull when the mapping does not list their image.
+or fail to pull when the mapping does not list their image. Unless the mapping's ``history_server`` says
+otherwise, pyspark's Spark History Server runs too, over those applications' event logs (``history.py``), and
+the Kubernetes connection's ``spark_history_server_url`` extra sends the operators' link there.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import tempfile
@@ -23,6 +27,7 @@ from typing import Any
 
 from ..testing.emulator import KubeEmulator
 from .config import SandboxConfig, shown
+from .history import HistoryServer
 from .local_spark import LocalSpark
 
 _NAMESPACE_HINT = re.compile(r"^#.*kubectl apply -n\s+(\S+)", re.M)
@@ -50,14 +55,29 @@ class Sandbox:
         self.emulator = KubeEmulator(workdir=self.workdir, run_images=run_images, **emulator_options)
         self.spark = LocalSpark(self.emulator, self.config, console)
         self.spark.install(self.workdir)
+        self.history: HistoryServer | None = None
+        settings = self.config.history_server
+        if settings.enabled and self.config.images and not self.spark.unavailable and self.spark.spark_home:
+            self.history = self.spark.history = HistoryServer(self.spark.spark_home, self.workdir, settings.port,
+                                                              java=_java())
 
     def start(self) -> Sandbox:
+        """Start the emulator and the History Server; the latter becomes ready in the background (a JVM takes
+        seconds): `wait_for_history_server` waits for it."""
         self.emulator.start()
+        if self.history is not None:
+            self.history.start()
         return self
+
+    def wait_for_history_server(self, timeout: float = 120.0) -> bool:
+        """True once the History Server answers (False without one, or when it did not start)."""
+        return self.history is not None and self.history.wait_ready(timeout)
 
     def stop(self) -> None:
         """Stop the emulator; applications still running locally are killed with their pods' simulation."""
         self.emulator.stop()
+        if self.history is not None:
+            self.history.stop()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -77,8 +97,19 @@ class Sandbox:
         return self.emulator.kubeconfig_path
 
     def airflow_env(self, namespace: str = "default") -> dict[str, str]:
-        """AIRFLOW_CONN_KUBERNETES_DEFAULT, AIRFLOW_CONN_ARGO_WORKFLOWS_DEFAULT and KUBECONFIG for this sandbox."""
-        return self.emulator.airflow_env(namespace=namespace)
+        """AIRFLOW_CONN_KUBERNETES_DEFAULT, AIRFLOW_CONN_ARGO_WORKFLOWS_DEFAULT and KUBECONFIG for this sandbox.
+        With a History Server, the Kubernetes connection's ``spark_history_server_url`` extra is its front: the
+        operators' link ``<url>/history/<spark-app-selector>/jobs/`` opens the local application's page; when the
+        mapping's conf turns the driver's UI on, ``spark_driver_ui_url`` leads to the running driver's UI."""
+        env = self.emulator.airflow_env(namespace=namespace)
+        if self.history is not None and self.history.proc is not None:
+            key = "AIRFLOW_CONN_KUBERNETES_DEFAULT"
+            conn = json.loads(env[key])
+            conn["extra"]["spark_history_server_url"] = self.history.front_url
+            if self.spark.driver_ui:
+                conn["extra"]["spark_driver_ui_url"] = f"{self.history.front_url}/driver/{{spark_app_id}}/"
+            env[key] = json.dumps(conn)
+        return env
 
     def apply_folder(self, folder: str | Path) -> list[str]:
         """Apply every ``*.yaml`` of `folder` as `kubectl apply` would: namespaces first (also those that objects
@@ -137,6 +168,17 @@ class Sandbox:
                 lines.append("  Pods of images the mapping does not list fail to pull (ImagePullBackOff).")
             lines.append("  Every other pod is simulated (timers and canned logs).")
         lines.append(f"  API server: {self.url}")
+        if self.history is not None and self.history.proc is not None:
+            lines.append(f"  Spark History Server (pyspark's, over the local applications' event logs): "
+                         f"{self.history.url}; the connection's spark_history_server_url, {self.history.front_url}, "
+                         f"leads the operators' links to it")
         width = max(len(line) for line in lines)
         rule = "=" * min(width, 110)
         return "\n".join([rule, *lines, rule])
+
+
+def _java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    if home and os.access(Path(home) / "bin" / "java", os.X_OK):
+        return str(Path(home) / "bin" / "java")
+    return shutil.which("java") or "java"

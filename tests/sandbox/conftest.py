@@ -13,6 +13,7 @@ import pytest
 from kubernetes.client import CoreV1Api
 
 from airflow_provider_sparkk8s.sandbox import Sandbox, SandboxConfig
+from airflow_provider_sparkk8s.sandbox.history import MAIN_CLASS, HistoryServerSettings
 from airflow_provider_sparkk8s.testing import KubeEmulator
 from tests.conftest import REPO, require
 from tests.runtime.support import bwrap
@@ -58,6 +59,7 @@ def sandbox_factory(tmp_path: Path, apps_dir: Path) -> Iterator[Callable[..., Sa
         test_images = [{"image": TEST_IMAGE, "paths": {"/apps/": str(apps_dir)}}, *(images or [])]
         test_config = SandboxConfig.from_dict({"images": test_images}, base=tmp_path)
         config.images += test_config.images
+        config.history_server = HistoryServerSettings(enabled=False)  # a JVM: only for the tests that ask for it
         for key, value in overrides.items():
             setattr(config, key, value)
         events: list[str] = []
@@ -112,3 +114,16 @@ def wait_for_pod(sandbox: Sandbox, name: str, namespace: str = "spark-jobs", tim
 
 def exit_code(pod: dict) -> int:
     return pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"]
+
+
+def history_server_processes(workdir: Path) -> list[int]:
+    """The History Server JVMs whose command line names this sandbox's working directory."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if MAIN_CLASS.encode() in argv and any(str(workdir).encode() in arg for arg in argv):
+            found.append(int(proc.name))
+    return found

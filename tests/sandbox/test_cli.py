@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import kubernetes
+import requests
 
-from tests.sandbox.conftest import EXAMPLES
+from tests.sandbox.conftest import EXAMPLES, history_server_processes
 
 
 def test_prints_the_banner_and_the_connection_then_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -37,11 +38,15 @@ def test_prints_the_banner_and_the_connection_then_stops_on_ctrl_c(tmp_path: Pat
         kubeconfig = connection["extra"]["kube_config_path"]
         assert kubeconfig == exports["KUBECONFIG"] and f"kubeconfig: {kubeconfig}" in output
         assert json.loads(exports["AIRFLOW_CONN_ARGO_WORKFLOWS_DEFAULT"])["conn_type"] == "argo_workflows"
+        # The History Server answers once the sandbox says it is ready; the connection's link base leads to it.
+        listing = requests.get(connection["extra"]["spark_history_server_url"], timeout=30)
+        assert listing.status_code == 200 and "History Server" in listing.text
         api = kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(config_file=kubeconfig))
         assert {"spark-jobs", "argo", "argo-events"} <= {ns.metadata.name for ns in api.list_namespace().items}
         assert "spark" in [sa.metadata.name for sa in api.list_namespaced_service_account("spark-jobs").items]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
+        assert not history_server_processes(tmp_path / "box")
     finally:
         if proc.poll() is None:
             proc.kill()

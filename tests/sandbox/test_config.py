@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_sparkk8s.sandbox.config import ConfigError, LocalApp, SandboxConfig
+from airflow_provider_sparkk8s.sandbox.history import HistoryServerSettings
 from tests.sandbox.conftest import EXAMPLES
 
 
@@ -182,3 +183,16 @@ def test_the_examples_mapping_runs_the_migrated_oozie_example() -> None:
         entry = config.image(image)
         assert entry is not None and entry.runs_locally, image
     assert config.image("unknown/image:1") is None  # not simulated: it fails to pull, as on a cluster
+
+
+def test_the_history_server_is_on_unless_the_mapping_turns_it_off(tmp_path: Path) -> None:
+    assert SandboxConfig.load(EXAMPLES / "sandbox.yaml").history_server == HistoryServerSettings(True, 0)
+    assert SandboxConfig.from_dict({"images": []}, base=tmp_path).history_server.enabled
+    off = SandboxConfig.from_dict({"history_server": {"enabled": False}}, base=tmp_path)
+    assert off.history_server == HistoryServerSettings(False, 0)
+    path = tmp_path / "sandbox.yaml"
+    path.write_text("images: []\nhistory_server:\n  enabled: true\n  port: 70000\n")
+    with pytest.raises(ConfigError, match=r"sandbox.yaml:4: must be a port number"):
+        SandboxConfig.load(path)
+    with pytest.raises(ConfigError, match="history_server takes `enabled`"):
+        SandboxConfig.from_dict({"history_server": {"ui": True}}, base=tmp_path)

@@ -77,6 +77,9 @@ def test_the_demo_runs_dags_prints_the_summary_and_fails_when_a_task_failed(exam
                      r"pi-\w+-driver Succeeded", rows["spark_pi_launcher_pod"]), rows
     assert re.search(r"failing\s+job\s+failed\s+\d+\.\ds\s+.*exit code 4", rows["failing"]), rows
     assert "Real Spark: 2 application(s) ran on this machine" in output
+    # Each application's page in the sandbox's Spark History Server (the examples' mapping runs one).
+    page = r"pi\.py exit 0 \(\d+\.\ds\)  http://127\.0\.0\.1:\d+/history/local-\d+/jobs/"
+    assert re.search(page, output), output[-3000:]
     assert "Demo FAILED" in output
     root = Path(re.search(r"Logs, AIRFLOW_HOME and the sandbox's files: (\S+)", output).group(1))
     try:
