@@ -129,7 +129,9 @@ def test_a_headless_service_resolves_to_its_ready_pods(kube: KubeEmulator, core:
 
 
 def test_a_pods_hosts_file_is_the_kubelets(kube: KubeEmulator, core: CoreV1Api) -> None:
-    """The kubelet's lines come first, as it writes them (tab-separated), then the Services'."""
+    """The kubelet's lines come first, as it writes them (tab-separated), then the Services'. The container's
+    hostname is the pod's (spec.hostname), and it resolves to the pod's IP, as programs that look up their own
+    host name (Java's InetAddress.getLocalHost) expect."""
     aliases = [{"ip": "127.0.0.1", "hostnames": ["foo.local", "bar.local"]}]
     create(kube, python_pod("named", "import time; time.sleep(60)", hostname="box", subdomain="group",
                             hostAliases=aliases))
@@ -140,6 +142,9 @@ def test_a_pods_hosts_file_is_the_kubelets(kube: KubeEmulator, core: CoreV1Api) 
                             "::1\tlocalhost ip6-localhost ip6-loopback\n")
     assert f"{ip}\tbox.group.{FQDN}\tbox\n" in hosts
     assert "\n# Entries added by HostAliases.\n127.0.0.1\tfoo.local\tbar.local\n" in hosts
+    own = kubectl(kube, "exec", "named", "--", "python3", "-c",
+                  "import socket; name = socket.gethostname(); print(name, socket.gethostbyname(name))").stdout
+    assert own == f"box {ip}\n"
     written = kubectl(kube, "exec", "named", "--", "sh", "-c", "echo x >> /etc/hosts", check=False)
     assert written.returncode != 0  # read-only here (it is rewritten as Services change)
 

@@ -52,6 +52,7 @@ from ..runtime import (
     container_env,
     managed_hosts,
     materialise_volumes,
+    pod_hostname,
     rewrite_in_place,
     service_hosts,
     uses_cluster_dns,
@@ -325,7 +326,8 @@ class LocalPod:
             self.runtime.release_ip(self.ip)
 
     def write_hosts(self, services: list[dict] | None = None, endpoints: list[dict] | None = None) -> None:
-        rewrite_in_place(self.hosts, self.runtime.hosts_text(self.pod, self.ip, services, endpoints))
+        with contextlib.suppress(FileNotFoundError):  # the pod has just been removed
+            rewrite_in_place(self.hosts, self.runtime.hosts_text(self.pod, self.ip, services, endpoints))
 
     def remove(self) -> None:
         """The pod is gone: its volumes and its ended containers' files go too."""
@@ -413,8 +415,10 @@ class LocalPod:
         if not any(m.target.rstrip("/") == ETC_HOSTS for m in mounts):  # a volume there wins, as on a kubelet
             # Read-only where the kubelet mounts it writable: it is rewritten here as Services change.
             mounts += (Mount(self.hosts, ETC_HOSTS, read_only=True),)
+        host_network = (self.pod.get("spec") or {}).get("hostNetwork")
         view = ContainerView(tmp=self.dir / "tmp" / spec["name"], mounts=mounts, root=mapping.rootfs,
-                             working_dir=spec.get("workingDir") or "/")
+                             working_dir=spec.get("workingDir") or "/",
+                             hostname=None if host_network else pod_hostname(self.pod))
         name = spec["name"]
 
         def log(stream: str, when: object, line: str) -> None:
