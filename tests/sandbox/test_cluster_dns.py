@@ -201,3 +201,22 @@ def _refused(address: str, port: int) -> bool:
     except ConnectionRefusedError:
         return True
     return False
+
+
+def test_connections_to_a_service_go_to_its_ready_endpoints_in_turn(kube: KubeEmulator, core: CoreV1Api) -> None:
+    """kube-proxy spreads connections over the ready endpoints (here in turn, as its userspace mode did; its
+    iptables mode picks at random): two connections reach both pods."""
+    container_port, service_port = free_port(), free_port()
+    serve = (f"mkdir -p /tmp/www && echo $HOSTNAME > /tmp/www/index.html && "
+             f"exec python3 -m http.server {container_port} --bind $POD_IP --directory /tmp/www")
+    for name in ("web-a", "web-b"):
+        create(kube, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "web"}},
+                      "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
+                          "name": "web", "image": PYTHON, "command": ["sh", "-c", serve],
+                          "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+                          "readinessProbe": {"tcpSocket": {"port": container_port}, "periodSeconds": 1}}]}})
+    create(kube, service("web", service_port, container_port, {"app": "web"}))
+    wait_for(lambda: len(ready_addresses(core, "web")) == 2, timeout=30, what="both pods behind web")
+    script = ("import urllib.request\nfor _ in range(2):\n"
+              f"    print(urllib.request.urlopen('http://web:{service_port}/', timeout=10).read().decode().strip())")
+    assert sorted(output_of(kube, core, python_pod("client", script))) == ["web-a", "web-b"]
