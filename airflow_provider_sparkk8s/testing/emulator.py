@@ -24,6 +24,7 @@ from .controllers.kubelet import Kubelet, KubeletSettings
 from .controllers.local_pods import ImageLookup, LocalPods
 from .controllers.pod_behaviour import ContainerPrograms, PodBehaviours
 from .controllers.service_account_tokens import ServiceAccountTokenController
+from .controllers.service_proxy import ServiceProxy
 from .controllers.spark_operator import SparkOperator
 from .controllers.spark_submit import SparkSubmitProgram
 from .faults import Faults, RequestLog
@@ -75,8 +76,9 @@ class KubeEmulator:
             (doubling with each failure, as on a real cluster: 10 s).
         run_images: the sandbox's image mapping lookup (image -> entry or None). Given, the kubelet runs the
             containers of pods whose images all map to entries that run locally as processes on this machine
-            (``controllers/local_pods.py``), and pods with an image it does not list fail to pull it. None (the
-            default): every pod is simulated, nothing runs on the host.
+            (``controllers/local_pods.py``), and pods with an image it does not list fail to pull it; those pods
+            reach Services by name, through a proxy on loopback addresses (``controllers/service_proxy.py``).
+            None (the default): every pod is simulated, nothing runs on the host.
         restart_backoff_seconds: the first back-off before a local container restarts (doubling, as on a real
             cluster: 10 s); also the first back-off between pulls of an image that is not mapped.
     """
@@ -182,6 +184,8 @@ class KubeEmulator:
                                            self.workdir / "kubelet", self.kubelet.settings.node_name,
                                            restart_backoff_seconds=self._restart_backoff_seconds,
                                            pull_backoff_seconds=self._restart_backoff_seconds)
+            # kube-proxy for the local pods; each change it applies rewrites their hosts files.
+            self.controllers.append(ServiceProxy(ApiClient(self.store), self.kubelet.local.refresh_hosts))
         ssl_context = None
         if self.tls:
             from .tls import make_certificates

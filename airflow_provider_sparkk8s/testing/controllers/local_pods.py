@@ -23,6 +23,9 @@ What a pod goes through, as on a kubelet:
   with ``CrashLoopBackOff`` meanwhile; ``restartCount`` and ``lastState`` tell what happened);
 - the pod ends Succeeded when every container ended with 0 and none restarts, else Failed;
 - its IP is a loopback address of its own (127.0.0.2 and up), and its logs are its containers' real output;
+- its containers' ``/etc/hosts`` is the file the kubelet writes for the pod (its hostname, its hostAliases), where
+  the Services' names stand in for the cluster DNS (``runtime/hosts.py``); it is rewritten as Services and their
+  endpoints change (``refresh_hosts``), and the Services are reached through ``service_proxy``;
 - its volumes and its ended containers' files stay until the pod is removed (``LocalPod.remove``), as on a node.
 """
 
@@ -47,8 +50,13 @@ from ..runtime import (
     Volume,
     container_argv,
     container_env,
+    managed_hosts,
     materialise_volumes,
+    pod_hostname,
     program_mounts,
+    rewrite_in_place,
+    service_hosts,
+    uses_cluster_dns,
     volume_mounts,
 )
 from ..store import now_rfc3339
@@ -56,10 +64,12 @@ from .base import ApiClient
 from .local_hooks import run_hook
 from .local_probes import LIVENESS, READINESS, STARTUP, Probe, keep_probing, try_probe
 from .node_pods import NODE_IP, NodePods, condition
+from .service_proxy import proxy_address
 
 MAX_BACKOFF = 300.0  # the kubelet's cap on the restart and pull back-offs
 MIN_GRACE = 2.0  # what the kubelet leaves a container after its preStop hook, at the least
 DEADLINE_REASON = "DeadlineExceeded"
+ETC_HOSTS = "/etc/hosts"
 
 
 class LocalImage(Protocol):
@@ -114,6 +124,7 @@ class LocalPods:
         self.node = NodePods(api, node_name)
         self.restart_backoff, self.pull_backoff = restart_backoff_seconds, pull_backoff_seconds
         self._ips: set[str] = set()
+        self._with_hosts: dict[str, LocalPod] = {}  # by uid: the pods whose hosts file is kept current
 
     def plan(self, pod: dict) -> Plan:
         """A pod runs here when every image of it maps to an entry that runs locally; an entry that does not
@@ -143,6 +154,33 @@ class LocalPods:
     def release_ip(self, ip: str) -> None:
         self._ips.discard(ip)
 
+    def refresh_hosts(self) -> None:
+        """Rewrite the running pods' hosts files: a Service or its endpoints changed."""
+        if not self._with_hosts:
+            return
+        services, endpoints = self.api.list("v1", "Service"), self.api.list("v1", "Endpoints")
+        for pod in list(self._with_hosts.values()):
+            pod.write_hosts(services, endpoints)
+
+    def hosts_text(self, pod: dict, ip: str, services: list[dict] | None = None,
+                   endpoints: list[dict] | None = None) -> str:
+        """The pod's hosts file: the kubelet's lines, then the Services' names when its DNS policy is the
+        cluster's."""
+        text = managed_hosts(pod, ip)
+        if not uses_cluster_dns(pod):
+            return text
+        services = self.api.list("v1", "Service") if services is None else services
+        endpoints = self.api.list("v1", "Endpoints") if endpoints is None else endpoints
+        namespace = pod["metadata"].get("namespace", "default")
+        return text + service_hosts(namespace, services, endpoints,
+                                    lambda ns, name: self.api.get("v1", "Pod", ns, name), proxy_address)
+
+    def keep_hosts(self, pod: LocalPod, keep: bool = True) -> None:
+        if keep:
+            self._with_hosts[pod.uid] = pod
+        else:
+            self._with_hosts.pop(pod.uid, None)
+
 
 class LocalPod:
     """One pod's worker (see the module docstring)."""
@@ -158,6 +196,7 @@ class LocalPod:
         self.specs = {c["name"]: c for c in [*self.inits, *self.mains]}
         self.ref = f"{self.name}_{self.namespace}({self.uid})"  # how the kubelet names the pod in its messages
         self.dir = runtime.workdir / "pods" / self.uid
+        self.hosts = self.dir / "etc-hosts"  # where the kubelet keeps it
         self.ip = ""
         self.started = ""
         self.statuses: dict[str, dict] = {c["name"]: _status(c, {"waiting": {"reason": "PodInitializing"}})
@@ -194,6 +233,9 @@ class LocalPod:
         volumes = await self._mount()
         if volumes is None:
             return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.write_hosts()
+        self.runtime.keep_hosts(self)
         self.started = now_rfc3339()  # the pod sandbox (and its IP) once its volumes are there
         self._publish()
         sidecars: list[asyncio.Future] = []
@@ -286,8 +328,13 @@ class LocalPod:
                 await asyncio.shield(container.stop(0))
             self.runtime.containers.discard(self.namespace, self.name, name, container)
         self.running.clear()
+        self.runtime.keep_hosts(self, False)
         if self.ip:
             self.runtime.release_ip(self.ip)
+
+    def write_hosts(self, services: list[dict] | None = None, endpoints: list[dict] | None = None) -> None:
+        with contextlib.suppress(FileNotFoundError):  # the pod has just been removed
+            rewrite_in_place(self.hosts, self.runtime.hosts_text(self.pod, self.ip, services, endpoints))
 
     def remove(self) -> None:
         """The pod is gone: its volumes and its ended containers' files go too."""
@@ -369,13 +416,19 @@ class LocalPod:
         mapping = self.runtime.images(spec.get("image", ""))
         assert mapping is not None  # the plan saw every image mapped
         env = container_env(self.pod, spec, self.runtime.api.get, self.runtime.api.list("v1", "Service"),
-                            image_env=mapping.env, pod_ips=(self.ip,), host_ips=(NODE_IP,)).variables
+                            image_env=mapping.env, pod_ips=(self.ip,), host_ips=(NODE_IP,),
+                            service_address=proxy_address).variables
         programs = program_mounts(mapping.commands, env.get("PATH", ""), mapping.rootfs)
         commands = {**mapping.commands, **{name: mount.target for name, mount in programs.items()}}
         argv = container_argv(spec, env, mapping.entrypoint or (), commands=commands)
         mounts = (*volume_mounts(spec, volumes, env), *image_mounts(mapping.mounts), *programs.values())
+        if not any(m.target.rstrip("/") == ETC_HOSTS for m in mounts):  # a volume there wins, as on a kubelet
+            # Read-only where the kubelet mounts it writable: it is rewritten here as Services change.
+            mounts += (Mount(self.hosts, ETC_HOSTS, read_only=True),)
+        host_network = (self.pod.get("spec") or {}).get("hostNetwork")
         view = ContainerView(tmp=self.dir / "tmp" / spec["name"], mounts=mounts, root=mapping.rootfs,
-                             working_dir=spec.get("workingDir") or "/")
+                             working_dir=spec.get("workingDir") or "/",
+                             hostname=None if host_network else pod_hostname(self.pod))
         name = spec["name"]
 
         def log(stream: str, when: object, line: str) -> None:

@@ -6,10 +6,10 @@ host's own (sh, coreutils, python3: images mapped with ``run: host``) or those o
 root filesystem.
 
 How it is confined (``sandboxing``): bubblewrap gives each container a mount namespace, where its volumes
-(``volumes``) appear at their mountPaths and ``/tmp`` is its own, and a PID namespace, so that stopping it leaves
-no process behind (``container``). That is all: the network, users, hostname and the rest of the host's
-filesystem are shared with the host, and no resource limit (CPU, memory, ephemeral storage) is enforced. A pod
-can read and write whatever the emulator's user can.
+(``volumes``) appear at their mountPaths, ``/tmp`` is its own and ``/etc/hosts`` is the pod's (``hosts``), and a
+PID namespace, so that stopping it leaves no process behind (``container``), and its pod's hostname. That is all:
+the network, users and the rest of the host's filesystem are shared with the host, and no resource limit (CPU, memory,
+ephemeral storage) is enforced. A pod can read and write whatever the emulator's user can.
 """
 
 from .command import container_argv, program_mounts
@@ -24,9 +24,10 @@ from .container import (
     OutputListener,
     kill_group,
 )
-from .env import ContainerEnv, container_env, service_link_env
+from .env import ContainerEnv, ServiceAddress, container_env, service_link_env
 from .errors import ContainerConfigFailure, ContainerCreateFailure, MountFailure, RuntimeFailure
 from .expansion import expand
+from .hosts import managed_hosts, pod_hostname, rewrite_in_place, service_hosts, uses_cluster_dns
 from .running import RunningContainers
 from .sandboxing import ContainerView, Mount, bwrap_argv, volume_mounts
 from .volumes import ObjectReader, Volume, materialise_volumes, remove_pod_volumes
@@ -34,8 +35,8 @@ from .volumes import ObjectReader, Volume, materialise_volumes, remove_pod_volum
 __all__ = [
     "SIGKILL_EXIT", "SIGTERM_EXIT", "START_ERROR_EXIT", "ContainerConfigFailure", "ContainerCreateFailure",
     "ContainerEnv", "ContainerView", "ExecProcess", "ExecResult", "LineCallback", "LocalContainer", "Mount",
-    "MountFailure", "ObjectReader", "OutputListener", "RunningContainers", "RuntimeFailure", "Volume", "bwrap_argv",
-    "container_argv", "container_env", "expand", "kill_group", "materialise_volumes", "program_mounts",
-    "remove_pod_volumes",
-    "service_link_env", "volume_mounts",
+    "MountFailure", "ObjectReader", "OutputListener", "RunningContainers", "RuntimeFailure", "ServiceAddress",
+    "Volume", "bwrap_argv", "container_argv", "container_env", "expand", "kill_group", "managed_hosts",
+    "materialise_volumes", "pod_hostname", "program_mounts", "remove_pod_volumes", "rewrite_in_place",
+    "service_hosts", "service_link_env", "uses_cluster_dns", "volume_mounts",
 ]

@@ -5,7 +5,7 @@ where a ``value`` may refer to variables defined before it as ``$(NAME)``."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .errors import ContainerConfigFailure
@@ -15,6 +15,7 @@ from .volumes import ObjectReader
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # a runtime's PATH without image ENV
 MASTER_NAMESPACE = "default"  # where the ``kubernetes`` Service lives
+ServiceAddress = Callable[[str], "str | None"]  # a Service's ClusterIP -> where it is reached (None: there)
 
 
 @dataclass
@@ -27,12 +28,14 @@ class ContainerEnv:
 
 def container_env(pod: dict, container: dict, read: ObjectReader, services: Iterable[dict] = (),
                   image_env: Mapping[str, str] | None = None, pod_ips: Sequence[str] = (),
-                  host_ips: Sequence[str] = ()) -> ContainerEnv:
+                  host_ips: Sequence[str] = (), service_address: ServiceAddress | None = None) -> ContainerEnv:
     """The env ``container`` of ``pod`` starts with. ``services`` are the Services the kubelet sees (the
     ``kubernetes`` one in ``default`` always gives its variables; the pod's namespace's ones do unless
-    ``enableServiceLinks`` is false). Raises ContainerConfigFailure with the kubelet's message."""
+    ``enableServiceLinks`` is false); ``service_address`` maps a ClusterIP to the address the pod reaches the
+    Service at, where that differs. Raises ContainerConfigFailure with the kubelet's message."""
     namespace = pod["metadata"].get("namespace", "default")
-    service_env = service_link_env(namespace, services, (pod.get("spec") or {}).get("enableServiceLinks", True))
+    service_env = service_link_env(namespace, services, (pod.get("spec") or {}).get("enableServiceLinks", True),
+                                   service_address)
     defined: dict[str, str] = {}
     skipped: list[str] = []
     for source in container.get("envFrom") or []:
@@ -59,8 +62,10 @@ def container_env(pod: dict, container: dict, read: ObjectReader, services: Iter
     return ContainerEnv({**runtime, **service_env, **defined}, skipped)
 
 
-def service_link_env(namespace: str, services: Iterable[dict], enable_service_links: bool = True) -> dict[str, str]:
-    """The Docker-link-style variables for Services with a cluster IP (``KUBERNETES_SERVICE_HOST``, ...)."""
+def service_link_env(namespace: str, services: Iterable[dict], enable_service_links: bool = True,
+                     service_address: ServiceAddress | None = None) -> dict[str, str]:
+    """The Docker-link-style variables for Services with a cluster IP (``KUBERNETES_SERVICE_HOST``, ...), with
+    the address ``service_address`` gives for it, if any."""
     env: dict[str, str] = {}
     for service in services:
         metadata, spec = service["metadata"], service.get("spec") or {}
@@ -69,7 +74,8 @@ def service_link_env(namespace: str, services: Iterable[dict], enable_service_li
         ip = spec.get("clusterIP")
         if not (in_pod_namespace or is_master) or ip in (None, "", "None") or not spec.get("ports"):
             continue
-        env.update(_service_variables(metadata["name"], ip, spec["ports"]))
+        env.update(_service_variables(metadata["name"], service_address and service_address(ip) or ip,
+                                      spec["ports"]))
     return env
 
 

@@ -1,7 +1,8 @@
 """The bubblewrap (``bwrap``) command line that runs one container's process in its own view of the filesystem.
 
-A container gets a mount namespace and a PID namespace, nothing else: it shares the host's network (pod IPs are
-on loopback), users and hostname, and no resource limit applies. In the mount namespace:
+A container gets a mount namespace, a PID namespace and, given a hostname, a UTS namespace with the pod's hostname
+(which its ``/etc/hosts`` names), nothing else: it shares the host's network (pod IPs are on loopback) and users,
+and no resource limit applies. In the mount namespace:
 
 - the root is the host's filesystem (images run with the host's programs) or a given directory (a root
   filesystem image, bound writable: what a container writes there, outside its volumes and ``/tmp``, stays);
@@ -52,6 +53,7 @@ class ContainerView:
     mounts: tuple[Mount, ...] = ()
     root: Path | None = None  # None: the host's filesystem
     working_dir: str = "/"
+    hostname: str | None = None  # None: the host's
 
 
 def volume_mounts(container: dict, volumes: Mapping[str, Volume], env: Mapping[str, str]) -> tuple[Mount, ...]:
@@ -97,6 +99,8 @@ def bwrap_argv(view: ContainerView, argv: Sequence[str], env: Mapping[str, str],
         args += ["--pidns", str(join.pid)] + ([] if join.user is None else ["--userns", str(join.user)])
     if info_fd is not None:
         args += ["--info-fd", str(info_fd)]
+    if view.hostname:  # an exec gets a UTS namespace of its own too, with the same name
+        args += ["--unshare-uts", "--hostname", view.hostname]
     if "/" in shadows:
         args += _shadow(view.root, "/")
     else:
