@@ -230,6 +230,8 @@ class KubeEmulator:
                                reuse_address=True)
             loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            # Now that the port is known: the `kubernetes` Service and its endpoints, before clients come.
+            loop.run_until_complete(self._publish_api_server())
             if self.argo_server:
                 from .argo_server import ArgoServer
 
@@ -256,6 +258,14 @@ class KubeEmulator:
         loop.run_until_complete(self._runner.cleanup())
         loop.close()
 
+    async def _publish_api_server(self) -> None:
+        from .controllers.kubernetes_service import KEY, KubernetesServiceController
+
+        for controller in self.controllers:
+            if isinstance(controller, KubernetesServiceController):
+                await controller.reconcile(KEY)
+        await self._settle()
+
     async def _settle(self, timeout: float = 5.0) -> None:
         """Let the controllers work off what they found at start (the watches' first events arrive first)."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -278,6 +288,7 @@ class KubeEmulator:
         from .controllers.garbage_collector import GarbageCollector
         from .controllers.job import JobController
         from .controllers.kubelet import NODE_IP, NODE_NAME
+        from .controllers.kubernetes_service import KubernetesServiceController
         from .controllers.namespace import NamespaceController
         from .controllers.namespace_defaults import RootCAPublisher, ServiceAccountsController
         from .controllers.node import NodeController
@@ -313,6 +324,7 @@ class KubeEmulator:
             ReplicationControllerController(api),
             StatefulSetController(api),
             DaemonSetController(api, default_node=NODE_NAME),
+            KubernetesServiceController(api, lambda: self.port),
         ]
 
     def stop(self) -> None:

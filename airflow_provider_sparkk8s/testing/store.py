@@ -10,6 +10,7 @@ import asyncio
 import base64
 import bisect
 import builtins
+import ipaddress
 import json
 import random
 import re
@@ -35,6 +36,7 @@ from .selectors import Predicate, parse_field_selector, parse_label_selector, su
 from .strategies import strategy_for
 from .strategies.pods import default_pod_spec
 
+SERVICE_RANGE = ipaddress.ip_network("10.96.0.0/12")  # the service CIDR of a kubeadm cluster
 _LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
 
 
@@ -329,6 +331,31 @@ class Store:
             created = self._commit("ADDED", rt, obj, None)
             return created if read_only else clone(created)
 
+    def _cluster_ip_for(self, service: dict, requested: str | None) -> str:
+        """The requested ClusterIP when it is free and in the service range (10.96.0.0/12), else 422; without one,
+        the next free address (10.96.0.1 is left to the `kubernetes` Service)."""
+        taken = {(s.get("spec") or {}).get("clusterIP") for s in self._bucket(self.registry.core("services")).values()}
+        if requested is None:
+            while True:
+                self._cluster_ip += 1
+                ip = f"10.96.{self._cluster_ip // 250}.{self._cluster_ip % 250 + 1}"
+                if ip not in taken:
+                    return ip
+        why = None
+        try:
+            if ipaddress.ip_address(requested) not in SERVICE_RANGE:
+                why = (f"the provided IP ({requested}) is not in the valid range. The range of valid IPs is "
+                       f"{SERVICE_RANGE}")
+            elif requested in taken:
+                why = "provided IP is already allocated"
+        except ValueError:
+            why = "must be a valid IP address"
+        if why is not None:
+            raise errors.invalid("Service", service["metadata"].get("name", ""), [
+                ("spec.clusterIPs", "FieldValueInvalid", None,  # Go prints the value as a []string literal
+                 f'Invalid value: []string{{"{requested}"}}: failed to allocate IP {requested}: {why}')])
+        return requested
+
     def _defaults(self, rt: ResourceType, obj: dict) -> None:
         spec: dict = obj.setdefault("spec", {}) if rt.plural in ("pods", "services") else {}
         if rt.plural == "pods":
@@ -337,9 +364,8 @@ class Store:
             spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         elif rt.plural == "services":
-            if spec.get("clusterIP") != "None":
-                self._cluster_ip += 1
-                spec["clusterIP"] = f"10.96.{self._cluster_ip // 250}.{self._cluster_ip % 250 + 1}"
+            if spec.get("clusterIP") != "None" and spec.get("type") != "ExternalName":
+                spec["clusterIP"] = self._cluster_ip_for(obj, spec.get("clusterIP") or None)
                 spec["clusterIPs"] = [spec["clusterIP"]]
             spec.setdefault("type", "ClusterIP")
             spec.setdefault("sessionAffinity", "None")

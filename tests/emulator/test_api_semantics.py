@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes_asyncio.stream import WsApiClient
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.cluster_clients import try_kubectl
+from tests.emulator.cluster_clients import kubectl_json, try_kubectl
 
 NOT_CA = "metadata.name!=kube-root-ca.crt"  # every namespace holds the cluster's CA bundle
 RUNNING = {"emulator.sparkk8s.io/outcome": "running"}  # the simulated container keeps running
@@ -307,3 +307,46 @@ def test_paginated_lists_keep_to_their_namespace_in_key_order(kube_emulator) -> 
                         "--field-selector", "metadata.name!=kube-root-ca.crt", "-o", "custom-columns=N:.metadata.name")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.split() == [f"{ns}-{n}" for ns in ("teal", "team", "team-b") for n in "abc"]
+
+
+def test_the_kubernetes_service_points_at_the_api_server_and_comes_back(kube_emulator) -> None:
+    """Every cluster has the `kubernetes` Service in `default`: ClusterIP 10.96.0.1 (the service range's first
+    address), port 443 named https, Endpoints and an EndpointSlice with the API server's address and port; the API
+    server puts it back when it is deleted."""
+    svc = kubectl_json(kube_emulator, "get", "svc", "kubernetes", "-n", "default")
+    assert svc["spec"]["clusterIP"] == "10.96.0.1" and svc["metadata"]["labels"] == {
+        "component": "apiserver", "provider": "kubernetes"}
+    assert svc["spec"]["ports"] == [{"name": "https", "port": 443, "protocol": "TCP",
+                                     "targetPort": kube_emulator.port}]
+    endpoints = kubectl_json(kube_emulator, "get", "endpoints", "kubernetes", "-n", "default")
+    assert endpoints["subsets"] == [{"addresses": [{"ip": "127.0.0.1"}],
+                                     "ports": [{"name": "https", "port": kube_emulator.port, "protocol": "TCP"}]}]
+    slices = kubectl_json(kube_emulator, "get", "endpointslices", "-n", "default", "-l",
+                          "kubernetes.io/service-name=kubernetes")["items"]
+    assert [s["endpoints"][0]["addresses"] for s in slices] == [["127.0.0.1"]]
+    assert "service/kubernetes" in try_kubectl(kube_emulator, "get", "all", "-n", "default", "-o", "name").stdout
+    try_kubectl(kube_emulator, "delete", "svc", "kubernetes", "-n", "default")
+    deadline = time.monotonic() + 10
+    while (kube_emulator.get("v1", "Service", "kubernetes", "default") or {}).get("spec", {}).get(
+            "clusterIP") != "10.96.0.1":
+        assert time.monotonic() < deadline, "the kubernetes Service did not come back"
+        time.sleep(0.05)
+
+
+def test_a_requested_cluster_ip_is_kept_unless_taken_or_out_of_range(kube_emulator) -> None:
+    """As the ClusterIP allocator: a free address of the range is the Service's; a taken one or one outside
+    10.96.0.0/12 is 422 with the allocator's message; an allocated one is never one already asked for."""
+    def service(name: str, ip: str | None = None) -> str:
+        spec = {"ports": [{"port": 80}], **({"clusterIP": ip} if ip else {})}
+        return json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec})
+    assert try_kubectl(kube_emulator, "create", "-f", "-", stdin=service("pinned", "10.96.0.2")).returncode == 0
+    assert kube_emulator.get("v1", "Service", "pinned")["spec"]["clusterIP"] == "10.96.0.2"
+    assert try_kubectl(kube_emulator, "create", "-f", "-", stdin=service("next")).returncode == 0
+    assert kube_emulator.get("v1", "Service", "next")["spec"]["clusterIP"] not in ("10.96.0.1", "10.96.0.2")
+    taken = try_kubectl(kube_emulator, "create", "-f", "-", stdin=service("clash", "10.96.0.1"))
+    assert taken.returncode == 1
+    assert ('The Service "clash" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.1"}: failed to '
+            'allocate IP 10.96.0.1: provided IP is already allocated') in taken.stderr
+    outside = try_kubectl(kube_emulator, "create", "-f", "-", stdin=service("far", "192.168.0.9"))
+    assert ("failed to allocate IP 192.168.0.9: the provided IP (192.168.0.9) is not in the valid range. The range "
+            "of valid IPs is 10.96.0.0/12") in outside.stderr

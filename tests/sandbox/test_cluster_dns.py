@@ -220,3 +220,20 @@ def test_connections_to_a_service_go_to_its_ready_endpoints_in_turn(kube: KubeEm
     script = ("import urllib.request\nfor _ in range(2):\n"
               f"    print(urllib.request.urlopen('http://web:{service_port}/', timeout=10).read().decode().strip())")
     assert sorted(output_of(kube, core, python_pod("client", script))) == ["web-a", "web-b"]
+
+
+def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(kube: KubeEmulator, core: CoreV1Api) -> None:
+    """In-cluster clients find the API server from KUBERNETES_SERVICE_HOST/PORT (or kubernetes.default.svc), which
+    the kubelet sets in every container from the `kubernetes` Service in `default`."""
+    script = ("import os, urllib.request\n"
+              "host, port = os.environ['KUBERNETES_SERVICE_HOST'], os.environ['KUBERNETES_SERVICE_PORT']\n"
+              "scheme = 'https' if os.environ.get('TLS') == 'yes' else 'http'\n"
+              "for where in (f'{host}:{port}', 'kubernetes.default.svc:443'):\n"
+              "    print(where.split(':')[1], urllib.request.urlopen(f'{scheme}://{where}/version').status)\n")
+    manifest = python_pod("in-cluster", script)
+    manifest["spec"]["containers"][0]["env"] = [{"name": "TLS", "value": "no"}]
+    create(kube, manifest)
+    done = finished(core, "in-cluster", timeout=30)
+    logs = kubectl(kube, "logs", "in-cluster").stdout
+    assert done.status.phase == "Succeeded", logs
+    assert logs.split("\n")[:2] == ["443 200", "443 200"]
