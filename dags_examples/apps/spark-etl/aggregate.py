@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from local_hdfs import APP_ROOT, local_uri
+from local_hdfs import APP_ROOT, local_uri, read_staged_events
 from pyspark.sql import SparkSession, functions
 
 
@@ -19,7 +19,7 @@ def main(argv: list[str]) -> None:
     output = f"{APP_ROOT}/aggregates"
     spark = SparkSession.builder.appName("aggregate").getOrCreate()
     try:
-        events = spark.read.csv(local_uri(staging + "/*/"), schema="user STRING, event STRING, value INT")
+        events = read_staged_events(spark, staging)
         totals = events.groupBy("event").agg(functions.count("*").alias("events"),
                                              functions.sum("value").alias("total")).orderBy("event")
         totals.coalesce(1).write.mode("overwrite").csv(local_uri(output))

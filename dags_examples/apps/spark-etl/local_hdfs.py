@@ -17,3 +17,8 @@ def local_uri(path: str) -> str:
     if not root:
         raise SystemExit("HDFS_STAND_IN_ROOT is not set: the sandbox mapping's env of the image sets it")
     return "file://" + posixpath.join(root, posixpath.normpath(urlsplit(path).path).lstrip("/"))
+
+
+def read_staged_events(spark, staging: str):  # a SparkSession; returns a DataFrame
+    """The events ingest staged (CSV: user, event, value) under the hdfs:// directory ``staging``."""
+    return spark.read.csv(local_uri(staging + "/*/"), schema="user STRING, event STRING, value INT")

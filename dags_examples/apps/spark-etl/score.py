@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from local_hdfs import APP_ROOT, local_uri
+from local_hdfs import APP_ROOT, local_uri, read_staged_events
 from pyspark.sql import SparkSession, functions
 
 
@@ -20,7 +20,7 @@ def main(argv: list[str]) -> None:
     output = f"{APP_ROOT}/scores"
     spark = SparkSession.builder.appName("score").getOrCreate()
     try:
-        events = spark.read.csv(local_uri(staging + "/*/"), schema="user STRING, event STRING, value INT")
+        events = read_staged_events(spark, staging)
         scores = events.groupBy("user").agg(functions.sum("value").alias("score")).orderBy(functions.desc("score"),
                                                                                             "user")
         scores.coalesce(1).write.mode("overwrite").csv(local_uri(output))
