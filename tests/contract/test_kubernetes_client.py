@@ -178,7 +178,8 @@ def test_service_gets_cluster_ip_and_headless_stays_headless(core: CoreV1Api) ->
     headless = core.create_namespaced_service(NS, {"metadata": {"name": "driver-svc"},
                                                    "spec": {"clusterIP": "None", "ports": [{"port": 7078}]}})
     assert headless.spec.cluster_ip == "None"
-    assert {s.metadata.name for s in core.list_namespaced_service(NS).items} == {"api", "driver-svc"}
+    # Besides the `kubernetes` Service every cluster has in default.
+    assert {s.metadata.name for s in core.list_namespaced_service(NS).items} == {"api", "driver-svc", "kubernetes"}
 
 
 def test_namespace_lifecycle_gets_default_serviceaccount_and_deletes_contents(core: CoreV1Api) -> None:

@@ -53,7 +53,7 @@ def submit(cluster: KubeEmulator, *, wait: bool, **annotations: str) -> subproce
 
 def owned_by_driver(cluster: KubeEmulator) -> list[dict]:
     return [obj for api_version, kind in OWNED_KINDS for obj in cluster.list(api_version, kind, "default")
-            if obj["metadata"]["name"] != "kube-root-ca.crt"]  # the namespace's own CA bundle
+            if obj["metadata"]["name"] not in ("kube-root-ca.crt", "kubernetes")]  # the cluster's own
 
 
 def test_cluster_mode_creates_the_driver_pod_and_objects_it_owns(cluster: KubeEmulator) -> None:

@@ -87,7 +87,8 @@ def test_endpointslices_carry_the_service_name_and_endpoint_conditions(kube: Kub
     assert (endpoint.conditions.ready, endpoint.conditions.serving, endpoint.conditions.terminating) == (
         True, True, False)
     assert sorted((p.name, p.port) for p in eps.ports) == [("admin", 9000), ("http", 8080)]
-    rows = table(kubectl(kube, "get", "endpointslices").stdout)
+    # The web Service's slice, not the one of the `kubernetes` Service every cluster has in default.
+    rows = table(kubectl(kube, "get", "endpointslices", "-l", "kubernetes.io/service-name=web").stdout)
     assert rows[0] == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
     assert rows[1][1] == "IPv4" and rows[1][3] == ip
     assert sorted(rows[1][2].split(",")) == ["8080", "9000"]
@@ -98,7 +99,7 @@ def test_endpointslices_carry_the_service_name_and_endpoint_conditions(kube: Kub
     # Deleting the Service takes its Endpoints and (by ownership) its slices.
     core.delete_namespaced_service("web", NS)
     wait_for(lambda: not core.list_namespaced_endpoints(NS, field_selector="metadata.name=web").items
-             and not kubectl_json(kube, "get", "endpointslices")["items"])
+             and not kubectl_json(kube, "get", "endpointslices", "-l", "kubernetes.io/service-name=web")["items"])
 
 
 def test_asyncio_client_watches_endpoints_fill_in(kube: KubeEmulator) -> None:

@@ -121,7 +121,8 @@ def test_submission_creates_the_driver_and_what_it_owns(core: CoreV1Api) -> None
                  "spark.submit.pyFiles=local\\:///opt/dep.py", "spark.kubernetes.resource.type=python",
                  "spark.kubernetes.driver.pod.name=pi-driver"):
         assert line in properties.splitlines()
-    [svc] = core.list_namespaced_service("default").items
+    # Besides the cluster's own `kubernetes` Service in default, the driver's headless one.
+    [svc] = core.list_namespaced_service("default", field_selector="metadata.name!=kubernetes").items
     assert re.fullmatch(r"pi-[0-9a-f]{16}-driver-svc", svc.metadata.name)
     assert svc.spec.cluster_ip == "None"
     assert svc.spec.selector == driver.metadata.labels

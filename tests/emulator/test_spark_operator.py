@@ -252,7 +252,7 @@ def test_deleting_the_application_collects_what_it_started(kube: KubeEmulator, c
     custom.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "pi")
     # The garbage collector deletes the running driver gracefully: gone once the kubelet has stopped it.
     wait_for(lambda: core.list_namespaced_pod("default").items == [], 5)
-    assert [s.metadata.name for s in core.list_namespaced_service("default").items] == []
+    assert [s.metadata.name for s in core.list_namespaced_service("default").items] == ["kubernetes"]  # the cluster's
     assert [c.metadata.name for c in core.list_namespaced_config_map("default").items] == ["kube-root-ca.crt"]
     assert kube.list("networking.k8s.io/v1", "NetworkPolicy", "default") == []
 
