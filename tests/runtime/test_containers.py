@@ -270,4 +270,6 @@ def test_a_container_starts_with_default_signal_actions_whatever_the_emulator_ig
     finally:
         signal.signal(signal.SIGINT, previous)
     assert (code, logs.text()) == (0, ["ready", "got INT"])
-    assert ignored.split() == ["SigIgn:", "0000000000000000"]
+    # None of the standard signals (1-31) is ignored. Signal 32 is glibc's own (thread cancellation): no program can
+    # handle it, Python cannot reset it, and a worker process may inherit it ignored.
+    assert int(ignored.split()[1], 16) & ((1 << 31) - 1) == 0, ignored
