@@ -227,8 +227,16 @@ SPDY = {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"}
 
 
 def exec_transports(kube: KubeEmulator) -> list[tuple[str, int]]:
-    """(method, status) of the exec requests the emulator served: GET 101 a websocket, POST 101 a SPDY upgrade."""
-    return [(r.method, r.status) for r in kube.requests.snapshot() if r.resource == "pods/exec"]
+    """(method, status) of the exec requests the emulator served: GET 101 a websocket, POST 101 a SPDY upgrade.
+
+    A request's status is recorded when its handler returns (0 until then), and kubectl may exit as soon as it has
+    read the exit code, before the emulator has seen the connection close: wait for the requests to end."""
+    deadline = time.monotonic() + 10
+    while True:
+        records = [r for r in kube.requests.snapshot() if r.resource == "pods/exec"]
+        if all(r.status for r in records) or time.monotonic() > deadline:
+            return [(r.method, r.status) for r in records]
+        time.sleep(0.05)
 
 
 def test_kubectl_exec_over_spdy_with_stdin_and_a_non_zero_exit(kube_emulator, run_locally) -> None:
