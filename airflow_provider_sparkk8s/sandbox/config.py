@@ -89,6 +89,7 @@ class ImageMapping:
     simulate: bool = False
     env: dict[str, str] = field(default_factory=dict)  # the image's ENV
     mounts: dict[str, str] = field(default_factory=dict)  # in-container directory -> local directory
+    working_dir: str | None = None  # the image's WORKDIR (None: /)
 
     def matches(self, image: str) -> bool:
         return self.image == image or fnmatch.fnmatchcase(image, self.image)

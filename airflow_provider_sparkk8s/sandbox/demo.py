@@ -33,6 +33,7 @@ from typing import Any
 
 from .config import ConfigError, SandboxConfig, shown
 from .sandbox import Sandbox
+from .spark_apps import ClusterRun
 
 # Run first, in this order; other DAGs of the folder follow in name order. The longest run starts early, beside
 # the others, so that it does not end the demo alone.
@@ -131,9 +132,10 @@ class Demo:
             runner_error = "interrupted"
         finally:
             local_runs, simulated = list(sandbox.spark.runs), list(sandbox.spark.simulated)
+            cluster_runs = list(sandbox.apps.runs)
             sandbox.stop()
         ok = runner_error is None and bool(results) and all(_succeeded(r) for r in results)
-        print(self._report(results, local_runs, simulated), flush=True)
+        print(self._report(results, local_runs, simulated, cluster_runs), flush=True)
         if runner_error:
             print(f"demo: {runner_error}", flush=True)
         print(f"Demo {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s; the sandbox and its "
@@ -148,7 +150,8 @@ class Demo:
         assert sandbox.history is not None
         sandbox.wait_for_history_server()
         print(f"The Spark History Server is up at {sandbox.history.url}; the applications' pages:", flush=True)
-        for run in sandbox.spark.runs:
+        runs: list[Any] = [*sandbox.spark.runs, *sandbox.apps.runs]
+        for run in runs:
             if run.history_url:
                 print(f"  {run.namespace}/{run.pod}: {run.history_url}", flush=True)
         print("Ctrl-C stops the sandbox.", flush=True)
@@ -209,7 +212,8 @@ class Demo:
         results = json.loads(results_path.read_text()) if results_path.exists() else []
         return results, error
 
-    def _report(self, results: list[dict[str, Any]], local_runs: list[Any], simulated: list[tuple[str, str]]) -> str:
+    def _report(self, results: list[dict[str, Any]], local_runs: list[Any], simulated: list[tuple[str, str]],
+                cluster_runs: list[ClusterRun] | None = None) -> str:
         rows = [("DAG", "task", "state", "duration", "key output")]
         notes = []
         for result in results:
@@ -235,12 +239,20 @@ class Demo:
             if n == 0:
                 lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 10)
         lines.append("")
-        ran = [r for r in local_runs if r.exit_code is not None]
-        lines.append(f"Real Spark: {len(ran)} application(s) ran on this machine (pyspark, spark-submit --master "
-                     f"{self.config.master}); the control plane around them was emulated.")
-        for run in ran:
-            lines.append(f"  {run.namespace}/{run.pod}: {shown(run.file)} exit {run.exit_code} "
-                         f"({run.seconds:.1f}s)" + (f"  {run.history_url}" if run.history_url else ""))
+        ran: list[Any] = [r for r in local_runs if r.exit_code is not None]
+        if cluster_runs:
+            ran = [r for r in cluster_runs if r.exit_code is not None]
+            lines.append(f"Real Spark: {len(ran)} application(s) ran in pods on this machine (pyspark), each driver "
+                         f"with its executor pods; the control plane around them was emulated.")
+            for run in ran:
+                lines.append(f"  {run.namespace}/{run.pod}: {run.resource} exit {run.exit_code} ({run.seconds:.1f}s, "
+                             f"{len(run.executors)} executor(s))" + (f"  {run.history_url}" if run.history_url else ""))
+        else:
+            lines.append(f"Real Spark: {len(ran)} application(s) ran on this machine (pyspark, spark-submit --master "
+                         f"{self.config.master}); the control plane around them was emulated.")
+            for run in ran:
+                lines.append(f"  {run.namespace}/{run.pod}: {shown(run.file)} exit {run.exit_code} "
+                             f"({run.seconds:.1f}s)" + (f"  {run.history_url}" if run.history_url else ""))
         if any(run.history_url for run in ran):
             lines.append("  (Spark History Server pages: up while the sandbox runs; `--serve` keeps it up after the "
                          "DAGs)")

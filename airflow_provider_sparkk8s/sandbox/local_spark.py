@@ -128,9 +128,8 @@ def driver_args(pod: dict) -> tuple[str | None, str | None, list[str]] | None:
 class LocalSpark:
     """A ``ContainerProgram`` of the pod simulator (see the module docstring)."""
 
-    def __init__(self, emulator: KubeEmulator, config: SandboxConfig,
-                 console: Callable[[str], None] = lambda _: None) -> None:
-        self.emu = emulator
+    def __init__(self, config: SandboxConfig, console: Callable[[str], None] = lambda _: None) -> None:
+        self.emu: KubeEmulator | None = None  # set by `install`
         self.config = config
         self.console = console
         self.spark_submit = find_spark_submit(config.spark_submit)
@@ -167,10 +166,10 @@ class LocalSpark:
             return "java was not found (Spark needs Java 17 or 21)"
         return None
 
-    def install(self, workdir: Path) -> None:
+    def install(self, emulator: KubeEmulator, workdir: Path) -> None:
         """Register with the emulator's pod simulator; call before the emulator starts, so this program is
         asked before the emulator's own spark-submit program."""
-        self._workdir = workdir
+        self.emu, self._workdir = emulator, workdir
         self.emu.pods.add_program(self)
         # A locally-run driver has no executors: none are simulated for it either. (A pod with an explicit
         # outcome annotation is simulated whatever it runs, executors included.)
@@ -229,6 +228,7 @@ class LocalSpark:
         ns, name = pod["metadata"].get("namespace", ""), pod["metadata"]["name"]
         self.simulated.append((f"{ns}/{name}", why))
         self.console(f"{ns}/{name}: simulated, not run locally: {why}")
+        assert self.emu is not None
         self.emu.pods.write_log(ns, name, f"{PREFIX}emulated control plane: this Spark pod is simulated, not run "
                                           f"({why})")
 
@@ -390,6 +390,7 @@ class LocalSpark:
         return env
 
     def _alive(self, pod: dict) -> bool:
+        assert self.emu is not None
         current = self.emu.get("v1", "Pod", pod["metadata"]["name"], pod["metadata"].get("namespace"))
         # Being deleted (deletionTimestamp) is the container's SIGTERM: the application stops.
         return (current is not None and current["metadata"]["uid"] == pod["metadata"]["uid"]

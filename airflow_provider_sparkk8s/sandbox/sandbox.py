@@ -29,6 +29,8 @@ from ..testing.emulator import KubeEmulator
 from .config import SandboxConfig, shown
 from .history import HistoryServer
 from .local_spark import LocalSpark
+from .spark_apps import SparkApps
+from .spark_images import CLUSTER, run_in_pods
 
 _NAMESPACE_HINT = re.compile(r"^#.*kubectl apply -n\s+(\S+)", re.M)
 
@@ -50,16 +52,28 @@ class Sandbox:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="sparkk8s-sandbox-"))
         self.config = (config or SandboxConfig()).in_sandbox(self.workdir.resolve())
-        # Only a given mapping runs containers on this machine (and fails the pulls of images it does not list).
-        run_images = self.config.image if config is not None else None
-        self.emulator = KubeEmulator(workdir=self.workdir, run_images=run_images, **emulator_options)
-        self.spark = LocalSpark(self.emulator, self.config, console)
-        self.spark.install(self.workdir)
+        self.spark = LocalSpark(self.config, console)
         self.history: HistoryServer | None = None
         settings = self.config.history_server
         if settings.enabled and self.config.images and not self.spark.unavailable and self.spark.spark_home:
             self.history = self.spark.history = HistoryServer(self.spark.spark_home, self.workdir, settings.port,
                                                               java=_java())
+        if self.in_cluster_mode and self.spark.spark_home is not None:
+            self.config = run_in_pods(self.config, self.workdir.resolve(), self.spark.spark_home,
+                                      self.history.log_dir if self.history is not None else None)
+        # Only a given mapping runs containers on this machine (and fails the pulls of images it does not list).
+        run_images = self.config.image if config is not None else None
+        self.emulator = KubeEmulator(workdir=self.workdir, run_images=run_images, **emulator_options)
+        self.apps = SparkApps(self.history.page if self.history is not None else None)
+        if self.in_cluster_mode:
+            self.emulator.store.add_listener(self.apps)
+        else:
+            self.spark.install(self.emulator, self.workdir)
+
+    @property
+    def in_cluster_mode(self) -> bool:
+        """Drivers run against the sandbox's API server and get executor pods (``master: cluster``)."""
+        return self.config.master == CLUSTER and not self.spark.unavailable and self.spark.spark_home is not None
 
     def start(self) -> Sandbox:
         """Start the emulator and the History Server; the latter becomes ready in the background (a JVM takes
@@ -153,8 +167,12 @@ class Sandbox:
             lines.append("  Every pod is simulated: no image-to-local mapping was given (--config).")
         else:
             source = shown(config.source) if config.source else "the mapping"
-            lines.append(f"  Real: Spark applications mapped by {source} run on this machine with spark-submit "
-                         f"--master {config.master} (no executors);")
+            if self.in_cluster_mode:
+                lines.append(f"  Real: Spark applications mapped by {source} run in pods on this machine: drivers "
+                             f"against this API server, with their executor pods;")
+            else:
+                lines.append(f"  Real: Spark applications mapped by {source} run on this machine with spark-submit "
+                             f"--master {config.master} (no executors);")
             for mapping in config.images:
                 targets = [f"{prefix.rstrip('/')}/ -> {shown(local)}/" for prefix, local in mapping.paths.items()]
                 targets += [f"{cls} -> {shown(local)} (stand-in)" for cls, local in mapping.main_classes.items()]

@@ -96,6 +96,9 @@ class LocalImage(Protocol):
     @property
     def mounts(self) -> dict[str, str]: ...
 
+    @property
+    def working_dir(self) -> str | None: ...
+
 
 ImageLookup = Callable[[str], "LocalImage | None"]
 
@@ -427,7 +430,7 @@ class LocalPod:
             mounts += (Mount(self.hosts, ETC_HOSTS, read_only=True),)
         host_network = (self.pod.get("spec") or {}).get("hostNetwork")
         view = ContainerView(tmp=self.dir / "tmp" / spec["name"], mounts=mounts, root=mapping.rootfs,
-                             working_dir=spec.get("workingDir") or "/",
+                             working_dir=spec.get("workingDir") or mapping.working_dir or "/",
                              hostname=None if host_network else pod_hostname(self.pod))
         name = spec["name"]
 
