@@ -2,8 +2,11 @@
 applications named inside container images run from which local files.
 
     # sandbox.yaml (paths are relative to this file)
-    master: local[1]                 # what locally-run applications get instead of the cluster
-    max_parallel: 2                  # local applications running at once; the others wait
+    master: local[1]                 # what locally-run applications get instead of the cluster; `cluster`:
+                                     # drivers run in their pods against the sandbox's API server, with
+                                     # executor pods (spark_images.py)
+    max_parallel: 2                  # local[N]: local applications running at once; the others wait
+    max_executors: 2                 # cluster: executor pods an application gets at most (each is a JVM)
     timeout_seconds: 600             # a local application running longer is killed (exit code 137)
     spark_submit: null               # default: the spark-submit pyspark installs beside this Python
     conf:                            # --conf for every locally-run application
@@ -120,6 +123,7 @@ class SandboxConfig:
     images: list[ImageMapping] = field(default_factory=list)
     master: str = "local[1]"
     max_parallel: int = 2
+    max_executors: int | None = None  # master: cluster: executor pods an application may have at once
     timeout_seconds: float = 600.0
     spark_submit: str | None = None
     conf: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CONF))
@@ -145,8 +149,8 @@ class SandboxConfig:
     def from_dict(cls, data: dict[str, Any], base: Path, source: Path | None = None) -> SandboxConfig:
         if not isinstance(data, dict):
             raise ConfigError("the sandbox mapping must be a mapping with an `images` list")
-        unknown = set(data) - {"images", "master", "max_parallel", "timeout_seconds", "spark_submit", "conf",
-                               "history_server"}
+        unknown = set(data) - {"images", "master", "max_parallel", "max_executors", "timeout_seconds",
+                               "spark_submit", "conf", "history_server"}
         if unknown:
             raise ConfigError(f"unknown keys in the sandbox mapping: {', '.join(sorted(unknown))}",
                               (sorted(unknown)[0],))
@@ -155,8 +159,13 @@ class SandboxConfig:
         max_parallel = int(data.get("max_parallel", 2))
         if max_parallel < 1:
             raise ConfigError("max_parallel must be at least 1", ("max_parallel",))
+        max_executors = data.get("max_executors")
+        if max_executors is not None and (not isinstance(max_executors, int) or isinstance(max_executors, bool)
+                                          or max_executors < 1):
+            raise ConfigError("max_executors must be a whole number, at least 1", ("max_executors",))
         spark_submit = data.get("spark_submit")
         return cls(images=images, master=str(data.get("master", "local[1]")), max_parallel=max_parallel,
+                   max_executors=max_executors,
                    timeout_seconds=float(data.get("timeout_seconds", 600)),
                    spark_submit=str((base / spark_submit).resolve()) if spark_submit else None,
                    conf=conf, history_server=_history_server(data.get("history_server")), source=source)

@@ -27,6 +27,7 @@ import json
 import os
 import posixpath
 import re
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,9 +55,11 @@ def driver_command(args: list[str], env: Mapping[str, str], mapping: dict) -> li
     settings = {**mapping.get("conf", {}), **_event_log(mapping)}
     if stand_in or main_class == PYTHON_RUNNER:  # spark-submit picks the runner from the .py resource itself
         options = _without(options, "--class")
+    properties = {**_properties(_option(options, "--properties-file")), **_conf_options(options)}
     if stand_in:  # spark-submit put the application's jar into spark.jars: the stand-in replaces it
-        jars = _properties(_option(options, "--properties-file")).get("spark.jars", "")
+        jars = properties.get("spark.jars", "")
         settings["spark.jars"] = ",".join(j for j in jars.split(",") if j and j != resource)
+    settings.update(_capped_executors(properties, mapping.get("max_executors")))
     conf = [a for k, v in settings.items() for a in ("--conf", f"{k}={v}")]
     bind = env.get("SPARK_DRIVER_BIND_ADDRESS", "")
     return [f"{env['SPARK_HOME']}/bin/spark-submit",
@@ -118,6 +121,29 @@ def _event_log(mapping: dict) -> dict[str, str]:
     # Rolling: the History Server shows the application while it runs, not only once it has ended.
     return {"spark.eventLog.enabled": "true", "spark.eventLog.dir": Path(events).as_uri(),
             "spark.eventLog.rolling.enabled": "true"}
+
+
+def _capped_executors(properties: dict[str, str], most: int | None) -> dict[str, str]:
+    """At most ``most`` executors (the sandbox mapping's ``max_executors``: each is a JVM on this machine)."""
+    capped = {}
+    for key, default in (("spark.executor.instances", "2"), ("spark.dynamicAllocation.maxExecutors", None),
+                         ("spark.dynamicAllocation.initialExecutors", None),
+                         ("spark.dynamicAllocation.minExecutors", None)):
+        value = properties.get(key, default)
+        if most is not None and value is not None and value.strip().isdigit() and int(value) > most:
+            capped[key] = str(most)
+            print(f"{PREFIX}{key}={value} runs as {most} (max_executors of the sandbox mapping)", flush=True)
+    return capped
+
+
+def _conf_options(options: list[str]) -> dict[str, str]:
+    """The ``--conf key=value`` options (they win over the properties file)."""
+    found = {}
+    for i, arg in enumerate(options[:-1]):
+        if arg == "--conf" and "=" in options[i + 1]:
+            key, _, value = options[i + 1].partition("=")
+            found[key] = value
+    return found
 
 
 def _properties(path: str | None) -> dict[str, str]:
@@ -192,6 +218,7 @@ def main(argv: list[str]) -> int:
         print(f"{PREFIX}entrypoint: {exc}", file=sys.stderr, flush=True)
         return 1
     env.pop(MAPPING_ENV, None)
+    print("+ exec " + shlex.join(command), flush=True)  # as the image's script (`set -x`) shows it
     try:
         os.execvpe(command[0], command, env)  # noqa: S606 - an argv list, as the image's `exec "${CMD[@]}"`
     except OSError as exc:
