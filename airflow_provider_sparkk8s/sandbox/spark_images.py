@@ -13,6 +13,7 @@ What the image's containers see, as if the image had it (``/opt/sparkk8s`` is th
   class stand-in's directory at ``/opt/sparkk8s/stand-ins/<n>``: the entrypoint runs the application from there;
 - ``/opt/sparkk8s/image/spark-image.json`` tells the entrypoint all that, the sandbox's ``conf`` and where the
   event logs go: ``/opt/sparkk8s/spark-events``, the History Server's directory;
+- the sandbox's working directory (``$(SANDBOX_DIR)``) is at its own path;
 - ``SPARK_HOME`` is pyspark's directory, ``JAVA_HOME`` this machine's Java, and ``spark-submit`` (for client-mode
   steps that call it) pyspark's.
 """
@@ -67,6 +68,9 @@ def _spark_image(mapping: ImageMapping, index: int, config: SandboxConfig, workd
         events_dir.mkdir(parents=True, exist_ok=True)
         mounts[f"{OWN}/spark-events"] = str(events_dir)
         described["events_dir"] = f"{OWN}/spark-events"
+    # The sandbox's directory, where $(SANDBOX_DIR) in the mapping points (a local stand-in for shared storage
+    # such as HDFS), is at the same path in the containers, whose /tmp is their own.
+    mounts[str(workdir)] = str(workdir)
     own = workdir / "spark-images" / str(index)
     own.mkdir(parents=True, exist_ok=True)
     (own / "spark-image.json").write_text(json.dumps(described, indent=2))
