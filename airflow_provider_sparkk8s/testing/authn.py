@@ -128,13 +128,16 @@ class TokenIssuer:
                           "sub": service_account_user(namespace, account)})
 
     def bound(self, namespace: str, account: str, account_uid: str, audiences: list[str], seconds: int,
-              bound_to: dict | None = None) -> tuple[str, int]:
-        """A TokenRequest token and its expiry (epoch seconds)."""
+              bound_to: dict | None = None, warn_after: int | None = None) -> tuple[str, int]:
+        """A TokenRequest token and its expiry (epoch seconds); ``warn_after`` (seconds) adds the claim of an
+        extended token: the API server warns about its use after that."""
         now = int(self.clock())
         exp = now + seconds
         private: dict[str, Any] = {"namespace": namespace, "serviceaccount": {"name": account, "uid": account_uid}}
         if bound_to:
             private[bound_to["kind"].lower()] = {"name": bound_to["name"], "uid": bound_to["uid"]}
+        if warn_after is not None:
+            private["warnafter"] = now + warn_after
         claims = {"aud": audiences, "exp": exp, "iat": now, "iss": API_AUDIENCE, "jti": str(uuid.uuid4()),
                   "kubernetes.io": private, "nbf": now, "sub": service_account_user(namespace, account)}
         return self.sign(claims), exp

@@ -21,10 +21,11 @@ from .bootstrap_rbac import ensure_bootstrap_policy
 from .controllers.argo_workflows import ArgoWorkflowController
 from .controllers.base import ApiClient, Controller
 from .controllers.kubelet import Kubelet, KubeletSettings
+from .controllers.kubernetes_service import CLUSTER_IP as KUBERNETES_CLUSTER_IP
 from .controllers.local_pods import ImageLookup, LocalPods
 from .controllers.pod_behaviour import ContainerPrograms, PodBehaviours
 from .controllers.service_account_tokens import ServiceAccountTokenController
-from .controllers.service_proxy import ServiceProxy
+from .controllers.service_proxy import ServiceAddresses, ServiceProxy
 from .controllers.spark_operator import SparkOperator
 from .controllers.spark_submit import SparkSubmitProgram
 from .faults import Faults, RequestLog
@@ -78,6 +79,9 @@ class KubeEmulator:
             containers of pods whose images all map to entries that run locally as processes on this machine
             (``controllers/local_pods.py``), and pods with an image it does not list fail to pull it; those pods
             reach Services by name, through a proxy on loopback addresses (``controllers/service_proxy.py``).
+            Their in-cluster clients reach the API server as on a cluster: through the ``kubernetes`` Service,
+            over TLS (without ``tls``, the emulator then also serves HTTPS on a port of 127.0.0.1,
+            ``secure_port``), with the kube-api-access volume's bound token and CA.
             None (the default): every pod is simulated, nothing runs on the host.
         restart_backoff_seconds: the first back-off before a local container restarts (doubling, as on a real
             cluster: 10 s); also the first back-off between pulls of an image that is not mapped.
@@ -143,7 +147,7 @@ class KubeEmulator:
         self.argo = ArgoWorkflowController(ApiClient(self.store), self.pod_logs, enabled=simulate_argo,
                                            files=self.containers.read_file)
         self.service_account_tokens = ServiceAccountTokenController(
-            ApiClient(self.store), self.token_issuer, lambda: self.ca_path.read_text() if self.ca_path else None)
+            ApiClient(self.store), self.token_issuer, lambda: self._ca_pem)
         self.controllers: list[Controller] = [self.kubelet, self.spark_operator, self.argo,
                                               self.service_account_tokens]
         self.argo_server = argo_server
@@ -159,7 +163,9 @@ class KubeEmulator:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self.kubeconfig_path: Path | None = None
-        self.ca_path: Path | None = None
+        self.ca_path: Path | None = None  # the cluster's CA certificate, when the emulator serves TLS
+        self._ca_pem: str | None = None  # what each namespace's kube-root-ca.crt holds
+        self.secure_port: int | None = None  # where the API is served over TLS (the `kubernetes` Service's target)
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -179,20 +185,31 @@ class KubeEmulator:
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="sparkk8s-emulator-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._certificate_names: list[str] = []  # the API server certificate's, besides a kube-apiserver's
         if self._run_images is not None:
-            self.kubelet.local = LocalPods(ApiClient(self.store), self.pod_logs, self.containers, self._run_images,
+            # Its client can also ask for tokens (the serviceaccounts/token subresource), as a kubelet does.
+            kubelet_api = ApiClient(self.store, self.reviews.token_request)
+            addresses = ServiceAddresses.free()  # its own, when another emulator here has 127.96.x.y
+            self.kubelet.local = LocalPods(kubelet_api, self.pod_logs, self.containers, self._run_images,
                                            self.workdir / "kubelet", self.kubelet.settings.node_name,
                                            restart_backoff_seconds=self._restart_backoff_seconds,
-                                           pull_backoff_seconds=self._restart_backoff_seconds)
+                                           pull_backoff_seconds=self._restart_backoff_seconds,
+                                           service_addresses=addresses)
             # kube-proxy for the local pods; each change it applies rewrites their hosts files.
-            self.controllers.append(ServiceProxy(ApiClient(self.store), self.kubelet.local.refresh_hosts))
+            self.controllers.append(ServiceProxy(ApiClient(self.store), self.kubelet.local.refresh_hosts, addresses))
+            self._certificate_names.append(addresses(KUBERNETES_CLUSTER_IP) or "")
         ssl_context = None
-        if self.tls:
+        if self.tls or self._run_images is not None:  # local pods' in-cluster clients need TLS
             from .tls import make_certificates
 
-            self.ca_path, cert, key = make_certificates(self.workdir, self.host)
+            self.ca_path, cert, key = make_certificates(self.workdir, self.host, self._certificate_names)
+            self._ca_pem = self.ca_path.read_text()
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_context.load_cert_chain(cert, key)
+        else:
+            from .tls import make_ca_pem
+
+            self._ca_pem = make_ca_pem()  # nothing verifies it: a process-wide one spares a key per emulator
         ensure_bootstrap_policy(self.store)  # as the API server's rbac/bootstrap-roles post-start hook
         for ns in self._initial_namespaces:
             self.create_namespace(ns)
@@ -226,10 +243,19 @@ class KubeEmulator:
             self._runner = web.AppRunner(Server(self).app, access_log=None, handle_signals=False,
                                          shutdown_timeout=0.5, handler_cancellation=True)
             loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, self.host, self.port, ssl_context=ssl_context, backlog=1024,
-                               reuse_address=True)
+            site = web.TCPSite(self._runner, self.host, self.port, ssl_context=ssl_context if self.tls else None,
+                               backlog=1024, reuse_address=True)
             loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            if self.tls:
+                self.secure_port = self.port
+            elif ssl_context is not None:  # as kube-apiserver's secure port, beside the plain one
+                from .controllers.kubernetes_service import ADDRESS
+
+                secure = web.TCPSite(self._runner, ADDRESS, 0, ssl_context=ssl_context, backlog=1024,
+                                     reuse_address=True)
+                loop.run_until_complete(secure.start())
+                self.secure_port = secure._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             # Now that the port is known: the `kubernetes` Service and its endpoints, before clients come.
             loop.run_until_complete(self._publish_api_server())
             if self.argo_server:
@@ -242,7 +268,8 @@ class KubeEmulator:
                                                   shutdown_timeout=0.5, handler_cancellation=True)
                 loop.run_until_complete(self._argo_runner.setup())
                 argo_site = web.TCPSite(self._argo_runner, self.host, self.argo_server_port,
-                                        ssl_context=ssl_context, backlog=1024, reuse_address=True)
+                                        ssl_context=ssl_context if self.tls else None, backlog=1024,
+                                        reuse_address=True)
                 loop.run_until_complete(argo_site.start())
                 self.argo_server_port = argo_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
@@ -295,8 +322,6 @@ class KubeEmulator:
         from .controllers.replicaset import ReplicaSetController, ReplicationControllerController
         from .controllers.statefulset import StatefulSetController
         from .controllers.ttl_after_finished import TTLAfterFinishedController
-        from .tls import make_ca_pem
-
         api = ApiClient(self.store)
         registry = self.store.registry
 
@@ -304,7 +329,6 @@ class KubeEmulator:
             return [(rt.api_version, rt.kind, f"{rt.plural}.{rt.group}" if rt.group else rt.plural)
                     for rt in list(registry.types.values()) if rt.namespaced]
 
-        ca_pem = self.ca_path.read_text() if self.ca_path is not None else make_ca_pem()
         return [
             CrdEstablishing(api),
             ClusterRoleAggregationController(api),
@@ -317,14 +341,14 @@ class KubeEmulator:
             EndpointSliceController(api),
             NamespaceController(api, namespaced_kinds),
             ServiceAccountsController(api),
-            RootCAPublisher(api, ca_pem),
+            RootCAPublisher(api, self._ca_pem or ""),
             APIServiceController(api, registry.groups),
             DeploymentController(api),
             ReplicaSetController(api),
             ReplicationControllerController(api),
             StatefulSetController(api),
             DaemonSetController(api, default_node=NODE_NAME),
-            KubernetesServiceController(api, lambda: self.port),
+            KubernetesServiceController(api, lambda: self.secure_port or self.port),
         ]
 
     def stop(self) -> None:

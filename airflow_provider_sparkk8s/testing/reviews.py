@@ -5,7 +5,8 @@
 - authentication.k8s.io/v1 SelfSubjectReview (``kubectl auth whoami``) and TokenReview;
 - the ``serviceaccounts/<name>/token`` subresource, TokenRequest (``kubectl create token``): a bound token for the
   ServiceAccount, for ``expirationSeconds`` (at least 10 minutes, 1 hour by default), optionally bound to a Pod or
-  Secret whose deletion revokes it.
+  Secret whose deletion revokes it (a pod's kube-api-access token, 3607 seconds, is valid for a year, as the API
+  server extends it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 MIN_TOKEN_SECONDS = 600
 DEFAULT_TOKEN_SECONDS = 3600
+EXTENDED_WHEN_SECONDS = 3607  # WarnOnlyBoundTokenExpirationSeconds, what the ServiceAccount admission asks for
+EXTENDED_TOKEN_SECONDS = 365 * 24 * 3600  # ExpirationExtensionSeconds
 BINDABLE_KINDS = {"Pod": "pods", "Secret": "secrets"}
 
 
@@ -114,8 +117,16 @@ class Reviews:
                            "may not specify a duration larger than 2^32 seconds")
         bound = self._bound_object(namespace, account_name, spec.get("boundObjectRef"))
         audiences = list(spec.get("audiences") or [API_AUDIENCE])
-        token, expires = self.issuer.bound(namespace, account_name, account["metadata"]["uid"], audiences, seconds,
-                                           bound)
+        lifetime, warn_after = seconds, None
+        if seconds == EXTENDED_WHEN_SECONDS and bound is not None and bound["kind"] == "Pod" and \
+                set(audiences) <= {API_AUDIENCE}:
+            # A kube-api-access volume's token (--service-account-extend-token-expiration, on by default): valid
+            # for a year, so that a client that does not reload its token keeps working; its status still says
+            # the requested expiry.
+            lifetime, warn_after = EXTENDED_TOKEN_SECONDS, seconds
+        token, _ = self.issuer.bound(namespace, account_name, account["metadata"]["uid"], audiences, lifetime,
+                                     bound, warn_after)
+        expires = int(self.issuer.clock()) + seconds
         spec.update({"audiences": audiences, "expirationSeconds": seconds})
         if bound is not None:
             spec["boundObjectRef"] = {**spec["boundObjectRef"], "uid": bound["uid"]}

@@ -33,6 +33,7 @@ from .pod_updates import pod_update_causes
 from .propagation import gc_finalizers, set_finalizers
 from .resources import NAME_RULES, Registry, ResourceType
 from .selectors import Predicate, parse_field_selector, parse_label_selector, supported_fields
+from .service_account_admission import admit_pod
 from .strategies import strategy_for
 from .strategies.pods import default_pod_spec
 
@@ -361,7 +362,9 @@ class Store:
         if rt.plural == "pods":
             default_pod_spec(spec)
             # The ServiceAccount admission plugin, on create only.
-            spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
+            sa_rt = self.registry.core("serviceaccounts")
+            namespace = obj["metadata"].get("namespace", "")
+            admit_pod(obj, lambda name: self._bucket(sa_rt).get((namespace, name)))
             obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
         elif rt.plural == "services":
             if spec.get("clusterIP") != "None" and spec.get("type") != "ExternalName":

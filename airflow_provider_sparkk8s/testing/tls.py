@@ -1,4 +1,4 @@
-"""A throwaway certificate authority and server certificate for the emulator's TLS mode."""
+"""A throwaway certificate authority and server certificate for the emulator's TLS port(s)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ import datetime
 import functools
 import ipaddress
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+# A kube-apiserver serving certificate's names: the `kubernetes` Service's (its DNS names and ClusterIP), localhost
+# and the advertise address; and 127.96.0.1, where the local kubelet's pods reach the ClusterIP (when another
+# emulator of this machine has that address, the one they reach it at instead comes as one of ``more_names``).
+API_SERVER_NAMES = ("kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                    "kubernetes.default.svc.cluster.local", "localhost", "10.96.0.1", "127.0.0.1", "127.96.0.1")
 
-def make_certificates(directory: Path, host: str) -> tuple[Path, Path, Path]:
-    """Write ca.crt, server.crt and server.key (0600) into directory; return their paths."""
+
+def make_certificates(directory: Path, host: str, more_names: Iterable[str] = ()) -> tuple[Path, Path, Path]:
+    """Write ca.crt, server.crt (for ``host``, a kube-apiserver's names and ``more_names``) and server.key (0600) into
+    directory; return their paths."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,8 +29,8 @@ def make_certificates(directory: Path, host: str) -> tuple[Path, Path, Path]:
     ca_key, ca_cert = _make_ca()
     ca_name = ca_cert.subject
     key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = [x509.DNSName("localhost")]
-    for candidate in {host, "127.0.0.1"}:
+    names: list[x509.GeneralName] = []
+    for candidate in dict.fromkeys([*API_SERVER_NAMES, host, *(n for n in more_names if n)]):
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(candidate)))
         except ValueError:

@@ -42,7 +42,9 @@ def test_launcher_pod_mounts_the_templates_from_a_config_map_it_owns(cluster: Ku
     launcher = cluster.get("v1", "Pod", launcher_name, "spark-jobs")
     args = launcher["spec"]["containers"][0]["args"]
     assert "spark.kubernetes.driver.podTemplateFile=/opt/spark/pod-templates/driver.yaml" in args
-    assert launcher["spec"]["volumes"] == [{"name": "pod-templates", "configMap": {"name": launcher_name}}]
+    # Besides the kube-api-access-... volume the ServiceAccount admission plugin adds to every pod.
+    assert launcher["spec"]["volumes"][0] == {"name": "pod-templates", "configMap": {"name": launcher_name}}
+    assert [v["name"][:16] for v in launcher["spec"]["volumes"][1:]] == ["kube-api-access-"]
     templates = cluster.get("v1", "ConfigMap", launcher_name, "spark-jobs")
     assert yaml.safe_load(templates["data"]["driver.yaml"]) == TEMPLATE
     executor = yaml.safe_load(templates["data"]["executor.yaml"])

@@ -224,15 +224,15 @@ def test_connections_to_a_service_go_to_its_ready_endpoints_in_turn(kube: KubeEm
 
 def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(kube: KubeEmulator, core: CoreV1Api) -> None:
     """In-cluster clients find the API server from KUBERNETES_SERVICE_HOST/PORT (or kubernetes.default.svc), which
-    the kubelet sets in every container from the `kubernetes` Service in `default`."""
-    script = ("import os, urllib.request\n"
+    the kubelet sets in every container from the `kubernetes` Service in `default`, and verify its certificate with
+    the CA bundle of the pod's kube-api-access volume (the API server serves HTTPS there even when the emulator's
+    own port is plain HTTP)."""
+    script = ("import os, ssl, urllib.request\n"
               "host, port = os.environ['KUBERNETES_SERVICE_HOST'], os.environ['KUBERNETES_SERVICE_PORT']\n"
-              "scheme = 'https' if os.environ.get('TLS') == 'yes' else 'http'\n"
+              "ca = ssl.create_default_context(cafile='/var/run/secrets/kubernetes.io/serviceaccount/ca.crt')\n"
               "for where in (f'{host}:{port}', 'kubernetes.default.svc:443'):\n"
-              "    print(where.split(':')[1], urllib.request.urlopen(f'{scheme}://{where}/version').status)\n")
-    manifest = python_pod("in-cluster", script)
-    manifest["spec"]["containers"][0]["env"] = [{"name": "TLS", "value": "no"}]
-    create(kube, manifest)
+              "    print(where.split(':')[1], urllib.request.urlopen(f'https://{where}/version', context=ca).status)\n")
+    create(kube, python_pod("in-cluster", script))
     done = finished(core, "in-cluster", timeout=30)
     logs = kubectl(kube, "logs", "in-cluster").stdout
     assert done.status.phase == "Succeeded", logs

@@ -23,6 +23,7 @@ from ..store import Store, call_soon
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict, "dict | None"], None]  # (ADDED | MODIFIED | DELETED, object, old object)
+TokenRequests = Callable[[str, str, dict], dict]  # (namespace, serviceaccount, TokenRequest) -> answered TokenRequest
 
 
 @dataclass(frozen=True, order=True)
@@ -41,8 +42,9 @@ class Key:
 class ApiClient:
     """The API a controller may use: the API server's verbs over the store, named by apiVersion and kind."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, token_requests: TokenRequests | None = None) -> None:
         self._store = store
+        self._token_requests = token_requests
         self._handlers: dict[tuple[str, str], list[tuple[Handler, asyncio.AbstractEventLoop]]] = {}
         self._all_kinds: list[tuple[Handler, asyncio.AbstractEventLoop]] = []
 
@@ -84,6 +86,14 @@ class ApiClient:
         rt = self.resource(api_version, kind)
         return self._store.patch(rt, namespace, name, patch_type, body, subresource=subresource,
                                  field_manager=field_manager, force=force)[0]
+
+    def create_token(self, namespace: str, account: str, spec: dict) -> dict:
+        """A TokenRequest for the ServiceAccount (the serviceaccounts/token subresource, as a kubelet asks for a
+        projected token); the answered TokenRequest."""
+        if self._token_requests is None:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+        return self._token_requests(namespace, account, {"apiVersion": "authentication.k8s.io/v1",
+                                                         "kind": "TokenRequest", "spec": spec})
 
     def bind(self, namespace: str, name: str, node: str) -> dict:
         """Put a pod on a node (the pods/binding subresource, as the scheduler does)."""

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from .. import errors
 from ..pod_logs import PodLogs
 from ..runtime import (
     ContainerView,
@@ -64,7 +65,7 @@ from .base import ApiClient
 from .local_hooks import run_hook
 from .local_probes import LIVENESS, READINESS, STARTUP, Probe, keep_probing, try_probe
 from .node_pods import NODE_IP, NodePods, condition
-from .service_proxy import proxy_address
+from .service_proxy import ServiceAddresses, proxy_address
 
 MAX_BACKOFF = 300.0  # the kubelet's cap on the restart and pull back-offs
 MIN_GRACE = 2.0  # what the kubelet leaves a container after its preStop hook, at the least
@@ -121,8 +122,9 @@ class LocalPods:
 
     def __init__(self, api: ApiClient, logs: PodLogs, containers: RunningContainers, images: ImageLookup,
                  workdir: Path, node_name: str, bwrap: str = "bwrap", restart_backoff_seconds: float = 10.0,
-                 pull_backoff_seconds: float = 10.0) -> None:
+                 pull_backoff_seconds: float = 10.0, service_addresses: ServiceAddresses = proxy_address) -> None:
         self.api, self.logs, self.containers, self.images = api, logs, containers, images
+        self.service_address = service_addresses  # where a ClusterIP is reached (the proxy's address)
         self.workdir, self.bwrap = workdir, bwrap
         self.node = NodePods(api, node_name)
         self.restart_backoff, self.pull_backoff = restart_backoff_seconds, pull_backoff_seconds
@@ -176,7 +178,7 @@ class LocalPods:
         endpoints = self.api.list("v1", "Endpoints") if endpoints is None else endpoints
         namespace = pod["metadata"].get("namespace", "default")
         return text + service_hosts(namespace, services, endpoints,
-                                    lambda ns, name: self.api.get("v1", "Pod", ns, name), proxy_address)
+                                    lambda ns, name: self.api.get("v1", "Pod", ns, name), self.service_address)
 
     def keep_hosts(self, pod: LocalPod, keep: bool = True) -> None:
         if keep:
@@ -369,13 +371,27 @@ class LocalPod:
             try:
                 read = self.runtime.api.get
                 return materialise_volumes(self.pod, read, self.dir, self.runtime.workdir / "claims",
-                                           (self.ip,))
+                                           (self.ip,), self._token)
             except RuntimeFailure as failure:
                 self.node.event(self.pod, failure.reason, failure.message, "Warning")
             if await self._sleep(delay):
                 return None
             delay = min(delay * 2, MAX_BACKOFF)
         return None
+
+    def _token(self, audience: str | None, seconds: int) -> str:
+        """A projected serviceAccountToken: a TokenRequest for the pod's ServiceAccount bound to the pod, as the
+        kubelet's token manager asks for it (the API server's audiences when the source names none)."""
+        meta = self.pod["metadata"]
+        spec: dict = {"expirationSeconds": seconds,
+                      "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]}}
+        if audience:
+            spec["audiences"] = [audience]
+        account = (self.pod.get("spec") or {}).get("serviceAccountName") or "default"
+        try:
+            return self.runtime.api.create_token(meta.get("namespace", "default"), account, spec)["status"]["token"]
+        except errors.ApiError as exc:
+            raise ValueError(str(exc)) from exc
 
     async def _keep(self, spec: dict, volumes: dict[str, Volume], init: bool = False) -> int:
         """Run one container, restarting it as the restartPolicy says; its last exit code."""
@@ -420,7 +436,7 @@ class LocalPod:
         assert mapping is not None  # the plan saw every image mapped
         env = container_env(self.pod, spec, self.runtime.api.get, self.runtime.api.list("v1", "Service"),
                             image_env=mapping.env, pod_ips=(self.ip,), host_ips=(NODE_IP,),
-                            service_address=proxy_address).variables
+                            service_address=self.runtime.service_address).variables
         programs = program_mounts(mapping.commands, env.get("PATH", ""), mapping.rootfs)
         commands = {**mapping.commands, **{name: mount.target for name, mount in programs.items()}}
         argv = container_argv(spec, env, mapping.entrypoint or (), commands=commands)

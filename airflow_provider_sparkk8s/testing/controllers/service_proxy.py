@@ -1,7 +1,8 @@
 """kube-proxy for the local kubelet's pods: a Service's ClusterIP (10.96.x.y) routes nowhere on this machine, so
-each Service is reached at a loopback address of its own instead, 127.96.x.y for 10.96.x.y, where this proxy
-listens on each of its TCP ports and forwards every connection to one of its ready endpoints, taken in turn (as
-kube-proxy's userspace mode did). The local pods' hosts files name that address for the Service
+each Service is reached at a loopback address of its own instead, 127.96.x.y for 10.96.x.y (``ServiceAddresses``:
+the next free 127.B block when another emulator of this machine has it), where this proxy listens on each of its
+TCP ports and forwards every connection to one of its ready endpoints, taken in turn (as kube-proxy's userspace
+mode did). The local pods' hosts files name that address for the Service
 (``runtime/hosts.py``), and their service link variables carry it.
 
 As with kube-proxy, a port is served only while the Service has a ready endpoint for it: without one a connection
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import Callable
 
 from .base import ApiClient, Controller, Key
@@ -29,12 +32,39 @@ _CHUNK = 65536
 RETRY_SECONDS = 1.0  # a port still taken by another listener is tried again after this
 
 
-def proxy_address(cluster_ip: str) -> str | None:
-    """The loopback address a Service of ``cluster_ip`` (10.96.x.y) is reached at: 127.96.x.y."""
-    parts = cluster_ip.split(".")
-    if len(parts) != 4 or parts[:2] != ["10", "96"]:
-        return None
-    return ".".join(["127", "96", *parts[2:]])
+class ServiceAddresses:
+    """Where a Service of ClusterIP 10.96.x.y is reached: 127.96.x.y, or 127.B.x.y (B up to 111) when another
+    emulator on this machine already serves 127.96.x.y (its own ``kubernetes`` Service, 127.B.0.1:443, is what
+    tells): its pods must reach their own cluster's Services."""
+
+    FIRST, LAST = 96, 111
+
+    def __init__(self, block: int = FIRST) -> None:
+        self.block = block
+
+    @classmethod
+    def free(cls) -> ServiceAddresses:
+        """The first block whose ``kubernetes`` Service address is not taken (96 when none can be told free, as
+        for a user who may not listen on port 443)."""
+        for block in range(cls.FIRST, cls.LAST + 1):
+            with socket.socket() as probe:
+                try:
+                    probe.bind((f"127.{block}.0.1", 443))
+                except OSError as exc:
+                    if exc.errno != errno.EADDRINUSE:
+                        break
+                    continue
+                return cls(block)
+        return cls()
+
+    def __call__(self, cluster_ip: str) -> str | None:
+        parts = cluster_ip.split(".")
+        if len(parts) != 4 or parts[:2] != ["10", "96"]:
+            return None
+        return ".".join(["127", str(self.block), *parts[2:]])
+
+
+proxy_address = ServiceAddresses()  # the first block's
 
 
 Backend = tuple[str, int]
@@ -45,9 +75,11 @@ class ServiceProxy(Controller):
     kind = "Service"
     watches = (("v1", "Endpoints"),)
 
-    def __init__(self, api: ApiClient, changed: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, api: ApiClient, changed: Callable[[], None] = lambda: None,
+                 addresses: ServiceAddresses = proxy_address) -> None:
         super().__init__(api)
         self.changed = changed
+        self.addresses = addresses
         self._served: dict[Key, dict[int, PortListener]] = {}
 
     def keys_for(self, api_version: str, kind: str, event_type: str, obj: dict, old: dict | None) -> list[Key]:
@@ -56,7 +88,7 @@ class ServiceProxy(Controller):
     async def reconcile(self, key: Key) -> float | None:
         service = self.api.get("v1", "Service", key.namespace, key.name)
         endpoints = self.api.get("v1", "Endpoints", key.namespace, key.name)
-        address, wanted = _wanted(service, endpoints)
+        address, wanted = _wanted(service, endpoints, self.addresses)
         served = self._served.setdefault(key, {})
         for port in [p for p, listener in served.items() if p not in wanted or listener.address != address]:
             served.pop(port).close()
@@ -87,11 +119,12 @@ class ServiceProxy(Controller):
         self._served.clear()
 
 
-def _wanted(service: dict | None, endpoints: dict | None) -> tuple[str | None, dict[int, list[Backend]]]:
+def _wanted(service: dict | None, endpoints: dict | None,
+            addresses: ServiceAddresses) -> tuple[str | None, dict[int, list[Backend]]]:
     """The Service's proxy address and, by Service port, the ready endpoints to forward to (ports without one
     are not served)."""
     spec = (service or {}).get("spec") or {}
-    address = proxy_address(spec.get("clusterIP") or "")
+    address = addresses(spec.get("clusterIP") or "")
     if address is None:
         return None, {}
     wanted: dict[int, list[Backend]] = {}

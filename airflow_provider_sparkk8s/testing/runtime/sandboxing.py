@@ -27,6 +27,7 @@ its processes see the container's and can signal them, and end with the containe
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 from collections.abc import Mapping, Sequence
@@ -90,6 +91,10 @@ def bwrap_argv(view: ContainerView, argv: Sequence[str], env: Mapping[str, str],
     """The full command line: bwrap's options, then ``--`` and the container's argv. Every value is one argv
     element; nothing goes through a shell. ``join``: run in that container's PID namespace (an exec) rather than
     a new one; ``info_fd``: where bubblewrap writes its JSON (the program's host PID, ``child-pid``)."""
+    # As a runtime does (runc's securejoin), a mountPath through a symlink of the root, such as /var/run -> /run,
+    # is mounted where the link leads, inside the root.
+    view = dataclasses.replace(view, mounts=tuple(dataclasses.replace(m, target=_in_root(view.root, m.target))
+                                                  for m in view.mounts))
     mounts = sorted(view.mounts, key=lambda m: _depth(m.target))  # parents before what is mounted inside them
     shadows = _shadowed_dirs(view, [m.target for m in mounts] + [view.working_dir])
     args = [bwrap, "--die-with-parent"]
@@ -131,6 +136,24 @@ def host_path(view: ContainerView, path: str) -> Path:
     if _within(clean, "/tmp"):
         return view.tmp / posixpath.relpath(clean, "/tmp")
     return Path(_host(view.root, clean))
+
+
+def _in_root(root: Path | None, path: str) -> str:
+    """``path`` with the symlinks of the root along it followed, never out of the root (at most 40, as Linux)."""
+    parts = list(PurePosixPath(posixpath.normpath(posixpath.join("/", path))).parts[1:])
+    resolved, links = "/", 0
+    while parts:
+        candidate = posixpath.join(resolved, parts.pop(0))
+        host = _host(root, candidate)
+        if links < 40 and os.path.islink(host):
+            links += 1
+            link = os.readlink(host)
+            base = "/" if link.startswith("/") else resolved
+            parts = list(PurePosixPath(posixpath.normpath(posixpath.join(base, link))).parts[1:]) + parts
+            resolved = "/"
+            continue
+        resolved = candidate
+    return resolved
 
 
 def _depth(path: str) -> int:

@@ -3,8 +3,8 @@
 Each volume of the pod becomes a directory under the pod's own directory, except hostPath (the host path itself)
 and persistentVolumeClaim (one directory per claim under a data directory, so it outlives the pod as a claim
 does). configMap, secret, downwardAPI and projected volumes hold one file per key and are mounted read-only, as a
-kubelet always mounts them. Projected ``serviceAccountToken`` and ``clusterTrustBundle`` sources write nothing:
-no token is minted for a local container.
+kubelet always mounts them. A projected ``serviceAccountToken`` source holds a token the kubelet asks the API
+server for (a TokenRequest bound to the pod, ``TokenSource``); ``clusterTrustBundle`` sources write nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from .pod_fields import pod_field, resource_field
 
 # Reads an object (api_version, kind, namespace, name) -> the object or None: controllers/base.py's ApiClient.get.
 ObjectReader = Callable[[str, str, "str | None", str], "dict | None"]
+# A projected serviceAccountToken source's token: (audience or None for the API server's, expirationSeconds) ->
+# the token; raises MountFailure's cause as ValueError.
+TokenSource = Callable[["str | None", int], str]
 
 DEFAULT_MODE = 0o644  # configMap, secret, downwardAPI and projected files when no defaultMode is given
 
@@ -33,8 +36,9 @@ class Volume:
 
 
 def materialise_volumes(pod: dict, read: ObjectReader, pod_dir: Path, claims_dir: Path,
-                        pod_ips: tuple[str, ...] = ()) -> dict[str, Volume]:
-    """Every volume of ``pod``, by name. Raises MountFailure as the kubelet's FailedMount Event says it."""
+                        pod_ips: tuple[str, ...] = (), tokens: TokenSource | None = None) -> dict[str, Volume]:
+    """Every volume of ``pod``, by name (``tokens`` None: serviceAccountToken sources write nothing). Raises
+    MountFailure as the kubelet's FailedMount Event says it."""
     namespace = pod["metadata"].get("namespace", "default")
     volumes: dict[str, Volume] = {}
     for spec in (pod.get("spec") or {}).get("volumes") or []:
@@ -51,7 +55,7 @@ def materialise_volumes(pod: dict, read: ObjectReader, pod_dir: Path, claims_dir
             target.mkdir(parents=True, exist_ok=True)
             volumes[name] = Volume(name, target)
         else:
-            files = _files_of(name, spec, pod, namespace, read, pod_ips)
+            files = _files_of(name, spec, pod, namespace, read, pod_ips, tokens)
             _write_files(target, files)
             volumes[name] = Volume(name, target, read_only=True)
     return volumes
@@ -66,7 +70,7 @@ _File = tuple[str, bytes, int]  # relative path, content, mode
 
 
 def _files_of(name: str, spec: dict, pod: dict, namespace: str, read: ObjectReader,
-              pod_ips: tuple[str, ...]) -> list[_File]:
+              pod_ips: tuple[str, ...], tokens: TokenSource | None = None) -> list[_File]:
     if "configMap" in spec or "secret" in spec:
         source = spec.get("configMap") or spec.get("secret") or {}
         mode = source.get("defaultMode", DEFAULT_MODE)
@@ -85,6 +89,8 @@ def _files_of(name: str, spec: dict, pod: dict, namespace: str, read: ObjectRead
                 files += _keyed_files(name, "secret", source["secret"], namespace, read, mode)
             elif "downwardAPI" in source:
                 files += _downward_files(source["downwardAPI"].get("items") or [], pod, mode, pod_ips)
+            elif "serviceAccountToken" in source and tokens is not None:
+                files.append(_token_file(name, source["serviceAccountToken"], tokens, mode))
         return files
     raise MountFailure(name, "volume type not supported by the local runtime")
 
@@ -134,6 +140,14 @@ def _downward_files(items: list[dict], pod: dict, mode: int, pod_ips: tuple[str,
             value = resource_field(container, ref["resource"], ref.get("divisor"))
         files.append((item["path"], value.encode(), item.get("mode", mode)))
     return files
+
+
+def _token_file(volume: str, source: dict, tokens: TokenSource, mode: int) -> _File:
+    try:
+        token = tokens(source.get("audience") or None, int(source.get("expirationSeconds") or 3600))
+    except ValueError as exc:
+        raise MountFailure(volume, f"failed to fetch token: {exc}") from exc
+    return (source.get("path", "token"), token.encode(), mode)
 
 
 def _write_files(target: Path, files: list[_File]) -> None:
