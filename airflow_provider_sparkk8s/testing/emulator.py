@@ -165,6 +165,7 @@ class KubeEmulator:
         self.kubeconfig_path: Path | None = None
         self.ca_path: Path | None = None  # the cluster's CA certificate, when the emulator serves TLS
         self._ca_pem: str | None = None  # what each namespace's kube-root-ca.crt holds
+        self._addresses: ServiceAddresses | None = None  # the loopback addresses of its Services and local pods
         self.secure_port: int | None = None  # where the API is served over TLS (the `kubernetes` Service's target)
 
     # ------------------------------------------------------------------ lifecycle
@@ -189,7 +190,7 @@ class KubeEmulator:
         if self._run_images is not None:
             # Its client can also ask for tokens (the serviceaccounts/token subresource), as a kubelet does.
             kubelet_api = ApiClient(self.store, self.reviews.token_request)
-            addresses = ServiceAddresses.free()  # its own, when another emulator here has 127.96.x.y
+            addresses = self._addresses = ServiceAddresses.free()  # its own: others may run on this machine
             self.kubelet.local = LocalPods(kubelet_api, self.pod_logs, self.containers, self._run_images,
                                            self.workdir / "kubelet", self.kubelet.settings.node_name,
                                            restart_backoff_seconds=self._restart_backoff_seconds,
@@ -357,6 +358,8 @@ class KubeEmulator:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(15)
         self._thread = None
+        if self._addresses is not None:
+            self._addresses.release()
         if self._own_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

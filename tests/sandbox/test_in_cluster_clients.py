@@ -109,3 +109,32 @@ def test_no_token_is_mounted_when_automount_is_off(kube: KubeEmulator, core: Cor
     assert kubectl(kube, "logs", "private").stdout == "False\n"
     spec = kubectl_json(kube, "get", "pod", "private")["spec"]
     assert "volumes" not in spec and "volumeMounts" not in spec["containers"][0]
+
+
+WHO_ANSWERS = """
+from kubernetes import client, config
+config.load_incluster_config()
+review = client.AuthenticationV1Api().create_self_subject_review(client.V1SelfSubjectReview())
+print(review.status.user_info.uid)  # the pod's ServiceAccount's uid: one cluster's own
+"""
+
+
+def test_two_clusters_on_one_machine_keep_their_pods_and_services_apart(kube_emulator_factory, tmp_path) -> None:
+    """Two emulators with local pods run at once (as parallel test workers do): each one's pods get IPs of their
+    own and reach their own cluster's API server through its ``kubernetes`` Service."""
+    from airflow_provider_sparkk8s.sandbox import SandboxConfig
+    from tests.sandbox.local_kubelet import MAPPING
+
+    config = SandboxConfig.from_dict(MAPPING, base=tmp_path)
+    clusters = [kube_emulator_factory(run_images=config.image, pod_pending_seconds=0.05) for _ in range(2)]
+    for kube in clusters:
+        create(kube, python_pod("who", WHO_ANSWERS))
+    ips, answers = [], []
+    for kube in clusters:
+        core = CoreV1Api(api_client(kube))
+        done = finished(core, "who", timeout=60)
+        assert done.status.phase == "Succeeded", kubectl(kube, "logs", "who").stdout
+        ips.append(done.status.pod_ip)
+        answers.append(kubectl(kube, "logs", "who").stdout.strip())
+    assert ips[0] != ips[1]
+    assert answers == [kube.get("v1", "ServiceAccount", "default")["metadata"]["uid"] for kube in clusters]

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from airflow_provider_sparkk8s.testing import KubeEmulator
-from tests.emulator.cluster_clients import kubectl, wait_for
+from tests.emulator.cluster_clients import kubectl, try_kubectl, wait_for
 from tests.sandbox.local_kubelet import create, finished, pod, state_dir
 
 
@@ -17,7 +17,8 @@ def test_kubectl_logs_follow_shows_lines_as_the_container_prints_them(kube: Kube
     """`kubectl logs -f` prints what is there, waits for more while the container runs, and exits 0 when it ends."""
     create(kube, state_dir(pod("talker", "echo first; while [ ! -e /state/go ]; do sleep 0.05; done; echo second"),
                            tmp_path))
-    wait_for(lambda: kubectl(kube, "logs", "talker").stdout == "first\n", timeout=20, what="the first line")
+    # Until the container has started, kubectl logs fails ("is waiting to start: ContainerCreating").
+    wait_for(lambda: try_kubectl(kube, "logs", "talker").stdout == "first\n", timeout=20, what="the first line")
     follow = subprocess.Popen(["kubectl", "--kubeconfig", str(kube.kubeconfig_path), "logs", "-f", "talker"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -22,7 +22,8 @@ What a pod goes through, as on a kubelet:
   that ends, after a back-off that doubles from ``restart_backoff_seconds`` to 5 minutes (the container waits
   with ``CrashLoopBackOff`` meanwhile; ``restartCount`` and ``lastState`` tell what happened);
 - the pod ends Succeeded when every container ended with 0 and none restarts, else Failed;
-- its IP is a loopback address of its own (127.0.0.2 and up), and its logs are its containers' real output;
+- its IP is a loopback address of its own (127.P.0.2 and up, in its emulator's block), and its logs are its
+  containers' real output;
 - its containers' ``/etc/hosts`` is the file the kubelet writes for the pod (its hostname, its hostAliases), where
   the Services' names stand in for the cluster DNS (``runtime/hosts.py``); it is rewritten as Services and their
   endpoints change (``refresh_hosts``), and the Services are reached through ``service_proxy``;
@@ -148,9 +149,10 @@ class LocalPods:
         return LocalPod(self, pod, plan)
 
     def take_ip(self) -> str:
-        """A loopback address no running local pod has (127.0.0.2 to 127.255.255.254)."""
-        for n in range(2, 1 << 24):
-            ip = f"127.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+        """A loopback address no running local pod has, in this emulator's block (127.P.0.2 to 127.P.255.254)."""
+        block = self.service_address.pod_block
+        for n in range(2, 1 << 16):
+            ip = f"127.{block}.{n >> 8 & 255}.{n & 255}"
             if ip not in self._ips and not ip.endswith(".255") and not ip.endswith(".0"):
                 self._ips.add(ip)
                 return ip

@@ -20,9 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import fcntl
 import logging
+import os
 import socket
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from .base import ApiClient, Controller, Key
 
@@ -33,29 +37,49 @@ RETRY_SECONDS = 1.0  # a port still taken by another listener is tried again aft
 
 
 class ServiceAddresses:
-    """Where a Service of ClusterIP 10.96.x.y is reached: 127.96.x.y, or 127.B.x.y (B up to 111) when another
-    emulator on this machine already serves 127.96.x.y (its own ``kubernetes`` Service, 127.B.0.1:443, is what
-    tells): its pods must reach their own cluster's Services."""
+    """An emulator's loopback addresses: a Service of ClusterIP 10.96.x.y is reached at 127.B.x.y, and its local
+    pods get 127.P.x.y (P = B - 95). B is 96 unless another emulator on this machine holds that block: each holds
+    its block (a lock file, and its ``kubernetes`` Service listening on 127.B.0.1:443) while it runs, so that its
+    pods reach their own cluster's Services and never take another cluster's pod IPs."""
 
     FIRST, LAST = 96, 111
 
-    def __init__(self, block: int = FIRST) -> None:
+    def __init__(self, block: int = FIRST, lock: int | None = None) -> None:
         self.block = block
+        self._lock = lock  # the lock file's descriptor, held while the emulator runs
+
+    @property
+    def pod_block(self) -> int:
+        """The second byte of the local pods' IPs (127.P.x.y)."""
+        return self.block - self.FIRST + 1
 
     @classmethod
     def free(cls) -> ServiceAddresses:
-        """The first block whose ``kubernetes`` Service address is not taken (96 when none can be told free, as
-        for a user who may not listen on port 443)."""
+        """The first block no other emulator holds and whose ``kubernetes`` Service address is not taken (96
+        when none can be told free)."""
+        locks = Path(tempfile.gettempdir()) / "sparkk8s-address-blocks"
+        locks.mkdir(exist_ok=True)
         for block in range(cls.FIRST, cls.LAST + 1):
+            fd = os.open(locks / f"{block}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
             with socket.socket() as probe:
                 try:
                     probe.bind((f"127.{block}.0.1", 443))
                 except OSError as exc:
-                    if exc.errno != errno.EADDRINUSE:
-                        break
-                    continue
-                return cls(block)
+                    if exc.errno == errno.EADDRINUSE:  # held by one that takes no lock
+                        os.close(fd)
+                        continue
+            return cls(block, fd)
         return cls()
+
+    def release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def __call__(self, cluster_ip: str) -> str | None:
         parts = cluster_ip.split(".")

@@ -1,0 +1,155 @@
+"""Spark with executors in the sandbox (``master: cluster``): a driver pod's driver asks the sandbox's API server
+for executor pods, and the local kubelet runs them as executor JVMs that register with the driver.
+
+What a real cluster does, which these tests expect (Spark 4, "Running Spark on Kubernetes"):
+
+- the driver pod runs the image's entrypoint with ``driver``: spark-submit in client mode inside the pod, with the
+  conf spark-submit wrote into its ConfigMap; it talks to https://kubernetes.default.svc with the pod's
+  ServiceAccount token;
+- it creates ``spark.executor.instances`` executor pods (labels ``spark-role=executor`` and
+  ``spark-app-selector=<app id>``), each owned by the driver pod (a controller ownerReference); their container
+  runs the entrypoint with ``executor``; the executors register with the driver through its headless Service
+  (``spark.driver.host``) and run its tasks, which their logs show (``Running task 0.0 in stage 0.0``);
+- with ``spark.kubernetes.executor.deleteOnTermination=false`` the executor pods stay after the application; the
+  garbage collector removes them with their driver pod;
+- a driver pod deleted while it runs stops its driver (SIGTERM); its executor pods go with it, and no process of
+  the application is left.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes
+import pytest
+
+from tests.airflow.conftest import run_dag  # noqa: F401 - the fixture that runs a DAG with dag.test()
+from tests.emulator.cluster_clients import wait_for
+from tests.sandbox.conftest import EXAMPLES, require_spark
+
+pytestmark = pytest.mark.slow
+
+NAMESPACE = "spark-jobs"
+IMPORTS = "from airflow_provider_sparkk8s.operators.spark import SparkK8sOperator\n"
+# The executors' JVMs start as the drivers' do in the examples' mapping: quick compiler, serial GC.
+QUICK_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+CONF = {"spark.executor.instances": "2", "spark.kubernetes.executor.deleteOnTermination": "false",
+        "spark.executor.extraJavaOptions": QUICK_JVM}
+
+
+@pytest.fixture
+def cluster_sandbox(sandbox_factory, monkeypatch):
+    require_spark()
+    sandbox = sandbox_factory(master="cluster")
+    # The examples' RBAC: the `spark` ServiceAccount may create a driver's executor pods (and a launcher pod's
+    # driver), as Spark's documentation asks of the driver's account.
+    sandbox.apply_folder(EXAMPLES / "manifests")
+    for key, value in sandbox.airflow_env(NAMESPACE).items():
+        monkeypatch.setenv(key, value)
+    return sandbox
+
+
+def delete_pod(sandbox, name: str) -> None:
+    """As a user does: a DELETE through the API (background propagation, the pod's grace period)."""
+    core = kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(str(sandbox.kubeconfig_path)))
+    core.delete_namespaced_pod(name, NAMESPACE)
+
+
+def pods(sandbox, role: str, selector: str | None = None) -> list[dict]:
+    found = sandbox.emulator.list("v1", "Pod", NAMESPACE)
+    return [p for p in found if p["metadata"].get("labels", {}).get("spark-role") == role
+            and (selector is None or p["metadata"]["labels"].get("spark-app-selector") == selector)]
+
+
+def spark_task(launcher: str, application: str, *args: str, **extra: object) -> str:
+    arguments = ", ".join(f"{k}={v!r}" for k, v in extra.items())
+    return (f"SparkK8sOperator(task_id='app', application={application!r}, application_args={list(args)!r}, "
+            f"image='apache/spark:4.0.1', namespace={NAMESPACE!r}, launcher={launcher!r}, "
+            f"service_account_name='spark', on_finish_action='keep_pod', conf={CONF!r}"
+            f"{', ' + arguments if arguments else ''})")
+
+
+@pytest.mark.parametrize("launcher", ["spark-submit", "pod"])
+def test_two_executor_pods_run_the_tasks_and_go_with_their_driver(cluster_sandbox, run_dag, launcher) -> None:
+    sandbox = cluster_sandbox
+    result = run_dag(spark_task(launcher, "local:///opt/spark/examples/src/main/python/pi.py", "8"), IMPORTS)
+    assert result.states == {"app": "success"}, result.output[-4000:]
+    assert "Pi is roughly 3.1" in result.output
+    driver = sandbox.emulator.get("v1", "Pod", result.xcom("app")["driver_pod"], NAMESPACE)
+    selector = driver["metadata"]["labels"]["spark-app-selector"]
+
+    executors = pods(sandbox, "executor", selector)
+    assert len(executors) == 2
+    tasks = 0
+    for executor in executors:
+        [owner] = executor["metadata"]["ownerReferences"]
+        assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
+            "Pod", driver["metadata"]["name"], driver["metadata"]["uid"], True)
+        assert executor["spec"]["containers"][0]["args"] == ["executor"]
+        log = sandbox.emulator.pods.logs(NAMESPACE, executor["metadata"]["name"])
+        assert f"--app-id {selector}" in log or "Successfully registered with driver" in log, log[-2000:]
+        tasks += log.count("Running task ")
+    assert tasks == 8  # the 8 partitions' tasks, shared by the two executors
+
+    delete_pod(sandbox, driver["metadata"]["name"])
+    wait_for(lambda: not pods(sandbox, "executor", selector), timeout=30, interval=0.2,
+             what="the executor pods to be collected with their driver")
+
+
+LONG_APP = """\
+import sys, time
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("Long").getOrCreate()
+print("started", flush=True)
+spark.sparkContext.parallelize(range(4), 4).foreach(lambda _: time.sleep(600))
+"""
+
+
+def _processes_naming(*needles: str) -> list[str]:
+    """The command lines of this machine's processes that name one of ``needles``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(needle in cmdline for needle in needles):
+            found.append(cmdline)
+    return found
+
+
+def test_deleting_a_running_driver_ends_its_executors_and_leaves_no_process(cluster_sandbox, apps_dir) -> None:
+    sandbox = cluster_sandbox
+    (apps_dir / "long.py").write_text(LONG_APP)
+    spark_submit = str(Path(sys.executable).with_name("spark-submit"))
+    env = {**os.environ, "SPARK_HOME": str(sandbox.spark.spark_home)}
+    subprocess.run([spark_submit, "--master", f"k8s://{sandbox.url}", "--deploy-mode", "cluster",
+                    "--name", "long", "--conf", "spark.kubernetes.container.image=example.test/apps:1",
+                    "--conf", f"spark.kubernetes.namespace={NAMESPACE}",
+                    "--conf", "spark.kubernetes.submission.waitAppCompletion=false",
+                    "--conf", "spark.kubernetes.driver.pod.name=long-driver",
+                    "--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=spark",
+                    *[a for k, v in CONF.items() for a in ("--conf", f"{k}={v}")],
+                    "local:///apps/long.py"], env=env, check=True, capture_output=True, timeout=120)
+
+    def running_executors() -> list[dict]:
+        found = [p for p in pods(sandbox, "executor")
+                 if "running" in ((p["status"].get("containerStatuses") or [{}])[0].get("state") or {})]
+        return found if len(found) == 2 else []
+
+    executors = wait_for(running_executors, timeout=120, interval=0.5, what="two running executors")
+    wait_for(lambda: "Running task" in sandbox.emulator.pods.logs(NAMESPACE, executors[0]["metadata"]["name"])
+             + sandbox.emulator.pods.logs(NAMESPACE, executors[1]["metadata"]["name"]), timeout=60, interval=0.5,
+             what="the executors' first tasks")
+    names = ["long-driver", *(e["metadata"]["name"] for e in executors)]
+    assert _processes_naming(*names)
+
+    delete_pod(sandbox, "long-driver")
+    wait_for(lambda: not pods(sandbox, "executor") and sandbox.emulator.get("v1", "Pod", "long-driver", NAMESPACE)
+             is None, timeout=60, interval=0.2, what="the driver and executor pods to go")
+    wait_for(lambda: not _processes_naming(*names), timeout=30, interval=0.2, what="no process of the application")
