@@ -73,7 +73,7 @@ def spark_task(launcher: str, application: str, *args: str, **extra: object) -> 
 
 
 @pytest.mark.parametrize("launcher", ["spark-submit", "pod"])
-def test_two_executor_pods_run_the_tasks_and_go_with_their_driver(cluster_sandbox, run_dag, launcher) -> None:
+def test_two_executor_pods_run_the_tasks_and_go_with_their_driver(cluster_sandbox, run_dag, launcher) -> None:  # noqa: F811
     sandbox = cluster_sandbox
     result = run_dag(spark_task(launcher, "local:///opt/spark/examples/src/main/python/pi.py", "8"), IMPORTS)
     assert result.states == {"app": "success"}, result.output[-4000:]
