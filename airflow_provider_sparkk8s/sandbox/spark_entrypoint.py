@@ -52,7 +52,7 @@ def driver_command(args: list[str], env: Mapping[str, str], mapping: dict) -> li
     local, stand_in = local_resource(resource, main_class, mapping)
     if stand_in:
         print(f"{PREFIX}main class {main_class} of {resource} runs as the local stand-in {local}", flush=True)
-    settings = {**mapping.get("conf", {}), **_event_log(mapping)}
+    settings = {**mapping.get("conf", {}), **event_log_conf(mapping.get("events_dir"))}
     if stand_in or main_class == PYTHON_RUNNER:  # spark-submit picks the runner from the .py resource itself
         options = _without(options, "--class")
     properties = {**_properties(_option(options, "--properties-file")), **_conf_options(options)}
@@ -114,8 +114,8 @@ def executor_command(env: Mapping[str, str], cwd: str) -> list[str]:
             "--podName", env.get("SPARK_EXECUTOR_POD_NAME", "")]
 
 
-def _event_log(mapping: dict) -> dict[str, str]:
-    events = mapping.get("events_dir")
+def event_log_conf(events: str | None) -> dict[str, str]:
+    """The conf that writes an application's event log into ``events`` (the History Server's directory)."""
     if not events:
         return {}
     # Rolling: the History Server shows the application while it runs, not only once it has ended.

@@ -12,7 +12,9 @@ What the image's containers see, as if the image had it (``/opt/sparkk8s`` is th
 - a remote prefix's directory (``hdfs://namenode:8020/jobs/``) shows at ``/opt/sparkk8s/remote/<n>``, each main
   class stand-in's directory at ``/opt/sparkk8s/stand-ins/<n>``: the entrypoint runs the application from there;
 - ``/opt/sparkk8s/image/spark-image.json`` tells the entrypoint all that, the sandbox's ``conf`` and where the
-  event logs go: ``/opt/sparkk8s/spark-events``, the History Server's directory;
+  event logs go: ``/opt/sparkk8s/spark-events``, the History Server's directory; the image's
+  ``spark-defaults.conf`` (``SPARK_CONF_DIR``, which a driver pod sets to its own) has the same conf, for a
+  container that runs spark-submit itself;
 - the sandbox's working directory (``$(SANDBOX_DIR)``) is at its own path;
 - ``SPARK_HOME`` is pyspark's directory, ``JAVA_HOME`` this machine's Java, and ``spark-submit`` (for client-mode
   steps that call it) pyspark's.
@@ -26,9 +28,10 @@ import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from .config import ImageMapping, SandboxConfig
-from .spark_entrypoint import MAPPING_ENV
+from .spark_entrypoint import MAPPING_ENV, event_log_conf
 
 CLUSTER = "cluster"  # the `master` that runs drivers against the sandbox's API server, with executor pods
 OWN = "/opt/sparkk8s"
@@ -62,7 +65,7 @@ def _spark_image(mapping: ImageMapping, index: int, config: SandboxConfig, workd
         inside = f"{OWN}/stand-ins/{n}"
         mounts[inside] = str(local.parent)
         main_classes[main_class] = f"{inside}/{local.name}"
-    described = {"image": mapping.image, "paths": paths, "main_classes": main_classes, "conf": config.conf,
+    described: dict[str, Any] = {"image": mapping.image, "paths": paths, "main_classes": main_classes, "conf": config.conf,
                  "max_executors": config.max_executors}
     if events_dir is not None:
         events_dir.mkdir(parents=True, exist_ok=True)
@@ -74,9 +77,13 @@ def _spark_image(mapping: ImageMapping, index: int, config: SandboxConfig, workd
     own = workdir / "spark-images" / str(index)
     own.mkdir(parents=True, exist_ok=True)
     (own / "spark-image.json").write_text(json.dumps(described, indent=2))
+    # The image's spark-defaults.conf: the sandbox's conf for what runs spark-submit itself (a client-mode step).
+    defaults = {**config.conf, **event_log_conf(described.get("events_dir"))}
+    (own / "conf").mkdir(exist_ok=True)
+    (own / "conf" / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in defaults.items()))
     mounts[f"{OWN}/image"] = str(own)
     spark_submit = str(spark_home / "bin" / "spark-submit")
-    env = {"SPARK_HOME": str(spark_home), "PYSPARK_PYTHON": sys.executable,
+    env = {"SPARK_HOME": str(spark_home), "SPARK_CONF_DIR": f"{OWN}/image/conf", "PYSPARK_PYTHON": sys.executable,
            MAPPING_ENV: f"{OWN}/image/spark-image.json", **_java_home(), **mapping.env}
     return replace(mapping, run="host", working_dir=WORKDIR, entrypoint=(sys.executable, "-m", ENTRYPOINT_MODULE),
                    commands={"spark-submit": spark_submit, "/opt/spark/bin/spark-submit": spark_submit,

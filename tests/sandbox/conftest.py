@@ -60,6 +60,7 @@ def sandbox_factory(tmp_path: Path, apps_dir: Path) -> Iterator[Callable[..., Sa
         test_config = SandboxConfig.from_dict({"images": test_images}, base=tmp_path)
         config.images += test_config.images
         config.history_server = HistoryServerSettings(enabled=False)  # a JVM: only for the tests that ask for it
+        config.master = "local[1]"  # one JVM an application; the tests of executor pods ask for `cluster`
         for key, value in overrides.items():
             setattr(config, key, value)
         events: list[str] = []

@@ -28,7 +28,7 @@ import pytest
 
 from tests.airflow.conftest import run_dag  # noqa: F401 - the fixture that runs a DAG with dag.test()
 from tests.emulator.cluster_clients import wait_for
-from tests.sandbox.conftest import EXAMPLES, require_spark
+from tests.sandbox.conftest import EXAMPLES, TEST_IMAGE, require_spark
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,7 @@ def spark_task(launcher: str, application: str, *args: str, **extra: object) -> 
             f"{', ' + arguments if arguments else ''})")
 
 
-@pytest.mark.parametrize("launcher", ["spark-submit", "pod"])
+@pytest.mark.parametrize("launcher", ["spark-submit", "pod", "spark-operator"])
 def test_two_executor_pods_run_the_tasks_and_go_with_their_driver(cluster_sandbox, run_dag, launcher) -> None:  # noqa: F811
     sandbox = cluster_sandbox
     result = run_dag(spark_task(launcher, "local:///opt/spark/examples/src/main/python/pi.py", "8"), IMPORTS)
@@ -94,6 +94,11 @@ def test_two_executor_pods_run_the_tasks_and_go_with_their_driver(cluster_sandbo
         tasks += log.count("Running task ")
     assert tasks == 8  # the 8 partitions' tasks, shared by the two executors
 
+    if launcher == "spark-operator":  # the operator reports the executors in its SparkApplication's status
+        application = sandbox.emulator.get("sparkoperator.k8s.io/v1beta2", "SparkApplication",
+                                           result.xcom("app")["application"], NAMESPACE)
+        assert sorted(application["status"]["executorState"]) == sorted(e["metadata"]["name"] for e in executors)
+
     delete_pod(sandbox, driver["metadata"]["name"])
     wait_for(lambda: not pods(sandbox, "executor", selector), timeout=30, interval=0.2,
              what="the executor pods to be collected with their driver")
@@ -106,6 +111,20 @@ spark = SparkSession.builder.appName("Long").getOrCreate()
 print("started", flush=True)
 spark.sparkContext.parallelize(range(4), 4).foreach(lambda _: time.sleep(600))
 """
+
+
+def submit(sandbox, name: str, resource: str, conf: dict[str, str]) -> None:
+    """Submit an application of the test image with pyspark's spark-submit, in cluster mode, as the driver pod
+    ``<name>-driver`` of the `spark` ServiceAccount; do not wait for it."""
+    spark_submit = str(Path(sys.executable).with_name("spark-submit"))
+    env = {**os.environ, "SPARK_HOME": str(sandbox.spark.spark_home)}
+    settings = {"spark.kubernetes.container.image": TEST_IMAGE, "spark.kubernetes.namespace": NAMESPACE,
+                "spark.kubernetes.submission.waitAppCompletion": "false",
+                "spark.kubernetes.driver.pod.name": f"{name}-driver",
+                "spark.kubernetes.authenticate.driver.serviceAccountName": "spark", **conf}
+    subprocess.run([spark_submit, "--master", f"k8s://{sandbox.url}", "--deploy-mode", "cluster", "--name", name,
+                    *[a for k, v in settings.items() for a in ("--conf", f"{k}={v}")], resource],
+                   env=env, check=True, capture_output=True, timeout=120)
 
 
 def _processes_naming(*needles: str) -> list[str]:
@@ -126,16 +145,7 @@ def _processes_naming(*needles: str) -> list[str]:
 def test_deleting_a_running_driver_ends_its_executors_and_leaves_no_process(cluster_sandbox, apps_dir) -> None:
     sandbox = cluster_sandbox
     (apps_dir / "long.py").write_text(LONG_APP)
-    spark_submit = str(Path(sys.executable).with_name("spark-submit"))
-    env = {**os.environ, "SPARK_HOME": str(sandbox.spark.spark_home)}
-    subprocess.run([spark_submit, "--master", f"k8s://{sandbox.url}", "--deploy-mode", "cluster",
-                    "--name", "long", "--conf", "spark.kubernetes.container.image=example.test/apps:1",
-                    "--conf", f"spark.kubernetes.namespace={NAMESPACE}",
-                    "--conf", "spark.kubernetes.submission.waitAppCompletion=false",
-                    "--conf", "spark.kubernetes.driver.pod.name=long-driver",
-                    "--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=spark",
-                    *[a for k, v in CONF.items() for a in ("--conf", f"{k}={v}")],
-                    "local:///apps/long.py"], env=env, check=True, capture_output=True, timeout=120)
+    submit(sandbox, "long", "local:///apps/long.py", CONF)
 
     def running_executors() -> list[dict]:
         found = [p for p in pods(sandbox, "executor")
@@ -153,3 +163,47 @@ def test_deleting_a_running_driver_ends_its_executors_and_leaves_no_process(clus
     wait_for(lambda: not pods(sandbox, "executor") and sandbox.emulator.get("v1", "Pod", "long-driver", NAMESPACE)
              is None, timeout=60, interval=0.2, what="the driver and executor pods to go")
     wait_for(lambda: not _processes_naming(*names), timeout=30, interval=0.2, what="no process of the application")
+
+
+DYNAMIC_APP = """\
+import time
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("Dynamic").getOrCreate()
+total = spark.sparkContext.parallelize(range(8), 8).map(lambda x: (time.sleep(1), x)[1]).sum()
+print("sum", total, flush=True)
+time.sleep(15)  # idle: the executors go after spark.dynamicAllocation.executorIdleTimeout
+print("done", flush=True)
+spark.stop()
+"""
+
+
+def test_dynamic_allocation_adds_executor_pods_for_a_backlog_and_removes_them_when_idle(cluster_sandbox, apps_dir
+                                                                                        ) -> None:
+    """With dynamic allocation (and shuffle tracking, which Kubernetes needs: there is no external shuffle
+    service), the driver asks for executors while tasks wait (up to maxExecutors) and deletes the pods of those
+    idle longer than executorIdleTimeout, while the application goes on."""
+    sandbox = cluster_sandbox
+    (apps_dir / "dynamic.py").write_text(DYNAMIC_APP)
+    changes: list[tuple[str, str]] = []  # (event, executor pod)
+
+    def record(event_type: str, rt, obj: dict, old: dict | None) -> None:
+        if rt.plural == "pods" and obj["metadata"].get("labels", {}).get("spark-role") == "executor" \
+                and event_type in ("ADDED", "DELETED"):
+            changes.append((event_type, obj["metadata"]["name"]))
+
+    sandbox.emulator.store.add_listener(record)
+    dynamic = {"spark.dynamicAllocation.enabled": "true", "spark.dynamicAllocation.shuffleTracking.enabled": "true",
+               "spark.dynamicAllocation.minExecutors": "0", "spark.dynamicAllocation.maxExecutors": "2",
+               "spark.dynamicAllocation.schedulerBacklogTimeout": "1s",
+               "spark.dynamicAllocation.executorIdleTimeout": "2s",
+               "spark.executor.extraJavaOptions": QUICK_JVM}
+    submit(sandbox, "dynamic", "local:///apps/dynamic.py", dynamic)
+    log = lambda: sandbox.emulator.pods.logs(NAMESPACE, "dynamic-driver")  # noqa: E731
+    wait_for(lambda: "sum 28" in log(), timeout=180, interval=0.5, what="the job's result")
+    added = [name for event, name in changes if event == "ADDED"]
+    assert len(added) == 2, changes  # maxExecutors, for 8 one-second tasks
+    wait_for(lambda: len([1 for event, _ in changes if event == "DELETED"]) == 2, timeout=30, interval=0.2,
+             what="the idle executors' pods to be deleted")
+    assert "done" not in log()  # while the application goes on
+    assert sorted(name for event, name in changes if event == "DELETED") == sorted(added)
+    wait_for(lambda: "done" in log(), timeout=60, interval=0.5, what="the application's end")
