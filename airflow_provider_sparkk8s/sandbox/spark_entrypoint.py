@@ -60,6 +60,7 @@ def driver_command(args: list[str], env: Mapping[str, str], mapping: dict) -> li
         jars = properties.get("spark.jars", "")
         settings["spark.jars"] = ",".join(j for j in jars.split(",") if j and j != resource)
     settings.update(_capped_executors(properties, mapping.get("max_executors")))
+    settings.update(_local_dependencies(properties, mapping, settings))
     conf = [a for k, v in settings.items() for a in ("--conf", f"{k}={v}")]
     bind = env.get("SPARK_DRIVER_BIND_ADDRESS", "")
     return [f"{env['SPARK_HOME']}/bin/spark-submit",
@@ -81,15 +82,11 @@ def local_resource(resource: str, main_class: str | None, mapping: dict) -> tupl
     python = path.endswith(".py")
     if not python and main_class in mapping.get("main_classes", {}):
         return mapping["main_classes"][main_class], True
-    for prefix in sorted(mapping.get("paths", {}), key=len, reverse=True):
-        if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-            rest = posixpath.normpath(path[len(prefix.rstrip("/")):].lstrip("/") or ".")
-            if rest.startswith(".."):
-                raise EntrypointError(f"{resource} leaves the mapped directory {prefix}")
-            local = posixpath.join(mapping["paths"][prefix], rest)
-            if not os.path.isfile(local):
-                raise EntrypointError(f"{resource} is not in the sandbox's files for {prefix} (no {rest} there)")
-            return local, False
+    local = _mapped_path(path, mapping)
+    if local is not None:
+        if not os.path.isfile(local):
+            raise EntrypointError(f"{resource} is not in the sandbox's files (no {local} here)")
+        return local, False
     what = f"main class {main_class} of {resource}" if main_class and not python else resource
     raise EntrypointError(f"{what} is not mapped for image {mapping.get('image', '?')} in the sandbox mapping")
 
@@ -121,6 +118,47 @@ def event_log_conf(events: str | None) -> dict[str, str]:
     # Rolling: the History Server shows the application while it runs, not only once it has ended.
     return {"spark.eventLog.enabled": "true", "spark.eventLog.dir": Path(events).as_uri(),
             "spark.eventLog.rolling.enabled": "true"}
+
+
+# The dependency lists spark-submit passes to the driver (--files, --jars, --py-files, --archives).
+_DEPENDENCIES = ("spark.files", "spark.jars", "spark.submit.pyFiles", "spark.archives")
+
+
+def _local_dependencies(properties: dict[str, str], mapping: dict, settings: dict[str, str]) -> dict[str, str]:
+    """The application's dependencies in remote storage (``hdfs://...``), which the driver would download, from
+    the sandbox's files: a mapped one that is there runs from its local copy, any other is left out (with a line
+    saying so) rather than failing the driver on a host it cannot reach. Maven packages are left out too."""
+    changed = {}
+    for key in _DEPENDENCIES:
+        entries = [e for e in settings.get(key, properties.get(key, "")).split(",") if e]
+        kept = []
+        for entry in entries:
+            uri, hash_, fragment = entry.partition("#")
+            scheme = uri.partition("://")[0] if "://" in uri else ""
+            if scheme in ("", "local", "file"):
+                kept.append(entry)
+                continue
+            local = _mapped_path(uri, mapping)
+            if local is not None and os.path.isfile(local):
+                kept.append(f"file://{local}{hash_}{fragment}")
+            else:
+                print(f"{PREFIX}{key}: {uri} is left out: the sandbox has no copy of it", flush=True)
+        if kept != entries:
+            changed[key] = ",".join(kept)
+    if properties.get("spark.jars.packages"):
+        print(f"{PREFIX}spark.jars.packages: {properties['spark.jars.packages']} is left out: the sandbox resolves "
+              f"no Maven packages", flush=True)
+        changed["spark.jars.packages"] = ""
+    return changed
+
+
+def _mapped_path(resource: str, mapping: dict) -> str | None:
+    """Where the sandbox shows ``resource`` in this container, by the longest mapped prefix; None if unmapped."""
+    for prefix in sorted(mapping.get("paths", {}), key=len, reverse=True):
+        if resource == prefix or resource.startswith(prefix.rstrip("/") + "/"):
+            rest = posixpath.normpath(resource[len(prefix.rstrip("/")):].lstrip("/") or ".")
+            return None if rest.startswith("..") else posixpath.join(mapping["paths"][prefix], rest)
+    return None
 
 
 def _capped_executors(properties: dict[str, str], most: int | None) -> dict[str, str]:

@@ -65,8 +65,8 @@ def _spark_image(mapping: ImageMapping, index: int, config: SandboxConfig, workd
         inside = f"{OWN}/stand-ins/{n}"
         mounts[inside] = str(local.parent)
         main_classes[main_class] = f"{inside}/{local.name}"
-    described: dict[str, Any] = {"image": mapping.image, "paths": paths, "main_classes": main_classes, "conf": config.conf,
-                 "max_executors": config.max_executors}
+    described: dict[str, Any] = {"image": mapping.image, "paths": paths, "main_classes": main_classes,
+                                 "conf": config.conf, "max_executors": config.max_executors}
     if events_dir is not None:
         events_dir.mkdir(parents=True, exist_ok=True)
         mounts[f"{OWN}/spark-events"] = str(events_dir)

@@ -75,7 +75,7 @@ def test_a_jvm_main_class_runs_its_stand_in_without_the_jar_and_executors_are_ca
 def test_an_unmapped_application_is_refused_with_the_reason(mapping) -> None:
     with pytest.raises(EntrypointError, match="local:///opt/other/app.py is not mapped for image apache/spark"):
         driver_command(["--properties-file", "/nowhere", "local:///opt/other/app.py"], ENV, mapping)
-    with pytest.raises(EntrypointError, match=r"no missing\.py there"):
+    with pytest.raises(EntrypointError, match=r"missing\.py is not in the sandbox's files \(no .*/missing\.py here"):
         driver_command(["local:///opt/spark/examples/missing.py"], ENV, mapping)
 
 
@@ -93,3 +93,20 @@ def test_an_executor_runs_the_kubernetes_executor_backend_from_its_environment()
         "--app-id", "spark-abc", "--hostname", "127.0.0.9", "--resourceProfileId", "0", "--podName", "app-exec-1"]
     with pytest.raises(EntrypointError, match="an executor needs SPARK_DRIVER_URL"):
         executor_command({"SPARK_HOME": "/spark", "SPARK_EXECUTOR_ID": "1", "SPARK_APPLICATION_ID": "a"}, "/")
+
+
+def test_remote_dependencies_come_from_the_sandboxs_copies_or_are_left_out(mapping, tmp_path, capsys) -> None:
+    """spark-submit passes --files/--py-files/--jars/--archives to the driver, which would download the remote ones;
+    here a mapped one that is there runs from its local copy, any other is left out with a line saying so."""
+    mapping["paths"]["hdfs://namenode:8020/apps/"] = mapping["paths"]["/opt/spark/examples/"]
+    props = properties(tmp_path, "spark.files=hdfs\\://namenode\\:8020/apps/pi.py#pi.py,local\\:///opt/a.conf\n"
+                                 "spark.submit.pyFiles=hdfs\\://namenode\\:8020/apps/lib.zip\n"
+                                 "spark.jars.packages=org.example\\:lib\\:1.0\n")
+    command = driver_command(["--properties-file", props, "local:///opt/spark/examples/pi.py"], ENV, mapping)
+    conf = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf")
+    local = mapping["paths"]["/opt/spark/examples/"]
+    assert conf["spark.files"] == f"file://{local}/pi.py#pi.py,local:///opt/a.conf"
+    assert conf["spark.submit.pyFiles"] == "" and conf["spark.jars.packages"] == ""
+    printed = capsys.readouterr().out
+    assert "spark.submit.pyFiles: hdfs://namenode:8020/apps/lib.zip is left out: the sandbox has no copy" in printed
+    assert "spark.jars.packages: org.example:lib:1.0 is left out" in printed
