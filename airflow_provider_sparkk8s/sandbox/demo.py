@@ -132,7 +132,8 @@ class Demo:
             runner_error = "interrupted"
         finally:
             local_runs, simulated = list(sandbox.spark.runs), list(sandbox.spark.simulated)
-            cluster_runs = list(sandbox.apps.runs)
+            cluster_runs = list(sandbox.apps.runs) if sandbox.in_cluster_mode else None
+            simulated += sandbox.apps.simulated
             sandbox.stop()
         ok = runner_error is None and bool(results) and all(_succeeded(r) for r in results)
         print(self._report(results, local_runs, simulated, cluster_runs), flush=True)
@@ -240,7 +241,7 @@ class Demo:
                 lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 10)
         lines.append("")
         ran: list[Any] = [r for r in local_runs if r.exit_code is not None]
-        if cluster_runs:
+        if cluster_runs is not None:
             ran = [r for r in cluster_runs if r.exit_code is not None]
             lines.append(f"Real Spark: {len(ran)} application(s) ran in pods on this machine (pyspark), each driver "
                          f"with its executor pods; the control plane around them was emulated.")

@@ -64,11 +64,19 @@ class Sandbox:
         # Only a given mapping runs containers on this machine (and fails the pulls of images it does not list).
         run_images = self.config.image if config is not None else None
         self.emulator = KubeEmulator(workdir=self.workdir, run_images=run_images, **emulator_options)
-        self.apps = SparkApps(self.history.page if self.history is not None else None)
+        self.apps = SparkApps(self.history.page if self.history is not None else None, self._why_simulated)
         if self.in_cluster_mode:
             self.emulator.store.add_listener(self.apps)
         else:
             self.spark.install(self.emulator, self.workdir)
+
+    def _why_simulated(self, pod: dict) -> str | None:
+        """Why the local kubelet leaves a (driver) pod to the simulation, or None when it runs it."""
+        for container in (pod.get("spec") or {}).get("containers") or []:
+            mapping = self.config.image(container.get("image", ""))
+            if mapping is not None and not mapping.runs_locally:
+                return f"image {mapping.image} maps no Spark application and does not run here: simulated"
+        return None
 
     @property
     def in_cluster_mode(self) -> bool:

@@ -31,9 +31,12 @@ class ClusterRun:
 class SparkApps:
     """A listener of the emulator's store (``store.add_listener``) that keeps a ``ClusterRun`` per driver pod."""
 
-    def __init__(self, history_page: Callable[[str], str] | None = None) -> None:
+    def __init__(self, history_page: Callable[[str], str] | None = None,
+                 simulated: Callable[[dict], str | None] = lambda pod: None) -> None:
         self.history_page = history_page
+        self.why_simulated = simulated  # why a driver pod is simulated rather than run here, or None
         self.runs: list[ClusterRun] = []
+        self.simulated: list[tuple[str, str]] = []  # (namespace/pod, why) of the driver pods simulated
         self._by_app: dict[str, ClusterRun] = {}
         self._lock = threading.Lock()
 
@@ -46,7 +49,11 @@ class SparkApps:
             return
         with self._lock:
             run = self._by_app.get(app_id)
-            if role == "driver" and run is None:
+            if role == "driver" and run is None and event_type == "ADDED":
+                why = self.why_simulated(obj)
+                if why is not None:
+                    self.simulated.append((f"{obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}", why))
+                    return
                 args = ((obj.get("spec") or {}).get("containers") or [{}])[0].get("args") or []
                 run = self._by_app[app_id] = ClusterRun(obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
                                                         app_id, _resource(args), time.monotonic())

@@ -76,16 +76,17 @@ def test_the_demo_runs_dags_prints_the_summary_and_fails_when_a_task_failed(exam
     assert re.search(r"spark_pi_launcher_pod\s+pi\s+success\s+\d+\.\ds\s+Pi is roughly 3\.1\d*; driver "
                      r"pi-\w+-driver Succeeded", rows["spark_pi_launcher_pod"]), rows
     assert re.search(r"failing\s+job\s+failed\s+\d+\.\ds\s+.*exit code 4", rows["failing"]), rows
-    assert "Real Spark: 2 application(s) ran on this machine" in output
-    # Each application's page in the sandbox's Spark History Server (the examples' mapping runs one).
-    page = r"pi\.py exit 0 \(\d+\.\ds\)  http://127\.0\.0\.1:\d+/history/local-\d+/jobs/"
+    assert "Real Spark: 2 application(s) ran in pods on this machine" in output
+    # Each application: its executors, and its page in the sandbox's Spark History Server (the examples' mapping
+    # runs one), under the id spark-submit gave it.
+    page = r"pi\.py exit 0 \(\d+\.\ds, 2 executor\(s\)\)  http://127\.0\.0\.1:\d+/history/spark-[0-9a-f]{32}/jobs/"
     assert re.search(page, output), output[-3000:]
     assert "Demo FAILED" in output
     root = Path(re.search(r"Logs, AIRFLOW_HOME and the sandbox's files: (\S+)", output).group(1))
     try:
         task_log = (root / "logs" / "spark_pi_launcher_pod.log").read_text()
         assert "[driver] Pi is roughly 3.1" in task_log  # the driver's output in the Airflow task log
-        assert "[driver] [sandbox] executors are not started" in task_log
+        assert "[driver] + exec " in task_log and " --deploy-mode client " in task_log  # the image's entrypoint
         assert "[driver] failing on purpose" in (root / "logs" / "failing.log").read_text()
         assert not _processes_under(str(root)), "the demo left processes running"
     finally:
@@ -135,7 +136,7 @@ def test_the_demo_runs_the_migrated_oozie_example_with_its_shell_steps_on_this_m
             "aggregate": "success", "score": "success", "joined": "success", "end": "success", "fail": "skipped"}
         assert xcom(root, ETL_DAG, "check-count") == {"rows": "40"}
         assert re.search(r"check-count\s+success\s+\d+\.\ds\s+XCom rows=40", output), output[-5000:]
-        assert "Real Spark: 3 application(s) ran on this machine" in output
+        assert "Real Spark: 3 application(s) ran in pods on this machine" in output
         # What the steps wrote in the local directory that stands for HDFS.
         hdfs = root / "sandbox" / "hdfs" / APP_ROOT
         [staged] = (hdfs / "staging").glob("*/part-*.csv")
