@@ -57,6 +57,7 @@ def examples(tmp_path: Path) -> Path:
     (folder / "jobs" / "fail.py").write_text("import sys\nprint('failing on purpose')\nsys.exit(4)\n")
     (folder / ".airflowignore").write_text("jobs/.*\n")
     mapping = yaml.safe_load((EXAMPLES / "sandbox.yaml").read_text())  # its conf; the images are the test's
+    mapping["max_executors"] = 1  # one executor JVM an application is enough here
     mapping["images"] = [{"image": "apache/spark:4.0.1", "paths": {
         "/opt/spark/examples/src/main/python/": str(EXAMPLES / "apps"), "/opt/jobs/": "jobs/"}}]
     (folder / "sandbox.yaml").write_text(yaml.safe_dump(mapping))
@@ -79,7 +80,7 @@ def test_the_demo_runs_dags_prints_the_summary_and_fails_when_a_task_failed(exam
     assert "Real Spark: 2 application(s) ran in pods on this machine" in output
     # Each application: its executors, and its page in the sandbox's Spark History Server (the examples' mapping
     # runs one), under the id spark-submit gave it.
-    page = r"pi\.py exit 0 \(\d+\.\ds, 2 executor\(s\)\)  http://127\.0\.0\.1:\d+/history/spark-[0-9a-f]{32}/jobs/"
+    page = r"pi\.py exit 0 \(\d+\.\ds, 1 executor\(s\)\)  http://127\.0\.0\.1:\d+/history/spark-[0-9a-f]{32}/jobs/"
     assert re.search(page, output), output[-3000:]
     assert "Demo FAILED" in output
     root = Path(re.search(r"Logs, AIRFLOW_HOME and the sandbox's files: (\S+)", output).group(1))

@@ -171,7 +171,7 @@ from pyspark.sql import SparkSession
 spark = SparkSession.builder.appName("Dynamic").getOrCreate()
 total = spark.sparkContext.parallelize(range(8), 8).map(lambda x: (time.sleep(1), x)[1]).sum()
 print("sum", total, flush=True)
-time.sleep(15)  # idle: the executors go after spark.dynamicAllocation.executorIdleTimeout
+time.sleep(10)  # idle: the executors go after spark.dynamicAllocation.executorIdleTimeout
 print("done", flush=True)
 spark.stop()
 """
