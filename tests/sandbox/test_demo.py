@@ -121,14 +121,19 @@ def xcom(root: Path, dag_id: str, task_id: str) -> object:
     return json.loads(value)
 
 
-def test_the_demo_runs_the_migrated_oozie_example_with_its_shell_steps_on_this_machine() -> None:
+def test_the_demo_runs_the_migrated_oozie_example_with_its_shell_steps_on_this_machine(tmp_path: Path) -> None:
     """spark_etl_daily.py as `make demo` runs it, with dags_examples/sandbox.yaml: the `hdfs dfs` prepare steps and
     the check-count script run as processes here (stand-ins working on a local directory that stands for HDFS),
     the three Spark applications run with spark-submit, and what check-count prints reaches XCom as on a cluster:
     KubernetesPodOperator reads /airflow/xcom/return.json from its sidecar through pods/exec."""
     require_spark()
     bwrap()
-    result, output, root = run_demo("--only", ETL_DAG)
+    folder = tmp_path / "dags"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    mapping = yaml.safe_load((folder / "sandbox.yaml").read_text())
+    mapping["max_executors"] = 1  # the examples' mapping but for this: one executor JVM an application is enough
+    (folder / "sandbox.yaml").write_text(yaml.safe_dump(mapping))
+    result, output, root = run_demo("--examples", str(folder), "--only", ETL_DAG, cwd=tmp_path)
     try:
         assert result.returncode == 0, output[-5000:]
         assert task_states(root, ETL_DAG) == {

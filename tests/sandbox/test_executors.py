@@ -18,6 +18,7 @@ What a real cluster does, which these tests expect (Spark 4, "Running Spark on K
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,10 @@ from pathlib import Path
 
 import kubernetes
 import pytest
+import requests
 
+from airflow_provider_sparkk8s.links import render_url
+from airflow_provider_sparkk8s.sandbox.history import HistoryServerSettings
 from tests.airflow.conftest import run_dag  # noqa: F401 - the fixture that runs a DAG with dag.test()
 from tests.emulator.cluster_clients import wait_for
 from tests.sandbox.conftest import EXAMPLES, TEST_IMAGE, require_spark
@@ -207,3 +211,39 @@ def test_dynamic_allocation_adds_executor_pods_for_a_backlog_and_removes_them_wh
     assert "done" not in log()  # while the application goes on
     assert sorted(name for event, name in changes if event == "DELETED") == sorted(added)
     wait_for(lambda: "done" in log(), timeout=60, interval=0.5, what="the application's end")
+
+
+COUNT_APP = """\
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("Count").getOrCreate()
+print("counted", spark.sparkContext.parallelize(range(10), 2).count(), flush=True)
+spark.stop()
+"""
+
+
+def test_the_history_server_lists_a_cluster_mode_application_under_its_cluster_id(sandbox_factory, apps_dir
+                                                                                  ) -> None:
+    """In cluster mode the driver writes its event log straight into the History Server's directory, under the id
+    spark-submit gave it (``spark.app.id``, the driver pod's ``spark-app-selector``), as on a cluster: the operators'
+    link ``<spark_history_server_url>/history/<spark-app-selector>/jobs/`` opens its page."""
+    require_spark()
+    sandbox = sandbox_factory(master="cluster", history_server=HistoryServerSettings())
+    sandbox.apply_folder(EXAMPLES / "manifests")
+    (apps_dir / "count.py").write_text(COUNT_APP)
+    submit(sandbox, "count", "local:///apps/count.py", {**CONF, "spark.executor.instances": "1"})
+    assert sandbox.wait_for_history_server()
+    history = sandbox.history
+    selector = wait_for(lambda: (sandbox.emulator.get("v1", "Pod", "count-driver", NAMESPACE) or {}).get(
+        "metadata", {}).get("labels", {}).get("spark-app-selector"), timeout=30, what="the driver pod")
+
+    def listed() -> list[dict]:
+        apps = requests.get(f"{history.url}/api/v1/applications", timeout=10).json()
+        return [app for app in apps if app["id"] == selector and app["attempts"][0]["completed"]]
+
+    [app] = wait_for(listed, timeout=150, interval=0.5, what="the application listed as completed")
+    assert app["name"] == "Count"
+    extra = json.loads(sandbox.airflow_env()["AIRFLOW_CONN_KUBERNETES_DEFAULT"])["extra"]
+    link = render_url(extra["spark_history_server_url"], {"spark_app_id": selector}, history_server=True)
+    opened = requests.get(link, timeout=30)
+    assert opened.status_code == 200 and opened.url == f"{history.url}/history/{selector}/jobs/"
+    assert "counted 10" in sandbox.emulator.pods.logs(NAMESPACE, "count-driver")
