@@ -1,7 +1,8 @@
 """SparkPi every night at 23:00 in Amsterdam, except on the calendar's exclusion dates, scheduled by the same
 Argo Events calendar EventSource the cluster uses (manifests/calendar-source.yaml, read when the DAG file is
 parsed). Runs start exactly when Argo Events would send the event: Argo's cron dialect, DST rules and
-exclusion dates apply, not croniter's.
+exclusion dates apply, not croniter's. The application sizes itself with dynamic allocation: executor pods come
+while its tasks wait and go when idle.
 
 To move this schedule to Argo Events, render the EventSource and a Sensor that submits a WorkflowTemplate:
 
@@ -37,6 +38,15 @@ with DAG(
         image="apache/spark:4.0.1",
         namespace="spark-jobs",
         service_account_name="spark",
+        # No fixed executor count: the driver asks for executor pods while tasks wait and removes idle ones
+        # (shuffle tracking stands in for the external shuffle service, which Kubernetes does not have).
+        conf={
+            "spark.dynamicAllocation.enabled": "true",
+            "spark.dynamicAllocation.shuffleTracking.enabled": "true",
+            "spark.dynamicAllocation.minExecutors": "0",
+            "spark.dynamicAllocation.maxExecutors": "4",
+            "spark.dynamicAllocation.executorIdleTimeout": "30s",
+        },
         # The run's logical date is the calendar fire time (data interval: exactly that instant).
         env_vars={"FIRE_TIME": "{{ logical_date.isoformat() }}"},
     )
