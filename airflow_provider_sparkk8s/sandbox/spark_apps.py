@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .local_spark import driver_args
+
 TERMINAL = ("Succeeded", "Failed")
 
 
@@ -54,9 +56,9 @@ class SparkApps:
                 if why is not None:
                     self.simulated.append((f"{obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}", why))
                     return
-                args = ((obj.get("spec") or {}).get("containers") or [{}])[0].get("args") or []
+                resource = (driver_args(obj) or (None, None, []))[1] or ""
                 run = self._by_app[app_id] = ClusterRun(obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
-                                                        app_id, _resource(args), time.monotonic())
+                                                        app_id, resource, time.monotonic())
                 if self.history_page is not None:
                     run.history_url = self.history_page(app_id)
                 self.runs.append(run)
@@ -67,14 +69,6 @@ class SparkApps:
             elif run.exit_code is None and (obj.get("status") or {}).get("phase") in TERMINAL:
                 run.seconds = time.monotonic() - run.started
                 run.exit_code = _exit_code(obj)
-
-
-def _resource(args: list[str]) -> str:
-    """The application resource of a driver container's ``driver [options] <resource> <args>``."""
-    i = 1
-    while i < len(args) and str(args[i]).startswith("--"):
-        i += 2
-    return str(args[i]) if i < len(args) else ""
 
 
 def _exit_code(pod: dict) -> int:

@@ -44,18 +44,21 @@ class EntrypointError(Exception):
 
 def driver_command(args: list[str], env: Mapping[str, str], mapping: dict) -> list[str]:
     """The entrypoint's driver command, with the application resource made local (see the module docstring)."""
-    options, resource_at = _spark_submit_options(args)
-    if resource_at is None:
-        raise EntrypointError("the driver's arguments name no application resource")
-    resource, app_args = args[resource_at], args[resource_at + 1:]
-    main_class = _option(options, "--class")
+    from ..testing.spark_submit_pods import SparkSubmitError, parse_spark_submit
+
+    try:
+        submitted = parse_spark_submit(args)
+    except SparkSubmitError as exc:
+        raise EntrypointError(f"the driver's arguments: {exc}") from exc
+    resource, app_args, main_class = str(submitted.resource), submitted.app_args, submitted.main_class
+    options = args[:len(args) - len(app_args) - 1]  # spark-submit's options, before the resource
     local, stand_in = local_resource(resource, main_class, mapping)
     if stand_in:
         print(f"{PREFIX}main class {main_class} of {resource} runs as the local stand-in {local}", flush=True)
     settings = {**mapping.get("conf", {}), **event_log_conf(mapping.get("events_dir"))}
     if stand_in or main_class == PYTHON_RUNNER:  # spark-submit picks the runner from the .py resource itself
         options = _without(options, "--class")
-    properties = {**_properties(_option(options, "--properties-file")), **_conf_options(options)}
+    properties = {**_properties(_option(options, "--properties-file")), **submitted.conf}  # options win
     if stand_in:  # spark-submit put the application's jar into spark.jars: the stand-in replaces it
         jars = properties.get("spark.jars", "")
         settings["spark.jars"] = ",".join(j for j in jars.split(",") if j and j != resource)
@@ -174,16 +177,6 @@ def _capped_executors(properties: dict[str, str], most: int | None) -> dict[str,
     return capped
 
 
-def _conf_options(options: list[str]) -> dict[str, str]:
-    """The ``--conf key=value`` options (they win over the properties file)."""
-    found = {}
-    for i, arg in enumerate(options[:-1]):
-        if arg == "--conf" and "=" in options[i + 1]:
-            key, _, value = options[i + 1].partition("=")
-            found[key] = value
-    return found
-
-
 def _properties(path: str | None) -> dict[str, str]:
     """The ``key=value`` lines of a properties file as Spark writes it (``java.util.Properties``, escapes
     undone); nothing when there is none."""
@@ -203,21 +196,6 @@ def _properties(path: str | None) -> dict[str, str]:
         value = re.sub(r"\\(.)", r"\1", line[i + 1:].strip())
         found[key.strip()] = value
     return found
-
-
-# spark-submit's options that take no value; every other option takes one.
-_FLAGS = {"--verbose", "-v", "--supervise", "--help", "-h", "--version"}
-
-
-def _spark_submit_options(args: list[str]) -> tuple[list[str], int | None]:
-    """spark-submit's options before the application resource, and the resource's index."""
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if not arg.startswith("-"):
-            return args[:i], i
-        i += 1 if arg in _FLAGS or "=" in arg else 2
-    return args, None
 
 
 def _option(options: list[str], name: str) -> str | None:

@@ -8,7 +8,7 @@ pods, which the kubelet runs as executor JVMs: Spark's own Kubernetes scheduler 
 
 What the image's containers see, as if the image had it (``/opt/sparkk8s`` is the sandbox's own):
 
-- each in-image directory of ``paths`` shows its local directory (read-only);
+- each in-image directory of ``paths`` shows its local directory;
 - a remote prefix's directory (``hdfs://namenode:8020/jobs/``) shows at ``/opt/sparkk8s/remote/<n>``, each main
   class stand-in's directory at ``/opt/sparkk8s/stand-ins/<n>``: the entrypoint runs the application from there;
 - ``/opt/sparkk8s/image/spark-image.json`` tells the entrypoint all that, the sandbox's ``conf`` and where the

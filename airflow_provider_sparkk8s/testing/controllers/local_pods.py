@@ -125,7 +125,7 @@ class LocalPods:
                  workdir: Path, node_name: str, bwrap: str = "bwrap", restart_backoff_seconds: float = 10.0,
                  pull_backoff_seconds: float = 10.0, service_addresses: ServiceAddresses = proxy_address) -> None:
         self.api, self.logs, self.containers, self.images = api, logs, containers, images
-        self.service_address = service_addresses  # where a ClusterIP is reached (the proxy's address)
+        self.addresses = service_addresses  # where a ClusterIP is reached (the proxy), and the pod IP block
         self.workdir, self.bwrap = workdir, bwrap
         self.node = NodePods(api, node_name)
         self.restart_backoff, self.pull_backoff = restart_backoff_seconds, pull_backoff_seconds
@@ -150,7 +150,7 @@ class LocalPods:
 
     def take_ip(self) -> str:
         """A loopback address no running local pod has, in this emulator's block (127.P.0.2 to 127.P.255.254)."""
-        block = self.service_address.pod_block
+        block = self.addresses.pod_block
         for n in range(2, 1 << 16):
             ip = f"127.{block}.{n >> 8 & 255}.{n & 255}"
             if ip not in self._ips and not ip.endswith(".255") and not ip.endswith(".0"):
@@ -180,7 +180,7 @@ class LocalPods:
         endpoints = self.api.list("v1", "Endpoints") if endpoints is None else endpoints
         namespace = pod["metadata"].get("namespace", "default")
         return text + service_hosts(namespace, services, endpoints,
-                                    lambda ns, name: self.api.get("v1", "Pod", ns, name), self.service_address)
+                                    lambda ns, name: self.api.get("v1", "Pod", ns, name), self.addresses)
 
     def keep_hosts(self, pod: LocalPod, keep: bool = True) -> None:
         if keep:
@@ -438,7 +438,7 @@ class LocalPod:
         assert mapping is not None  # the plan saw every image mapped
         env = container_env(self.pod, spec, self.runtime.api.get, self.runtime.api.list("v1", "Service"),
                             image_env=mapping.env, pod_ips=(self.ip,), host_ips=(NODE_IP,),
-                            service_address=self.runtime.service_address).variables
+                            service_address=self.runtime.addresses).variables
         programs = program_mounts(mapping.commands, env.get("PATH", ""), mapping.rootfs)
         commands = {**mapping.commands, **{name: mount.target for name, mount in programs.items()}}
         argv = container_argv(spec, env, mapping.entrypoint or (), commands=commands)
